@@ -1,0 +1,88 @@
+/**
+ * Configuration: environment variables only, parsed and checked once at start.
+ * Every variable is documented in README.md ("Configuration").
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Config {
+  /** TCP port of the HTTP server. */
+  port: number;
+  /** Interface the HTTP server binds to. */
+  host: string;
+  /** External PostgreSQL; undefined means start embedded PostgreSQL. */
+  databaseUrl?: string;
+  /** Folder of the embedded PostgreSQL cluster (kept across restarts). */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL server. */
+  embeddedPgPort: number;
+  /** Size of the PostgreSQL connection pool of this node. */
+  dbPoolSize: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Public base URL of the FHIR endpoint (used in Location, fullUrl and paging links). */
+  baseUrl: string;
+  /** Resource types whose updates must carry If-Match (version-aware updates). */
+  versionAwareTypes: ReadonlySet<string>;
+  /** Default and maximum page size of searches and history. */
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${logLevel}"`);
+  }
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const baseUrl = (env.HEARTH_BASE_URL?.trim() || `http://${hostForUrl(host)}:${port}/fhir`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(baseUrl)) {
+    throw new ConfigError('HEARTH_BASE_URL must be an absolute http(s) URL');
+  }
+  const defaultPageSize = integer(env, 'HEARTH_DEFAULT_PAGE_SIZE', 20, 1, 10000);
+  const maxPageSize = integer(env, 'HEARTH_MAX_PAGE_SIZE', 1000, defaultPageSize, 10000);
+  return {
+    port,
+    host,
+    databaseUrl,
+    dataDir: path.resolve(env.HEARTH_DATA_DIR?.trim() || path.join(repoRoot, '.hearth-data')),
+    embeddedPgPort: integer(env, 'HEARTH_PG_PORT', 5433, 1, 65535),
+    dbPoolSize: integer(env, 'HEARTH_DB_POOL_SIZE', 10, 1, 500),
+    logLevel,
+    baseUrl,
+    versionAwareTypes: new Set(list(env.HEARTH_VERSION_AWARE_TYPES ?? 'CarePlan')),
+    defaultPageSize,
+    maxPageSize,
+  };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
+  }
+  return value;
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,79 @@
+/**
+ * The FHIR endpoint: every method under /fhir is turned into a FhirRequest for
+ * the transport-free router, and its FhirResponse into HTTP: status, ETag,
+ * Last-Modified, Location, Prefer (return=minimal|representation|OperationOutcome)
+ * and _pretty.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { informational } from '../../fhir/errors.ts';
+import { route } from '../../interactions/router.ts';
+import { preferValue, type FhirRequest, type FhirResponse, type InteractionContext } from '../../interactions/types.ts';
+import { FHIR_JSON, negotiateFormat } from '../plugins/content.ts';
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+export function registerFhirRoutes(app: FastifyInstance, context: InteractionContext): void {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const fhirRequest = toFhirRequest(request);
+    const format = fhirRequest.query.find(([k]) => k === '_format')?.[1];
+    negotiateFormat(format, request.headers.accept);
+    const response = await route(fhirRequest, context);
+    return send(reply, fhirRequest, response);
+  };
+  app.route({ method: [...METHODS], url: '/fhir', handler, exposeHeadRoute: false });
+  app.route({ method: [...METHODS], url: '/fhir/*', handler, exposeHeadRoute: false });
+}
+
+function toFhirRequest(request: FastifyRequest): FhirRequest {
+  const rawUrl = request.raw.url ?? '';
+  const queryStart = rawUrl.indexOf('?');
+  const path = rawUrl
+    .slice(0, queryStart < 0 ? undefined : queryStart)
+    .replace(/^\/fhir\/?/, '')
+    .replace(/\/+$/, '');
+  const h = request.headers;
+  return {
+    method: request.method as FhirRequest['method'],
+    path: decodeURIComponent(path),
+    query: queryStart < 0 ? [] : [...new URLSearchParams(rawUrl.slice(queryStart + 1))],
+    headers: {
+      ifMatch: header(h['if-match']),
+      ifNoneMatch: header(h['if-none-match']),
+      ifModifiedSince: header(h['if-modified-since']),
+      ifNoneExist: header(h['if-none-exist']),
+      prefer: header(h.prefer),
+    },
+    body: request.body,
+    contentType: h['content-type']?.split(';')[0].trim().toLowerCase(),
+  };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function send(reply: FastifyReply, req: FhirRequest, response: FhirResponse): FastifyReply {
+  reply.code(response.status);
+  const v = response.version;
+  if (v) {
+    reply.header('ETag', `W/"${v.versionId}"`);
+    reply.header('Last-Modified', new Date(v.lastUpdated).toUTCString());
+  }
+  if (response.location) reply.header('Location', response.location);
+  if (response.status === 304) return reply.send();
+  let body = response.body;
+  const isWrite =
+    (req.method === 'POST' && /^[A-Z][A-Za-z]+$/.test(req.path)) || req.method === 'PUT' || req.method === 'PATCH';
+  if (isWrite) {
+    const wanted = preferValue(req.headers.prefer, 'return');
+    if (wanted === 'minimal') body = undefined;
+    else if (wanted === 'OperationOutcome')
+      body = informational(`${req.method} succeeded with status ${response.status}`);
+  }
+  if (body === undefined) return reply.send();
+  reply.header('Content-Type', `${FHIR_JSON}; charset=utf-8`);
+  const pretty = req.query.some(([k, val]) => k === '_pretty' && val === 'true');
+  if (req.method === 'HEAD') return reply.send();
+  if (typeof body === 'string') return reply.send(pretty ? JSON.stringify(JSON.parse(body), null, 2) : body);
+  return reply.send(JSON.stringify(body, null, pretty ? 2 : undefined));
+}

@@ -1,0 +1,83 @@
+/**
+ * GET /metadata: a CapabilityStatement generated from what is implemented
+ * (R4 capabilitystatement.html). Search parameters come from the same list the
+ * search parser accepts, so the statement cannot drift from behaviour.
+ */
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import { FhirError } from '../fhir/errors.ts';
+import { allResourceTypes } from '../fhir/definitions.ts';
+import { supportedSearchParams } from '../search/parse.ts';
+
+const SOFTWARE_VERSION = '0.1.0';
+const started = new Date().toISOString();
+const cache = new Map<string, CapabilityStatement>();
+
+export function capabilityStatement(baseUrl: string, query: [string, string][]): CapabilityStatement {
+  const mode = query.find(([k]) => k === 'mode')?.[1];
+  if (mode && mode !== 'full' && mode !== 'normative') {
+    throw new FhirError('not-supported', `metadata mode "${mode}" is not supported (full and normative are)`);
+  }
+  let statement = cache.get(baseUrl);
+  if (!statement) {
+    statement = build(baseUrl);
+    cache.set(baseUrl, statement);
+  }
+  return statement;
+}
+
+function build(baseUrl: string): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: started,
+    publisher: 'Hearth',
+    kind: 'instance',
+    software: { name: 'Hearth', version: SOFTWARE_VERSION },
+    implementation: { description: 'Hearth FHIR R4 server for neighbourhood health teams', url: baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json', 'application/json'],
+    patchFormat: ['application/json-patch+json'],
+    rest: [
+      {
+        mode: 'server',
+        documentation:
+          'Every version is kept. Updates of the types listed in HEARTH_VERSION_AWARE_TYPES (default CarePlan) ' +
+          'require If-Match (400 without it; 412 when stale). Deleting a resource that current resources ' +
+          'reference is refused with 409.',
+        resource: allResourceTypes().map(resourceEntry),
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+      },
+    ],
+  };
+}
+
+function resourceEntry(type: string): CapabilityStatementRestResource {
+  return {
+    type: type as CapabilityStatementRestResource['type'],
+    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    interaction: [
+      'read',
+      'vread',
+      'update',
+      'patch',
+      'delete',
+      'history-instance',
+      'history-type',
+      'create',
+      'search-type',
+    ].map((code) => ({ code }) as NonNullable<CapabilityStatementRestResource['interaction']>[number]),
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: true,
+    conditionalRead: 'full-support',
+    conditionalUpdate: true,
+    conditionalDelete: 'single',
+    referencePolicy: ['literal'],
+    searchParam: supportedSearchParams(type).map((sp) => ({
+      name: sp.code,
+      type: sp.type,
+      ...(sp.url ? { definition: sp.url } : {}),
+    })),
+  };
+}

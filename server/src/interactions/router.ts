@@ -1,0 +1,66 @@
+/**
+ * The FHIR router: maps a FhirRequest (method + path below the base) to its
+ * interaction. Used by the HTTP routes and by batch/transaction entries alike.
+ */
+import { FhirError } from '../fhir/errors.ts';
+import { isKnownResourceType } from '../fhir/definitions.ts';
+import { processBundle } from './bundle.ts';
+import { capabilityStatement } from './capability.ts';
+import { history } from './history.ts';
+import { conditionalPatch, patch } from './patch.ts';
+import { read, vread } from './read.ts';
+import { searchType } from './search.ts';
+import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
+import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
+
+export async function route(req: FhirRequest, ctx: InteractionContext): Promise<FhirResponse> {
+  const parts = req.path === '' ? [] : req.path.split('/');
+  const [type, second, third, fourth] = parts;
+  const m = req.method === 'HEAD' ? 'GET' : req.method;
+
+  if (parts.length === 0) {
+    if (m === 'POST') return processBundle(req, ctx);
+    return notAllowed(req, 'the base (batch and transaction take POST)');
+  }
+  if (type === 'metadata' && parts.length === 1) {
+    if (m === 'GET') return { status: 200, body: capabilityStatement(ctx.baseUrl, req.query) };
+    return notAllowed(req, 'metadata');
+  }
+  if (type === '_history' && parts.length === 1) {
+    if (m === 'GET') return history(req, ctx);
+    return notAllowed(req, 'system history');
+  }
+  if (!isKnownResourceType(type)) {
+    throw new FhirError('not-found', `"${type}" is not a FHIR R4 resource type served here`);
+  }
+  const conditional = req.query.some(([k]) => k !== '_format' && k !== '_pretty');
+  switch (parts.length) {
+    case 1:
+      if (m === 'GET') return searchType(req, ctx, type);
+      if (m === 'POST') return create(req, ctx, type);
+      if (m === 'PUT' && conditional) return conditionalUpdate(req, ctx, type);
+      if (m === 'PATCH' && conditional) return conditionalPatch(req, ctx, type);
+      if (m === 'DELETE' && conditional) return conditionalDelete(req, ctx, type);
+      return notAllowed(req, `${type} without an id or search criteria`);
+    case 2:
+      if (second === '_search') return m === 'POST' ? searchType(req, ctx, type) : notAllowed(req, '_search');
+      if (second === '_history') return m === 'GET' ? history(req, ctx, type) : notAllowed(req, 'type history');
+      if (m === 'GET') return read(req, ctx, type, second);
+      if (m === 'PUT') return update(req, ctx, type, second);
+      if (m === 'PATCH') return patch(req, ctx, type, second);
+      if (m === 'DELETE') return remove(req, ctx, type, second);
+      return notAllowed(req, `${type}/[id]`);
+    case 3:
+      if (third === '_history' && m === 'GET') return history(req, ctx, type, second);
+      break;
+    case 4:
+      if (third === '_history' && m === 'GET') return vread(req, ctx, type, second, fourth);
+      break;
+  }
+  if (third === '_history') return notAllowed(req, 'history');
+  throw new FhirError('not-found', `No FHIR interaction at ${req.path}`);
+}
+
+function notAllowed(req: FhirRequest, what: string): never {
+  throw new FhirError('method-not-allowed', `${req.method} is not allowed on ${what}`);
+}

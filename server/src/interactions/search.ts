@@ -1,0 +1,64 @@
+/** Type search by GET and POST _search (R4 search.html), returning a searchset Bundle. */
+import { FhirError } from '../fhir/errors.ts';
+import { link, rawBundle } from '../fhir/bundle.ts';
+import { subsetResource } from '../fhir/subset.ts';
+import type { Resource } from '@medplum/fhirtypes';
+import { parseSearch, type SearchRequest } from '../search/parse.ts';
+import { preferValue, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
+
+export async function searchType(req: FhirRequest, ctx: InteractionContext, type: string): Promise<FhirResponse> {
+  const params = req.method === 'POST' ? [...req.query, ...formParams(req)] : req.query;
+  const strict = preferValue(req.headers.prefer, 'handling') === 'strict';
+  const request = parseSearch(type, params, { defaultCount: ctx.defaultPageSize, maxCount: ctx.maxPageSize, strict });
+  if (request.summary === 'count') request.count = 0;
+  const withTotal = request.total === 'accurate' || request.total === 'estimate' || request.summary === 'count';
+  const result = await ctx.repo.search(request, { withTotal });
+  const links = [link('self', pageUrl(ctx.baseUrl, type, request, request.offset))];
+  if (request.offset > 0) {
+    links.push(link('first', pageUrl(ctx.baseUrl, type, request, 0)));
+    links.push(link('previous', pageUrl(ctx.baseUrl, type, request, Math.max(0, request.offset - request.count))));
+  }
+  if (result.hasMore) links.push(link('next', pageUrl(ctx.baseUrl, type, request, request.offset + request.count)));
+  const entries = result.rows.map((row) => ({
+    fullUrl: `${ctx.baseUrl}/${type}/${row.id}`,
+    resource: shapeEntry(row.content, request),
+    search: { mode: 'match' },
+  }));
+  const total = request.total === 'none' ? undefined : result.total;
+  return { status: 200, body: rawBundle('searchset', entries, links, total) };
+}
+
+function shapeEntry(content: string, request: SearchRequest): string {
+  if (!request.summary && !request.elements) return content;
+  return JSON.stringify(subsetResource(JSON.parse(content) as Resource, request.summary, request.elements));
+}
+
+function formParams(req: FhirRequest): [string, string][] {
+  if (req.body === undefined || req.body === null || req.body === '') return [];
+  if (req.contentType !== 'application/x-www-form-urlencoded' || typeof req.body !== 'object') {
+    throw new FhirError('unsupported-media-type', 'POST _search takes application/x-www-form-urlencoded parameters');
+  }
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries(req.body as Record<string, string | string[]>)) {
+    for (const value of Array.isArray(v) ? v : [v]) out.push([k, value]);
+  }
+  return out;
+}
+
+/** The parameters actually applied (unknown ones left out), for self/next/previous links. */
+function pageUrl(baseUrl: string, type: string, request: SearchRequest, offset: number): string {
+  const q = new URLSearchParams();
+  for (const f of request.filters)
+    q.append(f.name, f.values.map((v) => (v.prefix === 'eq' ? '' : v.prefix) + escapeOr(v.value)).join(','));
+  if (request.sort.length) q.append('_sort', request.sort.map((s) => (s.descending ? '-' : '') + s.code).join(','));
+  if (request.total) q.append('_total', request.total);
+  if (request.summary) q.append('_summary', request.summary);
+  if (request.elements) q.append('_elements', request.elements.join(','));
+  q.append('_count', String(request.count));
+  if (offset > 0) q.append('_offset', String(offset));
+  return `${baseUrl}/${type}?${q.toString()}`;
+}
+
+function escapeOr(value: string): string {
+  return value.replace(/[\\,]/g, (c) => `\\${c}`);
+}

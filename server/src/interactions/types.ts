@@ -1,0 +1,65 @@
+/**
+ * Transport-free FHIR interactions: a FhirRequest in, a FhirResponse out. The
+ * HTTP layer and batch/transaction entries both go through the same router.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Repository } from '../repository/repository.ts';
+
+export interface FhirRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the FHIR base without leading or trailing slash: '', 'Patient', 'Patient/1/_history/2'. */
+  path: string;
+  /** Query (or form) parameters in order, repeated names kept. */
+  query: [string, string][];
+  headers: RequestHeaders;
+  body?: unknown;
+  /** Media type of the body without parameters, e.g. application/json-patch+json. */
+  contentType?: string;
+}
+
+export interface RequestHeaders {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  ifModifiedSince?: string;
+  ifNoneExist?: string;
+  prefer?: string;
+}
+
+export interface VersionInfo {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+}
+
+export interface FhirResponse {
+  status: number;
+  /** A resource, or its JSON text as stored (sent as is). */
+  body?: Resource | string;
+  /** The version the response is about: gives ETag and Last-Modified. */
+  version?: VersionInfo;
+  /** Set for created resources: the absolute versioned URL. */
+  location?: string;
+}
+
+export interface InteractionContext {
+  repo: Repository;
+  baseUrl: string;
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+export type Interaction = (req: FhirRequest, ctx: InteractionContext, ...args: string[]) => Promise<FhirResponse>;
+
+export function versionUrl(baseUrl: string, v: VersionInfo): string {
+  return `${baseUrl}/${v.resourceType}/${v.id}/_history/${v.versionId}`;
+}
+
+export function preferValue(prefer: string | undefined, key: string): string | undefined {
+  if (!prefer) return undefined;
+  for (const part of prefer.split(/[;,]/)) {
+    const [k, v] = part.split('=').map((s) => s.trim());
+    if (k === key) return v?.replace(/^"|"$/g, '');
+  }
+  return undefined;
+}

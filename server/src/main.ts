@@ -1,0 +1,33 @@
+/** Starts Hearth: load config, build the app, listen; stop cleanly on SIGINT/SIGTERM. */
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { DatabaseStartError } from './store/database.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await buildApp(config);
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info({ fhir: config.baseUrl }, `Hearth is running: ${config.baseUrl}`);
+  console.log(
+    `\nHearth is running.\n  FHIR endpoint: ${config.baseUrl}\n  Web:           ${config.baseUrl.replace(/\/fhir$/, '/')}\n`,
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: draining requests');
+    await app.close(); // drains in-flight requests, then closes PostgreSQL (and stops it if embedded)
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DatabaseStartError) {
+    console.error(`Hearth cannot start: ${error.message}`);
+  } else {
+    console.error('Hearth failed to start:', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,242 @@
+/**
+ * The ONE read/write path for resources. A write is: validate -> lock and
+ * version -> stamp -> extract index rows -> store (one statement), inside one
+ * transaction; checks that must see the whole transaction run before commit.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import type pg from 'pg';
+import { FhirError } from '../fhir/errors.ts';
+import { extractIndexRows, emptyIndexRows } from '../search/extract.ts';
+import { compileCount, compileSearch } from '../search/compile.ts';
+import type { SearchRequest } from '../search/parse.ts';
+import { lockConditional } from '../store/locks.ts';
+import {
+  findReferrers,
+  lockCurrent,
+  readCurrent,
+  readVersion,
+  writeVersion,
+  type HistoryEntry,
+  type Queryable,
+  type StoredVersion,
+} from '../store/resources.ts';
+import { runCount, runSearch } from '../store/search.ts';
+import { validateBase } from '../validation/validate.ts';
+import { stamp } from './stamp.ts';
+
+export interface RepositoryOptions {
+  baseUrl: string;
+  versionAwareTypes: ReadonlySet<string>;
+}
+
+/** A version that was just written (or read), with its parsed resource when there is one. */
+export interface WrittenVersion {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  resource?: Resource;
+  content?: string;
+}
+
+export interface WriteOptions {
+  /** `If-Match` value, W/"n" or "n". */
+  ifMatch?: string;
+  method?: HistoryEntry['method'];
+}
+
+export interface SearchResult {
+  rows: { id: string; content: string }[];
+  hasMore: boolean;
+  total?: number;
+}
+
+export class Repository {
+  private readonly pendingDeletes: { resourceType: string; id: string }[] = [];
+
+  constructor(
+    private readonly db: Queryable,
+    readonly options: RepositoryOptions,
+    private readonly client?: pg.PoolClient,
+  ) {}
+
+  /** The connection for read-only store queries (history) in this repository's transaction, if any. */
+  get queryable(): Queryable {
+    return this.db;
+  }
+
+  /** Runs fn in one database transaction (joins the current one if already inside). */
+  async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
+    if (this.client) return fn(this);
+    const client = await (this.db as pg.Pool).connect();
+    const repo = new Repository(client, this.options, client);
+    try {
+      await client.query('BEGIN');
+      const result = await fn(repo);
+      await repo.checkBeforeCommit();
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw translateDbError(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async read(resourceType: string, id: string): Promise<StoredVersion> {
+    const current = await readCurrent(this.db, resourceType, id);
+    if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
+    if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
+    return current;
+  }
+
+  /** The current version, locked for the rest of the transaction (read-modify-write, e.g. patch). */
+  async readForUpdate(resourceType: string, id: string): Promise<StoredVersion> {
+    if (!this.client) throw new Error('readForUpdate needs a transaction');
+    const current = await lockCurrent(this.client, resourceType, id);
+    if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
+    if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
+    return current;
+  }
+
+  async vread(resourceType: string, id: string, versionId: number): Promise<StoredVersion> {
+    const version = await readVersion(this.db, resourceType, id, versionId);
+    if (!version) throw new FhirError('not-found', `${resourceType}/${id}/_history/${versionId} is not known`);
+    if (version.deleted) throw new FhirError('deleted', `${resourceType}/${id}/_history/${versionId} is a deletion`);
+    return version;
+  }
+
+  async create(resource: Resource, id: string = randomUUID()): Promise<WrittenVersion> {
+    validateBase(resource);
+    return this.transaction((repo) => repo.writeNew(resource, id, 'POST'));
+  }
+
+  /** Update (or update-as-create) of Type/id; `created` tells which. */
+  async update(
+    resourceType: string,
+    id: string,
+    resource: Resource,
+    options: WriteOptions = {},
+  ): Promise<WrittenVersion & { created: boolean }> {
+    validateBase(resource);
+    return this.transaction(async (repo) => {
+      const current = await lockCurrent(repo.client!, resourceType, id);
+      repo.checkIfMatch(resourceType, id, current, options.ifMatch);
+      if (!current) return { ...(await repo.writeNew(resource, id, options.method ?? 'PUT')), created: true };
+      const versionId = current.versionId + 1;
+      const written = await repo.writeVersion(resource, id, versionId, options.method ?? 'PUT');
+      return { ...written, created: current.deleted };
+    });
+  }
+
+  /** Deletes Type/id; returns the deletion version, or undefined when there was nothing to delete. */
+  async delete(resourceType: string, id: string, options: WriteOptions = {}): Promise<WrittenVersion | undefined> {
+    return this.transaction(async (repo) => {
+      const current = await lockCurrent(repo.client!, resourceType, id);
+      if (options.ifMatch) repo.checkIfMatch(resourceType, id, current, options.ifMatch);
+      if (!current || current.deleted) return undefined;
+      const lastUpdated = new Date().toISOString();
+      const versionId = current.versionId + 1;
+      await writeVersion(repo.client!, {
+        resourceType,
+        id,
+        versionId,
+        lastUpdated,
+        method: 'DELETE',
+        content: null,
+        index: emptyIndexRows(),
+      });
+      repo.pendingDeletes.push({ resourceType, id });
+      return { resourceType, id, versionId, lastUpdated };
+    });
+  }
+
+  async search(request: SearchRequest, options: { withTotal: boolean }): Promise<SearchResult> {
+    const compileOptions = { baseUrl: this.options.baseUrl };
+    const rows = request.count === 0 ? [] : await runSearch(this.db, compileSearch(request, compileOptions));
+    const hasMore = rows.length > request.count;
+    if (hasMore) rows.pop();
+    let total: number | undefined;
+    if (options.withTotal) total = await runCount(this.db, compileCount(request, compileOptions));
+    else if (!hasMore && request.offset === 0 && request.count > 0) total = rows.length;
+    return { rows, hasMore, total };
+  }
+
+  /** Serialises conditional writes on the same criteria for the rest of the transaction. */
+  async lockCriteria(resourceType: string, criteria: string): Promise<void> {
+    if (!this.client) throw new Error('lockCriteria needs a transaction');
+    await lockConditional(this.client, `${resourceType}?${criteria}`);
+  }
+
+  private async writeNew(resource: Resource, id: string, method: HistoryEntry['method']): Promise<WrittenVersion> {
+    return this.writeVersion(resource, id, 1, method);
+  }
+
+  private async writeVersion(
+    resource: Resource,
+    id: string,
+    versionId: number,
+    method: HistoryEntry['method'],
+  ): Promise<WrittenVersion> {
+    const lastUpdated = new Date().toISOString();
+    const stamped = stamp(resource, id, versionId, lastUpdated);
+    const content = JSON.stringify(stamped);
+    await writeVersion(this.client!, {
+      resourceType: stamped.resourceType,
+      id,
+      versionId,
+      lastUpdated,
+      method,
+      content,
+      index: extractIndexRows(stamped),
+    });
+    return { resourceType: stamped.resourceType, id, versionId, lastUpdated, resource: stamped, content };
+  }
+
+  private checkIfMatch(resourceType: string, id: string, current: StoredVersion | undefined, ifMatch?: string): void {
+    if (ifMatch === undefined) {
+      if (current && !current.deleted && this.options.versionAwareTypes.has(resourceType)) {
+        throw new FhirError('invalid', `Updates to ${resourceType} must carry If-Match with the version being changed`);
+      }
+      return;
+    }
+    const wanted = /^(?:W\/)?"?([^"]+)"?$/.exec(ifMatch.trim())?.[1];
+    if (!wanted) throw new FhirError('invalid', `If-Match "${ifMatch}" is not a version ETag such as W/"3"`);
+    if (!current || current.deleted || String(current.versionId) !== wanted) {
+      const actual = current && !current.deleted ? `W/"${current.versionId}"` : 'none';
+      throw new FhirError(
+        'precondition-failed',
+        `If-Match W/"${wanted}" does not match the current version of ${resourceType}/${id} (${actual})`,
+      );
+    }
+  }
+
+  /** Referential integrity: a deleted resource may not be referenced by a current one at commit. */
+  private async checkBeforeCommit(): Promise<void> {
+    for (const { resourceType, id } of this.pendingDeletes) {
+      const referrers = await findReferrers(this.client!, resourceType, id);
+      if (referrers.length) {
+        throw new FhirError(
+          'conflict',
+          `${resourceType}/${id} cannot be deleted: it is referenced by ${referrers.join(', ')}`,
+        );
+      }
+    }
+  }
+}
+
+/** PostgreSQL errors that are the client's concern, as FhirErrors; others pass through. */
+function translateDbError(error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === '23505') {
+    return new FhirError('conflict', 'A concurrent write changed this resource; read it again and retry', {
+      cause: error,
+    });
+  }
+  if (code === '40001' || code === '40P01') {
+    return new FhirError('transient', 'The write conflicted with another; retry', { cause: error });
+  }
+  return error;
+}

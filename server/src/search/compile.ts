@@ -1,0 +1,220 @@
+/**
+ * Compiles a SearchRequest into SQL over the resource table and the sp_* index
+ * tables. Every value is a bound parameter; each filter becomes an EXISTS on its
+ * index table, OR-values inside it, AND across filters.
+ */
+import { getSearchParameters } from '@medplum/core';
+import { FhirError } from '../fhir/errors.ts';
+import { dateRange } from './dates.ts';
+import { normalizeString } from './normalize.ts';
+import type { Prefix, SearchFilter, SearchRequest, SearchValue } from './parse.ts';
+import { SqlBuilder, type CompiledSql } from './sql.ts';
+import { parseReferenceTarget } from '../fhir/reference.ts';
+
+const TABLE_BY_TYPE: Record<string, string> = {
+  token: 'sp_token',
+  string: 'sp_string',
+  reference: 'sp_reference',
+  date: 'sp_date',
+  number: 'sp_number',
+  quantity: 'sp_quantity',
+  uri: 'sp_uri',
+};
+
+export interface CompileOptions {
+  /** Base URL of this server: absolute references under it are local. */
+  baseUrl: string;
+}
+
+/** The page query: current, undeleted matches in sort order, one row more than the page to detect a next page. */
+export function compileSearch(request: SearchRequest, options: CompileOptions): CompiledSql {
+  const sql = new SqlBuilder();
+  const where = whereClause(sql, request, options);
+  const order = orderBy(sql, request);
+  const text =
+    `SELECT r.id, r.content FROM resource r WHERE ${where} ORDER BY ${order}` +
+    ` LIMIT ${sql.bind(request.count + 1)} OFFSET ${sql.bind(request.offset)}`;
+  return { text, values: sql.values };
+}
+
+export function compileCount(request: SearchRequest, options: CompileOptions): CompiledSql {
+  const sql = new SqlBuilder();
+  const where = whereClause(sql, request, options);
+  return { text: `SELECT count(*)::int AS n FROM resource r WHERE ${where}`, values: sql.values };
+}
+
+function whereClause(sql: SqlBuilder, request: SearchRequest, options: CompileOptions): string {
+  const clauses = [`r.resource_type = ${sql.bind(request.resourceType)}`, 'NOT r.deleted'];
+  for (const filter of request.filters) clauses.push(filterClause(sql, filter, options));
+  return clauses.join(' AND ');
+}
+
+function filterClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptions): string {
+  if (filter.code === '_id') return or(filter.values.map((v) => `r.id = ${sql.bind(v.value)}`));
+  if (filter.code === '_lastUpdated') {
+    return or(filter.values.map((v) => dateCondition(sql, v, 'r.last_updated', 'r.last_updated')));
+  }
+  const table = TABLE_BY_TYPE[filter.type];
+  const owner = `x.resource_type = r.resource_type AND x.id = r.id AND x.code = ${sql.bind(filter.code)}`;
+  if (filter.modifier === 'missing') {
+    const exists = `EXISTS (SELECT 1 FROM ${table} x WHERE ${owner})`;
+    return filter.values[0].value === 'true' ? `NOT ${exists}` : exists;
+  }
+  const conditions = or(filter.values.map((v) => valueCondition(sql, filter, v, options)));
+  if (filter.modifier === 'not') return `NOT EXISTS (SELECT 1 FROM ${table} x WHERE ${owner} AND ${conditions})`;
+  return `EXISTS (SELECT 1 FROM ${table} x WHERE ${owner} AND ${conditions})`;
+}
+
+function valueCondition(sql: SqlBuilder, filter: SearchFilter, v: SearchValue, options: CompileOptions): string {
+  switch (filter.type) {
+    case 'token':
+      return filter.modifier === 'text'
+        ? `lower(x.text) LIKE ${sql.bind(likePrefix(v.value.toLowerCase()))}`
+        : tokenCondition(sql, v.value);
+    case 'string':
+      if (filter.modifier === 'exact') return `x.value = ${sql.bind(v.value)}`;
+      if (filter.modifier === 'contains') return `x.norm LIKE ${sql.bind(`%${escapeLike(normalizeString(v.value))}%`)}`;
+      return `x.norm LIKE ${sql.bind(likePrefix(normalizeString(v.value)))}`;
+    case 'reference':
+      return referenceCondition(sql, filter, v.value, options);
+    case 'date':
+      return dateCondition(sql, v, 'x.lo', 'x.hi');
+    case 'number':
+      return numberCondition(sql, v, 'x.lo', 'x.hi');
+    case 'quantity':
+      return quantityCondition(sql, v);
+    case 'uri':
+      if (filter.modifier === 'below') return `x.value LIKE ${sql.bind(likePrefix(v.value))}`;
+      if (filter.modifier === 'above') return `${sql.bind(v.value)} LIKE (x.value || '%')`;
+      return `x.value = ${sql.bind(v.value)}`;
+    default:
+      throw new FhirError('not-supported', `Search parameter type ${filter.type} is not supported`);
+  }
+}
+
+function tokenCondition(sql: SqlBuilder, raw: string): string {
+  const bar = raw.indexOf('|');
+  if (bar < 0) return `x.value = ${sql.bind(raw)}`;
+  const system = raw.slice(0, bar);
+  const code = raw.slice(bar + 1);
+  if (system === '') return `(x.system IS NULL AND x.value = ${sql.bind(code)})`;
+  if (code === '') return `x.system = ${sql.bind(system)}`;
+  return `(x.system = ${sql.bind(system)} AND x.value = ${sql.bind(code)})`;
+}
+
+function referenceCondition(sql: SqlBuilder, filter: SearchFilter, raw: string, options: CompileOptions): string {
+  const typed = filter.modifier && /^[A-Z]/.test(filter.modifier) ? filter.modifier : undefined;
+  const local = raw.startsWith(`${options.baseUrl}/`) ? raw.slice(options.baseUrl.length + 1) : raw;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(local)) return `x.target = ${sql.bind(raw)}`;
+  const target = parseReferenceTarget(local);
+  if (target) {
+    if (typed && typed !== target.resourceType) return 'false';
+    return `(x.target_type = ${sql.bind(target.resourceType)} AND x.target_id = ${sql.bind(target.id)})`;
+  }
+  if (typed) return `(x.target_type = ${sql.bind(typed)} AND x.target_id = ${sql.bind(local)})`;
+  return `x.target_id = ${sql.bind(local)}`;
+}
+
+/**
+ * Date prefixes over ranges (R4 search "date"): the target [lo, hi] against the
+ * implicit range of the search value [vlo, vhi].
+ */
+function dateCondition(sql: SqlBuilder, v: SearchValue, lo: string, hi: string): string {
+  const range = dateRange(v.value);
+  const vlo = `${sql.bind(range.lo)}::timestamptz`;
+  const vhi = `${sql.bind(range.hi)}::timestamptz`;
+  return rangeCondition(v.prefix, lo, hi, vlo, vhi);
+}
+
+function rangeCondition(prefix: Prefix, lo: string, hi: string, vlo: string, vhi: string): string {
+  switch (prefix) {
+    case 'eq':
+      return `(${lo} >= ${vlo} AND ${hi} <= ${vhi})`;
+    case 'ne':
+      return `NOT (${lo} >= ${vlo} AND ${hi} <= ${vhi})`;
+    case 'gt':
+      return `${hi} > ${vhi}`;
+    case 'lt':
+      return `${lo} < ${vlo}`;
+    case 'ge':
+      return `${hi} >= ${vlo}`;
+    case 'le':
+      return `${lo} <= ${vhi}`;
+    case 'sa':
+      return `${lo} > ${vhi}`;
+    case 'eb':
+      return `${hi} < ${vlo}`;
+    case 'ap':
+      return `(${lo} <= ${vhi} AND ${hi} >= ${vlo})`;
+  }
+}
+
+/** Numbers carry implicit precision: 100 means [99.5, 100.5) (R4 search "number"). */
+function numberCondition(sql: SqlBuilder, v: SearchValue, lo: string, hi: string): string {
+  const n = Number(v.value);
+  if (v.value.trim() === '' || !Number.isFinite(n))
+    throw new FhirError('invalid', `Invalid number search value "${v.value}"`);
+  const decimals = v.value.includes('.') ? v.value.split('.')[1].replace(/e.*/i, '').length : 0;
+  const half = v.prefix === 'ap' ? Math.abs(n) * 0.1 : 0.5 * 10 ** -decimals;
+  const vlo = `${sql.bind(n - half)}::numeric`;
+  const vhi = `${sql.bind(n + half)}::numeric`;
+  if (v.prefix === 'eq' || v.prefix === 'ap') return `(${lo} >= ${vlo} AND ${hi} < ${vhi})`;
+  if (v.prefix === 'ne') return `NOT (${lo} >= ${vlo} AND ${hi} < ${vhi})`;
+  const exact = `${sql.bind(n)}::numeric`;
+  return rangeCondition(v.prefix, lo, hi, exact, exact);
+}
+
+function quantityCondition(sql: SqlBuilder, v: SearchValue): string {
+  const [num, system, code] = v.value.split('|');
+  const parts = [numberCondition(sql, { prefix: v.prefix, value: num }, 'x.value', 'x.value')];
+  if (system) parts.push(`x.system = ${sql.bind(system)}`);
+  if (code) parts.push(`x.unit = ${sql.bind(code)}`);
+  return `(${parts.join(' AND ')})`;
+}
+
+function orderBy(sql: SqlBuilder, request: SearchRequest): string {
+  const keys: string[] = [];
+  for (const rule of request.sort) {
+    const dir = rule.descending ? 'DESC' : 'ASC';
+    if (rule.code === '_id') keys.push(`r.id ${dir}`);
+    else if (rule.code === '_lastUpdated') keys.push(`r.last_updated ${dir}`);
+    else keys.push(`${sortKey(sql, request, rule.code, rule.descending)} ${dir} NULLS LAST`);
+  }
+  keys.push('r.seq DESC', 'r.id');
+  return keys.join(', ');
+}
+
+const SORT_COLUMN: Record<string, [string, string]> = {
+  string: ['sp_string', 'norm'],
+  token: ['sp_token', 'value'],
+  date: ['sp_date', 'lo'],
+  number: ['sp_number', 'lo'],
+  quantity: ['sp_quantity', 'value'],
+  uri: ['sp_uri', 'value'],
+  reference: ['sp_reference', 'target'],
+};
+
+function sortKey(sql: SqlBuilder, request: SearchRequest, code: string, descending: boolean): string {
+  const type = sortableType(request.resourceType, code);
+  const [table, column] = SORT_COLUMN[type];
+  const agg = descending ? 'max' : 'min';
+  return `(SELECT ${agg}(x.${column}) FROM ${table} x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = ${sql.bind(code)})`;
+}
+
+function sortableType(resourceType: string, code: string): string {
+  const type = getSearchParameters(resourceType)?.[code]?.type;
+  if (!type || !SORT_COLUMN[type]) throw new FhirError('invalid', `Cannot sort ${resourceType} by "${code}"`);
+  return type;
+}
+
+function or(conditions: string[]): string {
+  return conditions.length === 1 ? conditions[0] : `(${conditions.join(' OR ')})`;
+}
+
+function likePrefix(value: string): string {
+  return `${escapeLike(value)}%`;
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

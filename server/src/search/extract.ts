@@ -1,0 +1,157 @@
+/**
+ * Index on write: for every R4 SearchParameter of a resource's type, evaluate its
+ * FHIRPath expression and turn the values into rows of the sp_* index tables.
+ */
+import {
+  convertToSearchableDates,
+  convertToSearchableNumbers,
+  convertToSearchableQuantities,
+  convertToSearchableStrings,
+  convertToSearchableUris,
+  evalFhirPathTyped,
+  getSearchParameterDetails,
+  getSearchParameters,
+  toTypedValue,
+  type TypedValue,
+} from '@medplum/core';
+import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import type { FhirPathAtom } from '@medplum/core';
+import { normalizeString } from './normalize.ts';
+import { parseReferenceTarget } from '../fhir/reference.ts';
+import { tokensOf } from './tokens.ts';
+
+export interface IndexRows {
+  token: { code: string[]; system: (string | null)[]; value: (string | null)[]; text: (string | null)[] };
+  string: { code: string[]; value: string[]; norm: string[] };
+  reference: { code: string[]; target: string[]; targetType: (string | null)[]; targetId: (string | null)[] };
+  date: { code: string[]; lo: string[]; hi: string[] };
+  number: { code: string[]; lo: (number | null)[]; hi: (number | null)[] };
+  quantity: { code: string[]; value: (number | null)[]; system: (string | null)[]; unit: (string | null)[] };
+  uri: { code: string[]; value: string[] };
+}
+
+interface IndexedParam {
+  code: string;
+  type: SearchParameter['type'];
+  expression: FhirPathAtom;
+}
+
+/** Parameters answered from the resource table itself, not from index rows. */
+const TABLE_PARAMS = new Set(['_id', '_lastUpdated']);
+const INDEXED_TYPES = new Set(['token', 'string', 'reference', 'date', 'number', 'quantity', 'uri']);
+const paramsByType = new Map<string, IndexedParam[]>();
+
+/** The index-backed search parameters of a resource type (composite and special excluded). */
+export function indexedParams(resourceType: string): IndexedParam[] {
+  let params = paramsByType.get(resourceType);
+  if (!params) {
+    params = Object.entries(getSearchParameters(resourceType) ?? {})
+      .filter(
+        ([code, sp]) =>
+          sp.expression && INDEXED_TYPES.has(sp.type) && !TABLE_PARAMS.has(code) && !code.startsWith('_compartment'),
+      )
+      .map(([code, sp]) => ({
+        code,
+        type: sp.type,
+        expression: getSearchParameterDetails(resourceType, sp).parsedExpression,
+      }));
+    paramsByType.set(resourceType, params);
+  }
+  return params;
+}
+
+export function emptyIndexRows(): IndexRows {
+  return {
+    token: { code: [], system: [], value: [], text: [] },
+    string: { code: [], value: [], norm: [] },
+    reference: { code: [], target: [], targetType: [], targetId: [] },
+    date: { code: [], lo: [], hi: [] },
+    number: { code: [], lo: [], hi: [] },
+    quantity: { code: [], value: [], system: [], unit: [] },
+    uri: { code: [], value: [] },
+  };
+}
+
+export function extractIndexRows(resource: Resource): IndexRows {
+  const rows = emptyIndexRows();
+  const input = [toTypedValue(resource)];
+  for (const param of indexedParams(resource.resourceType)) {
+    let values: TypedValue[];
+    try {
+      values = evalFhirPathTyped(param.expression, input);
+    } catch {
+      continue; // an expression the engine cannot evaluate on this shape indexes nothing
+    }
+    if (values.length) addRows(rows, param, values);
+  }
+  return rows;
+}
+
+function addRows(rows: IndexRows, param: IndexedParam, values: TypedValue[]): void {
+  const code = param.code;
+  switch (param.type) {
+    case 'token':
+      for (const t of tokensOf(values)) {
+        rows.token.code.push(code);
+        rows.token.system.push(t.system);
+        rows.token.value.push(t.value);
+        rows.token.text.push(t.text);
+      }
+      break;
+    case 'string':
+      for (const s of new Set(convertToSearchableStrings(values))) {
+        rows.string.code.push(code);
+        rows.string.value.push(s);
+        rows.string.norm.push(normalizeString(s));
+      }
+      break;
+    case 'reference':
+      for (const ref of new Set(referencesOf(values))) {
+        // Only relative references point into this server; absolute URLs match by text.
+        const target = /^[a-z][a-z0-9+.-]*:/i.test(ref) ? undefined : parseReferenceTarget(ref);
+        rows.reference.code.push(code);
+        rows.reference.target.push(ref);
+        rows.reference.targetType.push(target?.resourceType ?? null);
+        rows.reference.targetId.push(target?.id ?? null);
+      }
+      break;
+    case 'date':
+      for (const p of convertToSearchableDates(values)) {
+        rows.date.code.push(code);
+        rows.date.lo.push(p.start ?? '-infinity');
+        rows.date.hi.push(p.end ?? 'infinity');
+      }
+      break;
+    case 'number':
+      for (const [lo, hi] of convertToSearchableNumbers(values)) {
+        rows.number.code.push(code);
+        rows.number.lo.push(lo ?? null);
+        rows.number.hi.push(hi ?? null);
+      }
+      break;
+    case 'quantity':
+      for (const q of convertToSearchableQuantities(values)) {
+        rows.quantity.code.push(code);
+        rows.quantity.value.push(q.value ?? null);
+        rows.quantity.system.push(q.system ?? null);
+        rows.quantity.unit.push(q.code ?? q.unit ?? null);
+      }
+      break;
+    case 'uri':
+      for (const u of new Set(convertToSearchableUris(values))) {
+        rows.uri.code.push(code);
+        rows.uri.value.push(u);
+      }
+      break;
+  }
+}
+
+/** Reference strings of Reference values and of canonical/uri values used as references. */
+function referencesOf(values: TypedValue[]): string[] {
+  const out: string[] = [];
+  for (const { value } of values) {
+    if (typeof value === 'string') out.push(value);
+    else if (value && typeof value.reference === 'string') out.push(value.reference);
+  }
+  return out;
+}

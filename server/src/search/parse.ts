@@ -1,0 +1,201 @@
+/**
+ * Parses FHIR search parameters into a SearchRequest: each known parameter with
+ * its definition, modifier and OR-values (comma) - repeated parameters AND.
+ * Unknown parameters are collected apart so `self` can omit them and strict
+ * handling can reject them.
+ */
+import { getSearchParameters } from '@medplum/core';
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { FhirError } from '../fhir/errors.ts';
+
+export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
+const PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
+const PREFIXED_TYPES = new Set(['number', 'date', 'quantity']);
+
+export interface SearchValue {
+  prefix: Prefix;
+  value: string;
+}
+
+export interface SearchFilter {
+  /** The parameter name as written (code plus modifier) for the self link. */
+  name: string;
+  code: string;
+  type: SearchParameter['type'];
+  modifier?: string;
+  values: SearchValue[];
+  definition?: SearchParameter;
+}
+
+export interface SortRule {
+  code: string;
+  descending: boolean;
+}
+
+export interface SearchRequest {
+  resourceType: string;
+  filters: SearchFilter[];
+  sort: SortRule[];
+  count: number;
+  offset: number;
+  total: 'none' | 'estimate' | 'accurate' | undefined;
+  summary?: 'true' | 'text' | 'data' | 'count' | 'false';
+  elements?: string[];
+  /** Parameters that were not understood and so not applied. */
+  ignored: string[];
+}
+
+export interface ParseOptions {
+  defaultCount: number;
+  maxCount: number;
+  strict: boolean;
+}
+
+const RESULT_PARAMS = new Set(['_count', '_sort', '_total', '_summary', '_elements', '_offset', '_format', '_pretty']);
+
+export function parseSearch(resourceType: string, params: [string, string][], options: ParseOptions): SearchRequest {
+  const request: SearchRequest = {
+    resourceType,
+    filters: [],
+    sort: [],
+    count: options.defaultCount,
+    offset: 0,
+    total: undefined,
+    ignored: [],
+  };
+  const definitions = getSearchParameters(resourceType) ?? {};
+  for (const [name, value] of params) {
+    if (RESULT_PARAMS.has(name)) {
+      applyResultParam(request, name, value, options);
+      continue;
+    }
+    const [code, modifier] = splitName(name);
+    const definition = supportedCodes(resourceType).has(code) ? definitions[code] : undefined;
+    if (!definition || !isSupported(definition, modifier)) {
+      if (options.strict) throw new FhirError('invalid', `Unknown or unsupported search parameter "${name}"`);
+      request.ignored.push(name);
+      continue;
+    }
+    request.filters.push({
+      name,
+      code,
+      type: definition.type,
+      modifier,
+      values: splitOr(value).map((v) => parseValue(definition.type, v, modifier)),
+      definition,
+    });
+  }
+  return request;
+}
+
+const SUPPORTED_MODIFIERS: Record<string, Set<string>> = {
+  token: new Set(['missing', 'not', 'text']),
+  string: new Set(['missing', 'exact', 'contains']),
+  reference: new Set(['missing']),
+  date: new Set(['missing']),
+  number: new Set(['missing']),
+  quantity: new Set(['missing']),
+  uri: new Set(['missing', 'below', 'above']),
+};
+
+/** The search parameters of a type that this parser accepts (for the CapabilityStatement). */
+export function supportedSearchParams(
+  resourceType: string,
+): { code: string; type: SearchParameter['type']; url?: string }[] {
+  return Object.entries(getSearchParameters(resourceType) ?? {})
+    .filter(
+      ([code, sp]) =>
+        SUPPORTED_MODIFIERS[sp.type] &&
+        !code.startsWith('_compartment') &&
+        (sp.expression || code === '_id' || code === '_lastUpdated'),
+    )
+    .map(([code, sp]) => ({ code, type: sp.type, url: sp.url }))
+    .sort((a, b) => a.code.localeCompare(b.code));
+}
+
+const supportedByType = new Map<string, Set<string>>();
+function supportedCodes(resourceType: string): Set<string> {
+  let codes = supportedByType.get(resourceType);
+  if (!codes) {
+    codes = new Set(supportedSearchParams(resourceType).map((p) => p.code));
+    supportedByType.set(resourceType, codes);
+  }
+  return codes;
+}
+
+function isSupported(definition: SearchParameter, modifier: string | undefined): boolean {
+  const modifiers = SUPPORTED_MODIFIERS[definition.type];
+  if (!modifiers) return false;
+  if (!modifier) return true;
+  if (definition.code === '_id' || definition.code === '_lastUpdated') return false;
+  if (definition.type === 'reference' && /^[A-Z][A-Za-z]+$/.test(modifier)) {
+    return (definition.target ?? []).includes(modifier as never);
+  }
+  return modifiers.has(modifier);
+}
+
+function splitName(name: string): [string, string | undefined] {
+  const i = name.indexOf(':');
+  return i < 0 ? [name, undefined] : [name.slice(0, i), name.slice(i + 1)];
+}
+
+/** Splits on commas not escaped with a backslash (R4 search "Escaping Search Parameters"). */
+export function splitOr(value: string): string[] {
+  return value
+    .split(/(?<!\\),/)
+    .map((v) => v.replace(/\\([,$|\\])/g, '$1'))
+    .filter((v) => v !== '');
+}
+
+function parseValue(type: string, raw: string, modifier: string | undefined): SearchValue {
+  if (modifier === 'missing') {
+    if (raw !== 'true' && raw !== 'false') throw new FhirError('invalid', `:missing takes true or false, not "${raw}"`);
+    return { prefix: 'eq', value: raw };
+  }
+  if (PREFIXED_TYPES.has(type) && /^[a-z]{2}/.test(raw) && PREFIXES.has(raw.slice(0, 2))) {
+    return { prefix: raw.slice(0, 2) as Prefix, value: raw.slice(2) };
+  }
+  return { prefix: 'eq', value: raw };
+}
+
+function applyResultParam(request: SearchRequest, name: string, value: string, options: ParseOptions): void {
+  switch (name) {
+    case '_count': {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0)
+        throw new FhirError('invalid', `_count must be a whole number, not "${value}"`);
+      request.count = Math.min(n, options.maxCount);
+      break;
+    }
+    case '_offset': {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0)
+        throw new FhirError('invalid', `_offset must be a whole number, not "${value}"`);
+      request.offset = n;
+      break;
+    }
+    case '_sort':
+      request.sort = value
+        .split(',')
+        .filter(Boolean)
+        .map((s) => ({ code: s.replace(/^-/, ''), descending: s.startsWith('-') }));
+      break;
+    case '_total':
+      if (!['none', 'estimate', 'accurate'].includes(value))
+        throw new FhirError('invalid', `_total must be none, estimate or accurate`);
+      request.total = value as SearchRequest['total'];
+      break;
+    case '_summary':
+      if (!['true', 'text', 'data', 'count', 'false'].includes(value)) {
+        throw new FhirError('invalid', `_summary must be true, text, data, count or false`);
+      }
+      request.summary = value as SearchRequest['summary'];
+      break;
+    case '_elements':
+      request.elements = value
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean);
+      break;
+  }
+}

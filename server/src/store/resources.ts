@@ -1,0 +1,243 @@
+/**
+ * All SQL on resources and their versions. A write is one statement: the new
+ * version, the current row and the replacement index rows together.
+ */
+import type pg from 'pg';
+import type { IndexRows } from '../search/extract.ts';
+
+export type Queryable = pg.Pool | pg.PoolClient;
+
+export interface StoredVersion {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  deleted: boolean;
+  /** The resource JSON as stored (meta included); null for a deletion. */
+  content: string | null;
+  seq: number;
+}
+
+export interface HistoryEntry extends StoredVersion {
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+}
+
+export interface NewVersion {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  method: HistoryEntry['method'];
+  content: string | null;
+  index: IndexRows;
+}
+
+interface Row {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  last_updated: Date;
+  deleted: boolean;
+  content: string | null;
+  seq: number;
+  method?: HistoryEntry['method'];
+}
+
+const COLUMNS = 'resource_type, id, version_id, last_updated, deleted, content, seq';
+
+function toStored(row: Row): StoredVersion {
+  return {
+    resourceType: row.resource_type,
+    id: row.id,
+    versionId: row.version_id,
+    lastUpdated: row.last_updated.toISOString(),
+    deleted: row.deleted,
+    content: row.content,
+    seq: row.seq,
+  };
+}
+
+export async function readCurrent(db: Queryable, resourceType: string, id: string): Promise<StoredVersion | undefined> {
+  const { rows } = await db.query<Row>({
+    name: 'read-current',
+    text: `SELECT ${COLUMNS} FROM resource WHERE resource_type = $1 AND id = $2`,
+    values: [resourceType, id],
+  });
+  return rows[0] && toStored(rows[0]);
+}
+
+/** The current version, row-locked until the transaction ends (serialises writers of one resource). */
+export async function lockCurrent(
+  db: pg.PoolClient,
+  resourceType: string,
+  id: string,
+): Promise<StoredVersion | undefined> {
+  const { rows } = await db.query<Row>({
+    name: 'lock-current',
+    text: `SELECT ${COLUMNS} FROM resource WHERE resource_type = $1 AND id = $2 FOR UPDATE`,
+    values: [resourceType, id],
+  });
+  return rows[0] && toStored(rows[0]);
+}
+
+export async function readVersion(
+  db: Queryable,
+  resourceType: string,
+  id: string,
+  versionId: number,
+): Promise<StoredVersion | undefined> {
+  const { rows } = await db.query<Row>({
+    name: 'read-version',
+    text: `SELECT resource_type, id, version_id, last_updated, content IS NULL AS deleted, content, seq
+             FROM resource_version WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
+    values: [resourceType, id, versionId],
+  });
+  return rows[0] && toStored(rows[0]);
+}
+
+const WRITE_VERSION = `
+WITH v AS (
+  INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
+  VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq
+), cur AS (
+  INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
+  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v
+  ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id,
+    last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, content = EXCLUDED.content
+  RETURNING seq
+), d1 AS (DELETE FROM sp_token WHERE resource_type = $1 AND id = $2)
+, d2 AS (DELETE FROM sp_string WHERE resource_type = $1 AND id = $2)
+, d3 AS (DELETE FROM sp_reference WHERE resource_type = $1 AND id = $2)
+, d4 AS (DELETE FROM sp_date WHERE resource_type = $1 AND id = $2)
+, d5 AS (DELETE FROM sp_number WHERE resource_type = $1 AND id = $2)
+, d6 AS (DELETE FROM sp_quantity WHERE resource_type = $1 AND id = $2)
+, d7 AS (DELETE FROM sp_uri WHERE resource_type = $1 AND id = $2)
+, i1 AS (INSERT INTO sp_token (resource_type, id, code, system, value, text)
+    SELECT $1, $2, * FROM unnest($7::text[], $8::text[], $9::text[], $10::text[]))
+, i2 AS (INSERT INTO sp_string (resource_type, id, code, value, norm)
+    SELECT $1, $2, * FROM unnest($11::text[], $12::text[], $13::text[]))
+, i3 AS (INSERT INTO sp_reference (resource_type, id, code, target, target_type, target_id)
+    SELECT $1, $2, * FROM unnest($14::text[], $15::text[], $16::text[], $17::text[]))
+, i4 AS (INSERT INTO sp_date (resource_type, id, code, lo, hi)
+    SELECT $1, $2, * FROM unnest($18::text[], $19::timestamptz[], $20::timestamptz[]))
+, i5 AS (INSERT INTO sp_number (resource_type, id, code, lo, hi)
+    SELECT $1, $2, * FROM unnest($21::text[], $22::numeric[], $23::numeric[]))
+, i6 AS (INSERT INTO sp_quantity (resource_type, id, code, value, system, unit)
+    SELECT $1, $2, * FROM unnest($24::text[], $25::numeric[], $26::text[], $27::text[]))
+, i7 AS (INSERT INTO sp_uri (resource_type, id, code, value)
+    SELECT $1, $2, * FROM unnest($28::text[], $29::text[]))
+SELECT seq FROM cur`;
+
+/** Writes a version (or deletion), makes it current and replaces its index rows. Returns its seq. */
+export async function writeVersion(db: pg.PoolClient, v: NewVersion): Promise<number> {
+  const { token, string, reference, date, number, quantity, uri } = v.index;
+  const { rows } = await db.query<{ seq: number }>({
+    name: 'write-version',
+    text: WRITE_VERSION,
+    values: [
+      v.resourceType,
+      v.id,
+      v.versionId,
+      v.lastUpdated,
+      v.method,
+      v.content,
+      token.code,
+      token.system,
+      token.value,
+      token.text,
+      string.code,
+      string.value,
+      string.norm,
+      reference.code,
+      reference.target,
+      reference.targetType,
+      reference.targetId,
+      date.code,
+      date.lo,
+      date.hi,
+      number.code,
+      number.lo,
+      number.hi,
+      quantity.code,
+      quantity.value,
+      quantity.system,
+      quantity.unit,
+      uri.code,
+      uri.value,
+    ],
+  });
+  return rows[0].seq;
+}
+
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  /** Only versions written after this instant. */
+  since?: string;
+  /** Only versions current at this instant (R4 `_at`). */
+  at?: string;
+  /** Paging: versions with seq below this (newest first). */
+  beforeSeq?: number;
+  /** Pin: versions with seq at or below this (the newest seq when paging began). */
+  maxSeq?: number;
+  limit: number;
+}
+
+export async function readHistory(db: Queryable, q: HistoryQuery): Promise<HistoryEntry[]> {
+  const { where, values } = historyWhere(q);
+  values.push(q.limit);
+  const { rows } = await db.query<Row>(
+    `SELECT resource_type, id, version_id, last_updated, content IS NULL AS deleted, content, seq, method
+       FROM resource_version v ${where} ORDER BY seq DESC LIMIT $${values.length}`,
+    values,
+  );
+  return rows.map((r) => ({ ...toStored(r), method: r.method! }));
+}
+
+export async function countHistory(db: Queryable, q: Omit<HistoryQuery, 'limit' | 'beforeSeq'>): Promise<number> {
+  const { where, values } = historyWhere(q);
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource_version v ${where}`, values);
+  return rows[0].n;
+}
+
+function historyWhere(q: Omit<HistoryQuery, 'limit'>): { where: string; values: unknown[] } {
+  const clauses: string[] = [];
+  const values: unknown[] = [];
+  const add = (column: string, op: string, value: unknown) => {
+    values.push(value);
+    clauses.push(`${column} ${op} $${values.length}`);
+  };
+  if (q.resourceType) add('resource_type', '=', q.resourceType);
+  if (q.id) add('id', '=', q.id);
+  if (q.since) add('last_updated', '>', q.since);
+  if (q.at) {
+    // R4 _at: versions that were current at the instant (written by then, not yet superseded).
+    add('last_updated', '<=', q.at);
+    clauses.push(
+      `NOT EXISTS (SELECT 1 FROM resource_version n WHERE n.resource_type = v.resource_type AND n.id = v.id
+         AND n.version_id = v.version_id + 1 AND n.last_updated <= $${values.length})`,
+    );
+  }
+  if (q.beforeSeq !== undefined) add('seq', '<', q.beforeSeq);
+  if (q.maxSeq !== undefined) add('seq', '<=', q.maxSeq);
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', values };
+}
+
+/** Current, undeleted resources whose indexed references point at Type/id (for delete integrity). */
+export async function findReferrers(db: Queryable, resourceType: string, id: string, limit = 10): Promise<string[]> {
+  const { rows } = await db.query<{ ref: string }>({
+    name: 'find-referrers',
+    text: `SELECT DISTINCT r.resource_type || '/' || r.id AS ref
+             FROM sp_reference x JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id
+            WHERE x.target_type = $1 AND x.target_id = $2 AND NOT r.deleted
+              AND NOT (x.resource_type = $1 AND x.id = $2)
+            LIMIT $3`,
+    values: [resourceType, id, limit],
+  });
+  return rows.map((r) => r.ref);
+}
+
+export async function latestSeq(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ seq: number | null }>('SELECT max(seq) AS seq FROM resource_version');
+  return rows[0].seq ?? 0;
+}

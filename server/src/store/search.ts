@@ -1,0 +1,18 @@
+/** Executes compiled search SQL (the search module builds it; only store/ runs SQL). */
+import type { CompiledSql } from '../search/sql.ts';
+import type { Queryable } from './resources.ts';
+
+export interface SearchRow {
+  id: string;
+  content: string;
+}
+
+export async function runSearch(db: Queryable, sql: CompiledSql): Promise<SearchRow[]> {
+  const { rows } = await db.query<SearchRow>(sql.text, sql.values);
+  return rows;
+}
+
+export async function runCount(db: Queryable, sql: CompiledSql): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(sql.text, sql.values);
+  return rows[0].n;
+}
