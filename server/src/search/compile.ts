@@ -121,31 +121,43 @@ function referenceCondition(sql: SqlBuilder, filter: SearchFilter, raw: string, 
  */
 function dateCondition(sql: SqlBuilder, v: SearchValue, lo: string, hi: string): string {
   const range = dateRange(v.value);
-  const vlo = `${sql.bind(range.lo)}::timestamptz`;
-  const vhi = `${sql.bind(range.hi)}::timestamptz`;
-  return rangeCondition(v.prefix, lo, hi, vlo, vhi);
+  return rangeCondition(
+    v.prefix,
+    lo,
+    hi,
+    bindOnce(sql, range.lo, 'timestamptz'),
+    bindOnce(sql, range.hi, 'timestamptz'),
+  );
 }
 
-function rangeCondition(prefix: Prefix, lo: string, hi: string, vlo: string, vhi: string): string {
+/** A placeholder bound on first use: a parameter PostgreSQL never sees used has no type. */
+function bindOnce(sql: SqlBuilder, value: unknown, type: string): () => string {
+  let placeholder: string | undefined;
+  return () => (placeholder ??= `${sql.bind(value)}::${type}`);
+}
+
+type Bound = () => string;
+
+function rangeCondition(prefix: Prefix, lo: string, hi: string, vlo: Bound, vhi: Bound): string {
   switch (prefix) {
     case 'eq':
-      return `(${lo} >= ${vlo} AND ${hi} <= ${vhi})`;
+      return `(${lo} >= ${vlo()} AND ${hi} <= ${vhi()})`;
     case 'ne':
-      return `NOT (${lo} >= ${vlo} AND ${hi} <= ${vhi})`;
+      return `NOT (${lo} >= ${vlo()} AND ${hi} <= ${vhi()})`;
     case 'gt':
-      return `${hi} > ${vhi}`;
+      return `${hi} > ${vhi()}`;
     case 'lt':
-      return `${lo} < ${vlo}`;
+      return `${lo} < ${vlo()}`;
     case 'ge':
-      return `${hi} >= ${vlo}`;
+      return `${hi} >= ${vlo()}`;
     case 'le':
-      return `${lo} <= ${vhi}`;
+      return `${lo} <= ${vhi()}`;
     case 'sa':
-      return `${lo} > ${vhi}`;
+      return `${lo} > ${vhi()}`;
     case 'eb':
-      return `${hi} < ${vlo}`;
+      return `${hi} < ${vlo()}`;
     case 'ap':
-      return `(${lo} <= ${vhi} AND ${hi} >= ${vlo})`;
+      return `(${lo} <= ${vhi()} AND ${hi} >= ${vlo()})`;
   }
 }
 
@@ -156,11 +168,11 @@ function numberCondition(sql: SqlBuilder, v: SearchValue, lo: string, hi: string
     throw new FhirError('invalid', `Invalid number search value "${v.value}"`);
   const decimals = v.value.includes('.') ? v.value.split('.')[1].replace(/e.*/i, '').length : 0;
   const half = v.prefix === 'ap' ? Math.abs(n) * 0.1 : 0.5 * 10 ** -decimals;
-  const vlo = `${sql.bind(n - half)}::numeric`;
-  const vhi = `${sql.bind(n + half)}::numeric`;
-  if (v.prefix === 'eq' || v.prefix === 'ap') return `(${lo} >= ${vlo} AND ${hi} < ${vhi})`;
-  if (v.prefix === 'ne') return `NOT (${lo} >= ${vlo} AND ${hi} < ${vhi})`;
-  const exact = `${sql.bind(n)}::numeric`;
+  if (v.prefix === 'eq' || v.prefix === 'ap' || v.prefix === 'ne') {
+    const within = `(${lo} >= ${sql.bind(n - half)}::numeric AND ${hi} < ${sql.bind(n + half)}::numeric)`;
+    return v.prefix === 'ne' ? `NOT ${within}` : within;
+  }
+  const exact = bindOnce(sql, n, 'numeric');
   return rangeCondition(v.prefix, lo, hi, exact, exact);
 }
 
