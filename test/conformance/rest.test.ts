@@ -529,3 +529,75 @@ describe('methods and paths', () => {
     expect(res.headers['x-request-id']).toBe('abc-123');
   });
 });
+
+describe('FHIRPath Patch (fhirpatch.html)', () => {
+  it('applies a Parameters patch sent as application/fhir+json, and inside a transaction', async () => {
+    const created = await create(patient());
+    const parameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        {
+          name: 'operation',
+          part: [
+            { name: 'type', valueCode: 'replace' },
+            { name: 'path', valueString: 'Patient.birthDate' },
+            { name: 'value', valueDate: '1950-05-05' },
+          ],
+        },
+      ],
+    };
+    const res = await s.http.patch(`/fhir/Patient/${created.id}`).set('Content-Type', FHIR_JSON).send(json(parameters));
+    expect(res.status).toBe(200);
+    expect(res.body.birthDate).toBe('1950-05-05');
+    expect(res.body.meta.versionId).toBe('2');
+    const tx = await s.http
+      .post('/fhir')
+      .set('Content-Type', FHIR_JSON)
+      .send(
+        json({
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [
+            {
+              resource: {
+                ...parameters,
+                parameter: [
+                  {
+                    ...parameters.parameter[0],
+                    part: [...parameters.parameter[0].part.slice(0, 2), { name: 'value', valueDate: '1951-06-06' }],
+                  },
+                ],
+              },
+              request: { method: 'PATCH', url: `Patient/${created.id}` },
+            },
+          ],
+        }),
+      );
+    expect(tx.status).toBe(200);
+    expect(tx.body.entry[0].resource.birthDate).toBe('1951-06-06');
+  });
+
+  it('answers a patch that cannot apply with 422', async () => {
+    const created = await create(patient());
+    const res = await s.http
+      .patch(`/fhir/Patient/${created.id}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(
+        json({
+          resourceType: 'Parameters',
+          parameter: [
+            {
+              name: 'operation',
+              part: [
+                { name: 'type', valueCode: 'replace' },
+                { name: 'path', valueString: 'Patient.gender' },
+                { name: 'value', valueCode: 'male' },
+              ],
+            },
+          ],
+        }),
+      );
+    expect(res.status).toBe(422);
+    expectOutcome(res);
+  });
+});

@@ -10,6 +10,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
 import { isKnownResourceType } from '../fhir/definitions.ts';
+import { isFhirPathPatch } from '../fhir/fhirpath-patch.ts';
 import { ID_PATTERN } from '../fhir/reference.ts';
 import { assertResourceShape } from '../validation/validate.ts';
 import { matchIds } from './conditional.ts';
@@ -209,16 +210,22 @@ function entryRequest(entry: Entry): FhirRequest {
       ifModifiedSince: r.ifModifiedSince,
       ifNoneExist: r.ifNoneExist,
     },
-    body: entry.method === 'PATCH' ? patchBody(entry) : body,
-    contentType: entry.method === 'PATCH' ? 'application/json-patch+json' : 'application/fhir+json',
+    body: entry.method === 'PATCH' && !isFhirPathPatch(entry.resource) ? jsonPatchBody(entry) : body,
+    contentType:
+      entry.method === 'PATCH' && !isFhirPathPatch(entry.resource)
+        ? 'application/json-patch+json'
+        : 'application/fhir+json',
   };
 }
 
-/** In a Bundle a JSON Patch travels as a Binary whose data is the base64 patch document. */
-function patchBody(entry: Entry): unknown {
+/** In a Bundle a JSON Patch travels as a Binary whose data is the base64 patch document (FHIRPath Patch as Parameters). */
+function jsonPatchBody(entry: Entry): unknown {
   const binary = entry.resource as { resourceType?: string; data?: string } | undefined;
   if (binary?.resourceType !== 'Binary' || !binary.data) {
-    throw new FhirError('invalid', `Bundle.entry[${entry.index}]: a PATCH entry carries a Binary holding a JSON Patch`);
+    throw new FhirError(
+      'invalid',
+      `Bundle.entry[${entry.index}]: a PATCH entry carries Parameters (FHIRPath Patch) or a Binary holding a JSON Patch`,
+    );
   }
   try {
     return JSON.parse(Buffer.from(binary.data, 'base64').toString('utf8'));

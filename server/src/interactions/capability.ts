@@ -36,7 +36,7 @@ function build(baseUrl: string): CapabilityStatement {
     implementation: { description: 'Hearth FHIR R4 server for neighbourhood health teams', url: baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json', 'application/json'],
-    patchFormat: ['application/json-patch+json'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
     rest: [
       {
         mode: 'server',

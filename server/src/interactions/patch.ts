@@ -1,15 +1,18 @@
 /**
- * patch (R4 http.html#patch): JSON Patch (application/json-patch+json), processed
- * as an update of the current version (If-Match honoured), and conditional patch.
+ * patch (R4 http.html#patch): JSON Patch (application/json-patch+json) or
+ * FHIRPath Patch (a Parameters resource), processed as an update of the current
+ * version (If-Match honoured), and conditional patch.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import { FhirError } from '../fhir/errors.ts';
+import { applyFhirPathPatch, isFhirPathPatch } from '../fhir/fhirpath-patch.ts';
 import { criteriaOf, matchIds } from './conditional.ts';
 import { update } from './write.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 
 const JSON_PATCH = 'application/json-patch+json';
+const FHIR_TYPES = new Set(['application/fhir+json', 'application/json']);
 
 export async function patch(
   req: FhirRequest,
@@ -17,10 +20,10 @@ export async function patch(
   type: string,
   id: string,
 ): Promise<FhirResponse> {
-  const operations = jsonPatchOf(req);
+  const apply = patcherOf(req);
   return ctx.repo.transaction(async (repo) => {
     const current = await repo.readForUpdate(type, id);
-    const patched = applyJsonPatch(JSON.parse(current.content!) as Resource, operations);
+    const patched = apply(JSON.parse(current.content!) as Resource);
     if (patched.resourceType !== type || patched.id !== id) {
       throw new FhirError('invalid', 'A patch may not change resourceType or id');
     }
@@ -38,13 +41,22 @@ export async function conditionalPatch(req: FhirRequest, ctx: InteractionContext
   });
 }
 
-function jsonPatchOf(req: FhirRequest): Operation[] {
-  if (req.contentType !== JSON_PATCH) {
-    throw new FhirError(
-      'unsupported-media-type',
-      `PATCH takes ${JSON_PATCH} (JSON Patch); got "${req.contentType ?? 'none'}"`,
-    );
+function patcherOf(req: FhirRequest): (resource: Resource) => Resource {
+  if (req.contentType === JSON_PATCH) {
+    const operations = jsonPatchOf(req);
+    return (resource) => applyJsonPatch(resource, operations);
   }
+  if (FHIR_TYPES.has(req.contentType ?? '') && isFhirPathPatch(req.body)) {
+    const parameters = req.body;
+    return (resource) => applyFhirPathPatch(resource, parameters);
+  }
+  throw new FhirError(
+    'unsupported-media-type',
+    `PATCH takes ${JSON_PATCH} (JSON Patch) or a Parameters resource as application/fhir+json (FHIRPath Patch)`,
+  );
+}
+
+function jsonPatchOf(req: FhirRequest): Operation[] {
   const error = Array.isArray(req.body) ? jsonpatch.validate(req.body as Operation[]) : new Error('not an array');
   if (error) throw new FhirError('invalid', `Invalid JSON Patch document: ${error.message}`);
   return req.body as Operation[];
