@@ -48,7 +48,7 @@ describe('applyFhirPathPatch', () => {
           { name: 'value', valueContactPoint: { system: 'phone', value: '01632 960000' } },
         ]),
       ),
-    ) as Record<string, unknown>;
+    ) as unknown as Record<string, unknown>;
     expect(out.gender).toBe('female');
     expect(out.telecom).toEqual([{ system: 'phone', value: '01632 960000' }]);
   });
@@ -91,7 +91,7 @@ describe('applyFhirPathPatch', () => {
           },
         ]),
       ),
-    ) as Record<string, unknown>;
+    ) as unknown as Record<string, unknown>;
     expect(out.contact).toEqual([{ gender: 'male', name: { family: 'Ashworth' } }]);
   });
 
