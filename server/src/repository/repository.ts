@@ -108,9 +108,14 @@ export class Repository {
     return version;
   }
 
+  /** Creates version 1: one statement, so outside a transaction it needs no BEGIN/COMMIT. */
   async create(resource: Resource, id: string = randomUUID()): Promise<WrittenVersion> {
     validateBase(resource);
-    return this.transaction((repo) => repo.writeNew(resource, id, 'POST'));
+    try {
+      return await this.writeVersion(resource, id, 1, 'POST');
+    } catch (error) {
+      throw this.client ? error : translateDbError(error);
+    }
   }
 
   /** Update (or update-as-create) of Type/id; `created` tells which. */
@@ -124,7 +129,7 @@ export class Repository {
     return this.transaction(async (repo) => {
       const current = await lockCurrent(repo.client!, resourceType, id);
       repo.checkIfMatch(resourceType, id, current, options.ifMatch);
-      if (!current) return { ...(await repo.writeNew(resource, id, options.method ?? 'PUT')), created: true };
+      if (!current) return { ...(await repo.writeVersion(resource, id, 1, options.method ?? 'PUT')), created: true };
       const versionId = current.versionId + 1;
       const written = await repo.writeVersion(resource, id, versionId, options.method ?? 'PUT');
       return { ...written, created: current.deleted };
@@ -170,10 +175,6 @@ export class Repository {
     await lockConditional(this.client, `${resourceType}?${criteria}`);
   }
 
-  private async writeNew(resource: Resource, id: string, method: HistoryEntry['method']): Promise<WrittenVersion> {
-    return this.writeVersion(resource, id, 1, method);
-  }
-
   private async writeVersion(
     resource: Resource,
     id: string,
@@ -183,7 +184,7 @@ export class Repository {
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
     const content = JSON.stringify(stamped);
-    await writeVersion(this.client!, {
+    await writeVersion(this.db, {
       resourceType: stamped.resourceType,
       id,
       versionId,

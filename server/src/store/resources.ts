@@ -95,23 +95,7 @@ export async function readVersion(
   return rows[0] && toStored(rows[0]);
 }
 
-const WRITE_VERSION = `
-WITH v AS (
-  INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
-  VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq
-), cur AS (
-  INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
-  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v
-  ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id,
-    last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, content = EXCLUDED.content
-  RETURNING seq
-), d1 AS (DELETE FROM sp_token WHERE resource_type = $1 AND id = $2)
-, d2 AS (DELETE FROM sp_string WHERE resource_type = $1 AND id = $2)
-, d3 AS (DELETE FROM sp_reference WHERE resource_type = $1 AND id = $2)
-, d4 AS (DELETE FROM sp_date WHERE resource_type = $1 AND id = $2)
-, d5 AS (DELETE FROM sp_number WHERE resource_type = $1 AND id = $2)
-, d6 AS (DELETE FROM sp_quantity WHERE resource_type = $1 AND id = $2)
-, d7 AS (DELETE FROM sp_uri WHERE resource_type = $1 AND id = $2)
+const INDEX_INSERTS = `
 , i1 AS (INSERT INTO sp_token (resource_type, id, code, system, value, text)
     SELECT $1, $2, * FROM unnest($7::text[], $8::text[], $9::text[], $10::text[]))
 , i2 AS (INSERT INTO sp_string (resource_type, id, code, value, norm)
@@ -125,15 +109,48 @@ WITH v AS (
 , i6 AS (INSERT INTO sp_quantity (resource_type, id, code, value, system, unit)
     SELECT $1, $2, * FROM unnest($24::text[], $25::numeric[], $26::text[], $27::text[]))
 , i7 AS (INSERT INTO sp_uri (resource_type, id, code, value)
-    SELECT $1, $2, * FROM unnest($28::text[], $29::text[]))
-SELECT seq FROM cur`;
+    SELECT $1, $2, * FROM unnest($28::text[], $29::text[]))`;
 
-/** Writes a version (or deletion), makes it current and replaces its index rows. Returns its seq. */
-export async function writeVersion(db: pg.PoolClient, v: NewVersion): Promise<number> {
+const INDEX_TABLES = ['sp_token', 'sp_string', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri'];
+
+/**
+ * The write statement. A first version inserts plainly; a later one replaces the
+ * current row and deletes the old index rows in the same statement (data-modifying
+ * CTEs see one snapshot, so the deletes never touch the rows inserted beside them).
+ */
+function writeSql(first: boolean): string {
+  const current = first
+    ? `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
+  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v RETURNING seq`
+    : `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
+  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v
+  ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id,
+    last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, content = EXCLUDED.content
+  RETURNING seq`;
+  const deletes = first
+    ? ''
+    : INDEX_TABLES.map((t, i) => `\n, d${i + 1} AS (DELETE FROM ${t} WHERE resource_type = $1 AND id = $2)`).join('');
+  return `WITH v AS (
+  INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
+  VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq
+), cur AS (${current})${deletes}${INDEX_INSERTS}
+SELECT seq FROM cur`;
+}
+
+const WRITE_FIRST = writeSql(true);
+const WRITE_NEXT = writeSql(false);
+
+/**
+ * Writes a version (or deletion), makes it current and replaces its index rows,
+ * in one statement (atomic on its own). Returns its seq. A first version that
+ * races another for the same id fails on the unique key (23505).
+ */
+export async function writeVersion(db: Queryable, v: NewVersion): Promise<number> {
   const { token, string, reference, date, number, quantity, uri } = v.index;
+  const first = v.versionId === 1;
   const { rows } = await db.query<{ seq: number }>({
-    name: 'write-version',
-    text: WRITE_VERSION,
+    name: first ? 'write-first-version' : 'write-next-version',
+    text: first ? WRITE_FIRST : WRITE_NEXT,
     values: [
       v.resourceType,
       v.id,
