@@ -16,7 +16,7 @@ import { assertResourceShape } from '../validation/validate.ts';
 import { matchIds } from './conditional.ts';
 import { read } from './read.ts';
 import { route } from './router.ts';
-import { preferValue, versionUrl, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
+import { preferValue, created, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
 import { rewriteReferences, conditionalReferences } from './references.ts';
 
 type Method = FhirRequest['method'];
@@ -191,7 +191,7 @@ async function processEntry(entry: Entry, ctx: InteractionContext): Promise<Fhir
   if (entry.existing) return read({ ...entryRequest(entry), query: [] }, ctx, type, entry.targetId!);
   assertResourceShape(entry.resource, type);
   const written = await ctx.repo.create(entry.resource, entry.targetId);
-  return { status: 201, body: written.resource, version: written, location: versionUrl(ctx.baseUrl, written) };
+  return created(ctx.baseUrl, written);
 }
 
 function entryRequest(entry: Entry): FhirRequest {

@@ -51,6 +51,11 @@ export interface InteractionContext {
 
 export type Interaction = (req: FhirRequest, ctx: InteractionContext, ...args: string[]) => Promise<FhirResponse>;
 
+/** 201 Created with the new version's Location (R4 http.html#create). */
+export function created(baseUrl: string, written: VersionInfo & { resource?: Resource }): FhirResponse {
+  return { status: 201, body: written.resource, version: written, location: versionUrl(baseUrl, written) };
+}
+
 export function versionUrl(baseUrl: string, v: VersionInfo): string {
   return `${baseUrl}/${v.resourceType}/${v.id}/_history/${v.versionId}`;
 }

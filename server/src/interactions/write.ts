@@ -4,7 +4,7 @@ import { ID_PATTERN } from '../fhir/reference.ts';
 import { assertResourceShape } from '../validation/validate.ts';
 import { criteriaOf, matchIds } from './conditional.ts';
 import { read } from './read.ts';
-import { versionUrl, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
+import { created, versionUrl, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
 
 export async function create(req: FhirRequest, ctx: InteractionContext, type: string): Promise<FhirResponse> {
   assertResourceShape(req.body, type);
@@ -12,7 +12,7 @@ export async function create(req: FhirRequest, ctx: InteractionContext, type: st
   const ifNoneExist = req.headers.ifNoneExist?.trim();
   if (!ifNoneExist) {
     const written = await ctx.repo.create(body);
-    return { status: 201, body: written.resource, version: written, location: versionUrl(ctx.baseUrl, written) };
+    return created(ctx.baseUrl, written);
   }
   return ctx.repo.transaction(async (repo) => {
     await repo.lockCriteria(type, ifNoneExist);
@@ -22,7 +22,7 @@ export async function create(req: FhirRequest, ctx: InteractionContext, type: st
     }
     if (matches.length === 1) return read({ ...req, query: [] }, { ...ctx, repo }, type, matches[0]);
     const written = await repo.create(body);
-    return { status: 201, body: written.resource, version: written, location: versionUrl(ctx.baseUrl, written) };
+    return created(ctx.baseUrl, written);
   });
 }
 
@@ -71,7 +71,7 @@ export async function conditionalUpdate(
     }
     if (body.id !== undefined) return update(req, scoped, type, body.id);
     const written = await repo.create(body);
-    return { status: 201, body: written.resource, version: written, location: versionUrl(ctx.baseUrl, written) };
+    return created(ctx.baseUrl, written);
   });
 }
 
