@@ -524,6 +524,16 @@ describe('methods and paths', () => {
     expectOutcome(res);
   });
 
+  it('answers an operation it does not support with 400 not-supported', async () => {
+    const res = await s.http
+      .post('/fhir/ValueSet/$lookup')
+      .set('Content-Type', FHIR_JSON)
+      .send(json({ resourceType: 'Parameters' }));
+    expect(res.status).toBe(400);
+    expectOutcome(res);
+    expect(res.body.issue[0].code).toBe('not-supported');
+  });
+
   it('echoes X-Request-Id', async () => {
     const res = await s.http.get('/fhir/metadata').set('X-Request-Id', 'abc-123');
     expect(res.headers['x-request-id']).toBe('abc-123');

@@ -21,10 +21,16 @@ interface Bundle {
 }
 
 /**
- * R4 examples this server rightly rejects, and why. Everything else must load.
- * (Filled from the validator's findings; each reason names the rule broken.)
+ * R4 examples this server rightly rejects, and why; everything else must load.
+ * bundle-transaction.json is the specification's tour of transaction features:
+ * its entry[7] calls ValueSet/$lookup (no terminology operations here), and it
+ * also updates Patient/123a with If-Match W/"2" on a resource that does not
+ * exist (412) and reads Patient/12334 (404), so it could not succeed anywhere
+ * that lacks those resources. The whole transaction is refused, as R4 requires.
  */
-export const REJECTED_EXAMPLES: Record<string, string> = {};
+const REJECTED_EXAMPLES: Record<string, string> = {
+  'bundle-transaction.json': '400 Bundle.entry[7]: Operation $lookup is not supported',
+};
 
 let s: TestServer;
 beforeAll(async () => {

@@ -152,6 +152,7 @@ async function resolveTargets(entries: Entry[], ctx: InteractionContext): Promis
   const placeholders = new Map<string, string>();
   for (const e of entries) {
     if (e.method !== 'POST' && e.method !== 'PUT') continue;
+    if (e.method === 'POST' && e.path.includes('/')) continue; // an operation or _search, not a create
     const [type, id] = e.path.split('/');
     await atEntry(e, async () => {
       if (e.method === 'POST') {
@@ -186,7 +187,7 @@ async function resolveTargets(entries: Entry[], ctx: InteractionContext): Promis
 }
 
 async function processEntry(entry: Entry, ctx: InteractionContext): Promise<FhirResponse> {
-  if (entry.method !== 'POST') return route(entryRequest(entry), ctx);
+  if (entry.method !== 'POST' || entry.path.includes('/')) return route(entryRequest(entry), ctx);
   const type = entry.path;
   if (entry.existing) return read({ ...entryRequest(entry), query: [] }, ctx, type, entry.targetId!);
   assertResourceShape(entry.resource, type);

@@ -18,6 +18,8 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   const [type, second, third, fourth] = parts;
   const m = req.method === 'HEAD' ? 'GET' : req.method;
 
+  const operation = parts.find((p) => p.startsWith('$'));
+  if (operation) throw new FhirError('not-supported', `Operation ${operation} is not supported at ${req.path}`);
   if (parts.length === 0) {
     if (m === 'POST') return processBundle(req, ctx);
     return notAllowed(req, 'the base (batch and transaction take POST)');
