@@ -24,7 +24,7 @@ export async function history(
   const at = instantParam(req, '_at');
   const count = countParam(req, ctx);
   const cursor = cursorParam(req);
-  const db = ctx.repo.queryable;
+  const db = await ctx.repo.queryable();
   const maxSeq = cursor?.max ?? (await latestSeq(db));
   const filter = { resourceType: type, id, since, at, maxSeq };
   const rows = await readHistory(db, { ...filter, beforeSeq: cursor?.before, limit: count + 1 });

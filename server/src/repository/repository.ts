@@ -16,8 +16,10 @@ import {
   lockCurrent,
   readCurrent,
   readVersion,
+  writeFirstVersions,
   writeVersion,
   type HistoryEntry,
+  type NewVersion,
   type Queryable,
   type StoredVersion,
 } from '../store/resources.ts';
@@ -54,6 +56,12 @@ export interface SearchResult {
 
 export class Repository {
   private readonly pendingDeletes: { resourceType: string; id: string }[] = [];
+  /**
+   * First versions written in this transaction but not yet sent: a transaction's
+   * creates go to the database as one statement. Sent before anything reads
+   * (flush), so every read in the transaction sees them.
+   */
+  private pendingFirstVersions: NewVersion[] = [];
 
   constructor(
     private readonly db: Queryable,
@@ -61,9 +69,18 @@ export class Repository {
     private readonly client?: pg.PoolClient,
   ) {}
 
-  /** The connection for read-only store queries (history) in this repository's transaction, if any. */
-  get queryable(): Queryable {
+  /** The connection for read-only store queries (history), with this transaction's writes sent. */
+  async queryable(): Promise<Queryable> {
+    await this.flush();
     return this.db;
+  }
+
+  /** Sends the deferred first versions (one statement). */
+  private async flush(): Promise<void> {
+    if (!this.pendingFirstVersions.length) return;
+    const versions = this.pendingFirstVersions;
+    this.pendingFirstVersions = [];
+    await writeFirstVersions(this.db, versions);
   }
 
   /** Runs fn in one database transaction (joins the current one if already inside). */
@@ -74,6 +91,7 @@ export class Repository {
     try {
       await client.query('BEGIN');
       const result = await fn(repo);
+      await repo.flush();
       await repo.checkBeforeCommit();
       await client.query('COMMIT');
       return result;
@@ -86,6 +104,7 @@ export class Repository {
   }
 
   async read(resourceType: string, id: string): Promise<StoredVersion> {
+    await this.flush();
     const current = await readCurrent(this.db, resourceType, id);
     if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
@@ -95,6 +114,7 @@ export class Repository {
   /** The current version, locked for the rest of the transaction (read-modify-write, e.g. patch). */
   async readForUpdate(resourceType: string, id: string): Promise<StoredVersion> {
     if (!this.client) throw new Error('readForUpdate needs a transaction');
+    await this.flush();
     const current = await lockCurrent(this.client, resourceType, id);
     if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
@@ -102,6 +122,7 @@ export class Repository {
   }
 
   async vread(resourceType: string, id: string, versionId: number): Promise<StoredVersion> {
+    await this.flush();
     const version = await readVersion(this.db, resourceType, id, versionId);
     if (!version) throw new FhirError('not-found', `${resourceType}/${id}/_history/${versionId} is not known`);
     if (version.deleted) throw new FhirError('deleted', `${resourceType}/${id}/_history/${versionId} is a deletion`);
@@ -127,6 +148,7 @@ export class Repository {
   ): Promise<WrittenVersion & { created: boolean }> {
     validateBase(resource);
     return this.transaction(async (repo) => {
+      await repo.flush();
       const current = await lockCurrent(repo.client!, resourceType, id);
       repo.checkIfMatch(resourceType, id, current, options.ifMatch);
       if (!current) return { ...(await repo.writeVersion(resource, id, 1, options.method ?? 'PUT')), created: true };
@@ -139,6 +161,7 @@ export class Repository {
   /** Deletes Type/id; returns the deletion version, or undefined when there was nothing to delete. */
   async delete(resourceType: string, id: string, options: WriteOptions = {}): Promise<WrittenVersion | undefined> {
     return this.transaction(async (repo) => {
+      await repo.flush();
       const current = await lockCurrent(repo.client!, resourceType, id);
       if (options.ifMatch) repo.checkIfMatch(resourceType, id, current, options.ifMatch);
       if (!current || current.deleted) return undefined;
@@ -159,6 +182,7 @@ export class Repository {
   }
 
   async search(request: SearchRequest, options: { withTotal: boolean }): Promise<SearchResult> {
+    await this.flush();
     const compileOptions = { baseUrl: this.options.baseUrl };
     const rows = request.count === 0 ? [] : await runSearch(this.db, compileSearch(request, compileOptions));
     const hasMore = rows.length > request.count;
@@ -184,7 +208,7 @@ export class Repository {
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
     const content = JSON.stringify(stamped);
-    await writeVersion(this.db, {
+    const version: NewVersion = {
       resourceType: stamped.resourceType,
       id,
       versionId,
@@ -192,7 +216,9 @@ export class Repository {
       method,
       content,
       index: extractIndexRows(stamped),
-    });
+    };
+    if (this.client && versionId === 1) this.pendingFirstVersions.push(version);
+    else await writeVersion(this.db, version);
     return { resourceType: stamped.resourceType, id, versionId, lastUpdated, resource: stamped, content };
   }
 

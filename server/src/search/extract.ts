@@ -17,6 +17,7 @@ import {
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import type { FhirPathAtom } from '@medplum/core';
 import { normalizeString } from './normalize.ts';
+import { compilePath, type CompiledPath } from './paths.ts';
 import { parseReferenceTarget } from '../fhir/reference.ts';
 import { tokensOf } from './tokens.ts';
 
@@ -34,6 +35,8 @@ interface IndexedParam {
   code: string;
   type: SearchParameter['type'];
   expression: FhirPathAtom;
+  /** The expression compiled to a plain walk of the JSON, where it is a union of element paths. */
+  compiled?: CompiledPath;
 }
 
 /** Parameters answered from the resource table itself, not from index rows. */
@@ -54,6 +57,7 @@ export function indexedParams(resourceType: string): IndexedParam[] {
         code,
         type: sp.type,
         expression: getSearchParameterDetails(resourceType, sp).parsedExpression,
+        compiled: compilePath(resourceType, sp.expression!),
       }));
     paramsByType.set(resourceType, params);
   }
@@ -78,7 +82,9 @@ export function extractIndexRows(resource: Resource): IndexRows {
   for (const param of indexedParams(resource.resourceType)) {
     let values: TypedValue[];
     try {
-      values = evalFhirPathTyped(param.expression, input);
+      values = param.compiled
+        ? param.compiled(resource as unknown as Record<string, unknown>)
+        : evalFhirPathTyped(param.expression, input);
     } catch {
       continue; // an expression the engine cannot evaluate on this shape indexes nothing
     }
