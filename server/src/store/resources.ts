@@ -95,97 +95,6 @@ export async function readVersion(
   return rows[0] && toStored(rows[0]);
 }
 
-const INDEX_INSERTS = `
-, i1 AS (INSERT INTO sp_token (resource_type, id, code, system, value, text)
-    SELECT $1, $2, * FROM unnest($7::text[], $8::text[], $9::text[], $10::text[]))
-, i2 AS (INSERT INTO sp_string (resource_type, id, code, value, norm)
-    SELECT $1, $2, * FROM unnest($11::text[], $12::text[], $13::text[]))
-, i3 AS (INSERT INTO sp_reference (resource_type, id, code, target, target_type, target_id)
-    SELECT $1, $2, * FROM unnest($14::text[], $15::text[], $16::text[], $17::text[]))
-, i4 AS (INSERT INTO sp_date (resource_type, id, code, lo, hi)
-    SELECT $1, $2, * FROM unnest($18::text[], $19::timestamptz[], $20::timestamptz[]))
-, i5 AS (INSERT INTO sp_number (resource_type, id, code, lo, hi)
-    SELECT $1, $2, * FROM unnest($21::text[], $22::numeric[], $23::numeric[]))
-, i6 AS (INSERT INTO sp_quantity (resource_type, id, code, value, system, unit)
-    SELECT $1, $2, * FROM unnest($24::text[], $25::numeric[], $26::text[], $27::text[]))
-, i7 AS (INSERT INTO sp_uri (resource_type, id, code, value)
-    SELECT $1, $2, * FROM unnest($28::text[], $29::text[]))`;
-
-const INDEX_TABLES = ['sp_token', 'sp_string', 'sp_reference', 'sp_date', 'sp_number', 'sp_quantity', 'sp_uri'];
-
-/**
- * The write statement. A first version inserts plainly; a later one replaces the
- * current row and deletes the old index rows in the same statement (data-modifying
- * CTEs see one snapshot, so the deletes never touch the rows inserted beside them).
- */
-function writeSql(first: boolean): string {
-  const current = first
-    ? `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
-  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v RETURNING seq`
-    : `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
-  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v
-  ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id,
-    last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, content = EXCLUDED.content
-  RETURNING seq`;
-  const deletes = first
-    ? ''
-    : INDEX_TABLES.map((t, i) => `\n, d${i + 1} AS (DELETE FROM ${t} WHERE resource_type = $1 AND id = $2)`).join('');
-  return `WITH v AS (
-  INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
-  VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq
-), cur AS (${current})${deletes}${INDEX_INSERTS}
-SELECT seq FROM cur`;
-}
-
-const WRITE_FIRST = writeSql(true);
-const WRITE_NEXT = writeSql(false);
-
-/**
- * Writes a version (or deletion), makes it current and replaces its index rows,
- * in one statement (atomic on its own). Returns its seq. A first version that
- * races another for the same id fails on the unique key (23505).
- */
-export async function writeVersion(db: Queryable, v: NewVersion): Promise<number> {
-  const { token, string, reference, date, number, quantity, uri } = v.index;
-  const first = v.versionId === 1;
-  const { rows } = await db.query<{ seq: number }>({
-    name: first ? 'write-first-version' : 'write-next-version',
-    text: first ? WRITE_FIRST : WRITE_NEXT,
-    values: [
-      v.resourceType,
-      v.id,
-      v.versionId,
-      v.lastUpdated,
-      v.method,
-      v.content,
-      token.code,
-      token.system,
-      token.value,
-      token.text,
-      string.code,
-      string.value,
-      string.norm,
-      reference.code,
-      reference.target,
-      reference.targetType,
-      reference.targetId,
-      date.code,
-      date.lo,
-      date.hi,
-      number.code,
-      number.lo,
-      number.hi,
-      quantity.code,
-      quantity.value,
-      quantity.system,
-      quantity.unit,
-      uri.code,
-      uri.value,
-    ],
-  });
-  return rows[0].seq;
-}
-
 /** Each index table: its IndexRows key, and its columns after (resource_type, id) with field and array type. */
 const INDEX_SPEC: {
   [K in keyof IndexRows]: [table: string, columns: [column: string, field: keyof IndexRows[K], type: string][]];
@@ -251,11 +160,75 @@ const INDEX_SPEC: {
 };
 const INDEX_KINDS = Object.keys(INDEX_SPEC) as (keyof IndexRows)[];
 
+/** Index columns of a kind, untyped (for building statements and value lists). */
+function indexColumns(kind: keyof IndexRows): [column: string, field: string, type: string][] {
+  return INDEX_SPEC[kind][1] as [string, string, string][];
+}
+
+/** Inserts of one version's index rows: parameters from $7 on, owner in $1 and $2. */
+const INDEX_INSERTS = (() => {
+  let n = 6;
+  return INDEX_KINDS.map((kind, i) => {
+    const columns = indexColumns(kind);
+    const params = columns.map(([, , type]) => `$${++n}::${type}[]`).join(', ');
+    const names = ['resource_type', 'id', ...columns.map(([column]) => column)].join(', ');
+    return `\n, i${i + 1} AS (INSERT INTO ${INDEX_SPEC[kind][0]} (${names}) SELECT $1, $2, * FROM unnest(${params}))`;
+  }).join('');
+})();
+
+const INDEX_TABLES = INDEX_KINDS.map((kind) => INDEX_SPEC[kind][0]);
+
+/**
+ * The write statement. A first version inserts plainly; a later one replaces the
+ * current row and deletes the old index rows in the same statement (data-modifying
+ * CTEs see one snapshot, so the deletes never touch the rows inserted beside them).
+ */
+function writeSql(first: boolean): string {
+  const current = first
+    ? `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
+  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v RETURNING seq`
+    : `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
+  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v
+  ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id,
+    last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, content = EXCLUDED.content
+  RETURNING seq`;
+  const deletes = first
+    ? ''
+    : INDEX_TABLES.map((t, i) => `\n, d${i + 1} AS (DELETE FROM ${t} WHERE resource_type = $1 AND id = $2)`).join('');
+  return `WITH v AS (
+  INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
+  VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq
+), cur AS (${current})${deletes}${INDEX_INSERTS}
+SELECT seq FROM cur`;
+}
+
+const WRITE_FIRST = writeSql(true);
+const WRITE_NEXT = writeSql(false);
+
+/**
+ * Writes a version (or deletion), makes it current and replaces its index rows,
+ * in one statement (atomic on its own). Returns its seq. A first version that
+ * races another for the same id fails on the unique key (23505).
+ */
+export async function writeVersion(db: Queryable, v: NewVersion): Promise<number> {
+  const first = v.versionId === 1;
+  const index = INDEX_KINDS.flatMap((kind) => {
+    const rows = v.index[kind] as unknown as Record<string, unknown[]>;
+    return indexColumns(kind).map(([, field]) => rows[field]);
+  });
+  const { rows } = await db.query<{ seq: number }>({
+    name: first ? 'write-first-version' : 'write-next-version',
+    text: first ? WRITE_FIRST : WRITE_NEXT,
+    values: [v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.content, ...index],
+  });
+  return rows[0].seq;
+}
+
 /** Many first versions in one statement: each column is one array, index rows carry their owner. */
 const WRITE_FIRST_MANY = (() => {
   let n = 6;
   const inserts = INDEX_KINDS.map((kind, i) => {
-    const [table, columns] = INDEX_SPEC[kind] as [string, [string, string, string][]];
+    const [table, columns] = [INDEX_SPEC[kind][0], indexColumns(kind)];
     const params = ['text', 'text', ...columns.map(([, , type]) => type)].map((type) => `$${++n}::${type}[]`);
     const names = ['resource_type', 'id', ...columns.map(([name]) => name)].join(', ');
     return `, i${i + 1} AS (INSERT INTO ${table} (${names}) SELECT * FROM unnest(${params.join(', ')}))`;
@@ -285,7 +258,7 @@ export async function writeFirstVersions(db: Queryable, versions: NewVersion[]):
     [v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.content].forEach((value, i) => head[i].push(value));
     INDEX_KINDS.forEach((kind, k) => {
       const rows = v.index[kind] as unknown as Record<string, unknown[]>;
-      const columns = INDEX_SPEC[kind][1] as [string, string, string][];
+      const columns = indexColumns(kind);
       const count = rows.code.length;
       for (let r = 0; r < count; r++) {
         owners[k].types.push(v.resourceType);
