@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../server/src/fhir/definitions.ts';
 import { compileCount, compileSearch } from '../../server/src/search/compile.ts';
+import { encodeCursor } from '../../server/src/search/cursor.ts';
 import { parseSearch } from '../../server/src/search/parse.ts';
 
 beforeAll(() => loadDefinitions());
@@ -13,15 +14,15 @@ describe('compileSearch', () => {
   it('token system|code: one EXISTS on sp_token, values bound', () => {
     const sql = compileSearch(parse('Patient', 'identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919'), options);
     expect(sql.text).toBe(
-      'SELECT r.id, r.content FROM resource r WHERE r.resource_type = $1 AND NOT r.deleted AND EXISTS (SELECT 1 FROM sp_token x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $2 AND (x.system = $3 AND x.value = $4)) ORDER BY r.seq DESC, r.id LIMIT $5 OFFSET $6',
+      'SELECT s.id, s.content, ARRAY[]::text[] AS keys, (SELECT max(seq) FROM resource_version) AS pin FROM (SELECT r.id, r.content FROM resource r WHERE r.resource_type = $1 AND NOT r.deleted AND EXISTS (SELECT 1 FROM sp_token x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $2 AND (x.system = $3 AND x.value = $4))) s ORDER BY s.id ASC LIMIT $5',
     );
-    expect(sql.values).toEqual(['Patient', 'identifier', 'https://fhir.nhs.uk/Id/nhs-number', '9434765919', 21, 0]);
+    expect(sql.values).toEqual(['Patient', 'identifier', 'https://fhir.nhs.uk/Id/nhs-number', '9434765919', 21]);
   });
 
   it('date ge binds only the low end of the implicit range (an unused parameter would have no type)', () => {
     const sql = compileSearch(parse('Task', 'authored-on=ge2025-01'), options);
     expect(sql.text).toContain('x.code = $2 AND x.hi >= $3::timestamptz)');
-    expect(sql.values).toEqual(['Task', 'authored-on', '2025-01-01T00:00:00.000Z', 21, 0]);
+    expect(sql.values).toEqual(['Task', 'authored-on', '2025-01-01T00:00:00.000Z', 21]);
   });
 
   it('string default is a case- and accent-insensitive prefix; comma is OR; :exact compares as written', () => {
@@ -43,11 +44,47 @@ describe('compileSearch', () => {
     expect(sql.values.slice(2, 5)).toEqual(['ServiceRequest', 'sr1', 'owner']);
   });
 
-  it('sorts on a parameter through its index table, then by seq for a stable order', () => {
+  it('sorts on a parameter through its index table (highest value descending), then by id for a total order', () => {
     const sql = compileSearch(parse('Task', '_sort=-authored-on,_id'), options);
-    expect(sql.text).toContain(
-      'ORDER BY (SELECT max(x.lo) FROM sp_date x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $2) DESC NULLS LAST, r.id ASC, r.seq DESC, r.id',
+    expect(sql.text).toBe(
+      'SELECT s.id, s.content, ARRAY[s.k0::text, s.k1::text] AS keys, (SELECT max(seq) FROM resource_version) AS pin FROM (SELECT r.id, r.content, (SELECT max(x.lo) FROM sp_date x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $2) AS k0, r.id AS k1 FROM resource r WHERE r.resource_type = $1 AND NOT r.deleted) s ORDER BY s.k0 DESC NULLS LAST, s.k1 ASC NULLS LAST, s.id ASC LIMIT $3',
     );
+    expect(sql.values).toEqual(['Task', 'authored-on', 21]);
+  });
+
+  it('a next cursor seeks past its row (nulls last), pinned to the first page; no OFFSET', () => {
+    const cursor = encodeCursor({
+      pin: 42,
+      keys: ['2025-01-01 00:00:00+00'],
+      id: 't9',
+      back: false,
+      sort: '-authored-on',
+    });
+    const sql = compileSearch(parse('Task', `_sort=-authored-on&_cursor=${cursor}`), options);
+    expect(sql.text).toBe(
+      'SELECT s.id, s.content, ARRAY[s.k0::text] AS keys FROM (SELECT r.id, r.content, (SELECT max(x.lo) FROM sp_date x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $2) AS k0 FROM resource r WHERE r.resource_type = $1 AND NOT r.deleted AND (r.seq <= $3 OR EXISTS (SELECT 1 FROM resource_version v WHERE v.resource_type = r.resource_type AND v.id = r.id AND v.seq <= $3))) s WHERE ((s.k0 < $5::timestamptz OR s.k0 IS NULL) OR (s.k0 = $5::timestamptz AND s.id > $4)) ORDER BY s.k0 DESC NULLS LAST, s.id ASC LIMIT $6',
+    );
+    expect(sql.values).toEqual(['Task', 'authored-on', 42, 't9', '2025-01-01 00:00:00+00', 21]);
+  });
+
+  it('a previous cursor reads backwards from its row; a null key is followed by nothing but nulls', () => {
+    const back = encodeCursor({ pin: 7, keys: [null], id: 't1', back: true, sort: 'authored-on' });
+    const sql = compileSearch(parse('Task', `_sort=authored-on&_cursor=${back}`), options);
+    expect(sql.text).toContain(
+      'WHERE (s.k0 IS NOT NULL OR (s.k0 IS NULL AND s.id < $4)) ORDER BY s.k0 DESC NULLS FIRST, s.id DESC LIMIT $5',
+    );
+    const next = encodeCursor({ pin: 7, keys: [null], id: 't1', back: false, sort: 'authored-on' });
+    expect(compileSearch(parse('Task', `_sort=authored-on&_cursor=${next}`), options).text).toContain(
+      'WHERE (FALSE OR (s.k0 IS NULL AND s.id > $4)) ORDER BY s.k0 ASC NULLS LAST, s.id ASC',
+    );
+  });
+
+  it('refuses a tampered cursor, and a cursor made for another _sort', () => {
+    expect(() => parse('Task', '_cursor=not-a-cursor')).toThrow(/cursor.*not valid/);
+    const cursor = encodeCursor({ pin: 1, keys: [], id: 'a', back: false, sort: '' });
+    expect(() => parse('Task', `_sort=_id&_cursor=${cursor}`)).toThrow(/another _sort/);
+    expect(() => parse('Task', `_sort=nonsense`)).not.toThrow();
+    expect(() => compileSearch(parse('Task', '_sort=nonsense'), options)).toThrow(/Cannot sort Task by "nonsense"/);
   });
 
   it('count query shares the WHERE clause', () => {

@@ -3,7 +3,10 @@ import { FhirError } from '../fhir/errors.ts';
 import { link, rawBundle } from '../fhir/bundle.ts';
 import { subsetResource } from '../fhir/subset.ts';
 import type { Resource } from '@medplum/fhirtypes';
+import type { BundleLink } from '@medplum/fhirtypes';
+import { encodeCursor, sortSignature, type Cursor } from '../search/cursor.ts';
 import { parseSearch, type SearchRequest } from '../search/parse.ts';
+import type { SearchResult, SearchRow } from '../repository/repository.ts';
 import { preferValue, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
 
 export async function searchType(req: FhirRequest, ctx: InteractionContext, type: string): Promise<FhirResponse> {
@@ -13,12 +16,7 @@ export async function searchType(req: FhirRequest, ctx: InteractionContext, type
   if (request.summary === 'count') request.count = 0;
   const withTotal = request.total === 'accurate' || request.total === 'estimate' || request.summary === 'count';
   const result = await ctx.repo.search(request, { withTotal });
-  const links = [link('self', pageUrl(ctx.baseUrl, type, request, request.offset))];
-  if (request.offset > 0) {
-    links.push(link('first', pageUrl(ctx.baseUrl, type, request, 0)));
-    links.push(link('previous', pageUrl(ctx.baseUrl, type, request, Math.max(0, request.offset - request.count))));
-  }
-  if (result.hasMore) links.push(link('next', pageUrl(ctx.baseUrl, type, request, request.offset + request.count)));
+  const links = pageLinks(request, result, (cursor) => pageUrl(ctx.baseUrl, type, request, cursor));
   const entries = result.rows.map((row) => ({
     fullUrl: `${ctx.baseUrl}/${type}/${row.id}`,
     resource: shapeEntry(row.content, request),
@@ -45,8 +43,32 @@ function formParams(req: FhirRequest): [string, string][] {
   return out;
 }
 
+/**
+ * self, first, previous and next. A page read forwards has a next page when
+ * more rows followed it, and a previous one when it was reached by a cursor; a
+ * page read backwards (from a previous link) the other way round.
+ */
+function pageLinks(request: SearchRequest, result: SearchResult, url: (cursor?: Cursor) => string): BundleLink[] {
+  const { cursor } = request;
+  const links = [link('self', url(cursor))];
+  if (cursor) links.push(link('first', url()));
+  const back = cursor?.back ?? false;
+  const from = (row: SearchRow, toBack: boolean): Cursor => ({
+    pin: result.pin,
+    keys: row.keys,
+    id: row.id,
+    back: toBack,
+    sort: sortSignature(request.sort),
+  });
+  const first = result.rows[0];
+  const last = result.rows[result.rows.length - 1];
+  if (first && (back ? result.hasMore : cursor)) links.push(link('previous', url(from(first, true))));
+  if (last && (back || result.hasMore)) links.push(link('next', url(from(last, false))));
+  return links;
+}
+
 /** The parameters actually applied (unknown ones left out), for self/next/previous links. */
-function pageUrl(baseUrl: string, type: string, request: SearchRequest, offset: number): string {
+function pageUrl(baseUrl: string, type: string, request: SearchRequest, cursor?: Cursor): string {
   const q = new URLSearchParams();
   for (const f of request.filters)
     q.append(f.name, f.values.map((v) => (v.prefix === 'eq' ? '' : v.prefix) + escapeOr(v.value)).join(','));
@@ -55,7 +77,7 @@ function pageUrl(baseUrl: string, type: string, request: SearchRequest, offset: 
   if (request.summary) q.append('_summary', request.summary);
   if (request.elements) q.append('_elements', request.elements.join(','));
   q.append('_count', String(request.count));
-  if (offset > 0) q.append('_offset', String(offset));
+  if (cursor) q.append('_cursor', encodeCursor(cursor));
   return `${baseUrl}/${type}?${q.toString()}`;
 }
 

@@ -23,7 +23,7 @@ import {
   type Queryable,
   type StoredVersion,
 } from '../store/resources.ts';
-import { runCount, runSearch } from '../store/search.ts';
+import { runCount, runSearch, type SearchRow } from '../store/search.ts';
 import { validateBase } from '../validation/validate.ts';
 import { stamp } from './stamp.ts';
 
@@ -48,10 +48,16 @@ export interface WriteOptions {
   method?: HistoryEntry['method'];
 }
 
+export type { SearchRow };
+
 export interface SearchResult {
-  rows: { id: string; content: string }[];
+  /** The page's matches in sort order. */
+  rows: SearchRow[];
+  /** More matches lie beyond the page in its reading direction (after it; before it for a backward cursor). */
   hasMore: boolean;
   total?: number;
+  /** The version number the pages of this search are pinned to. */
+  pin: number;
 }
 
 export class Repository {
@@ -187,10 +193,13 @@ export class Repository {
     const rows = request.count === 0 ? [] : await runSearch(this.db, compileSearch(request, compileOptions));
     const hasMore = rows.length > request.count;
     if (hasMore) rows.pop();
+    if (request.cursor?.back) rows.reverse();
+    // The first page reads the pin with its rows; an empty page needs none (it has no paging links).
+    const pin = request.cursor?.pin ?? Number(rows[0]?.pin ?? 0);
     let total: number | undefined;
     if (options.withTotal) total = await runCount(this.db, compileCount(request, compileOptions));
-    else if (!hasMore && request.offset === 0 && request.count > 0) total = rows.length;
-    return { rows, hasMore, total };
+    else if (!hasMore && !request.cursor && request.count > 0) total = rows.length;
+    return { rows, hasMore, total, pin };
   }
 
   /** Serialises conditional writes on the same criteria for the rest of the transaction. */

@@ -8,6 +8,7 @@ import { FhirError } from '../fhir/errors.ts';
 import { dateRange } from './dates.ts';
 import { normalizeString } from './normalize.ts';
 import type { Prefix, SearchFilter, SearchRequest, SearchValue } from './parse.ts';
+import { existedAt, pageQuery } from './order.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { parseReferenceTarget } from '../fhir/reference.ts';
 
@@ -26,20 +27,18 @@ export interface CompileOptions {
   baseUrl: string;
 }
 
-/** The page query: current, undeleted matches in sort order, one row more than the page to detect a next page. */
+/** The page query: current, undeleted matches in sort order from the cursor (order.ts), one row more than the page. */
 export function compileSearch(request: SearchRequest, options: CompileOptions): CompiledSql {
   const sql = new SqlBuilder();
   const where = whereClause(sql, request, options);
-  const order = orderBy(sql, request);
-  const text =
-    `SELECT r.id, r.content FROM resource r WHERE ${where} ORDER BY ${order}` +
-    ` LIMIT ${sql.bind(request.count + 1)} OFFSET ${sql.bind(request.offset)}`;
-  return { text, values: sql.values };
+  return { text: pageQuery(sql, request, where), values: sql.values };
 }
 
+/** All matches (at the pin of the request's cursor, if it has one). */
 export function compileCount(request: SearchRequest, options: CompileOptions): CompiledSql {
   const sql = new SqlBuilder();
-  const where = whereClause(sql, request, options);
+  let where = whereClause(sql, request, options);
+  if (request.cursor) where += ` AND ${existedAt(sql, request.cursor.pin)}`;
   return { text: `SELECT count(*)::int AS n FROM resource r WHERE ${where}`, values: sql.values };
 }
 
@@ -182,41 +181,6 @@ function quantityCondition(sql: SqlBuilder, v: SearchValue): string {
   if (system) parts.push(`x.system = ${sql.bind(system)}`);
   if (code) parts.push(`x.unit = ${sql.bind(code)}`);
   return `(${parts.join(' AND ')})`;
-}
-
-function orderBy(sql: SqlBuilder, request: SearchRequest): string {
-  const keys: string[] = [];
-  for (const rule of request.sort) {
-    const dir = rule.descending ? 'DESC' : 'ASC';
-    if (rule.code === '_id') keys.push(`r.id ${dir}`);
-    else if (rule.code === '_lastUpdated') keys.push(`r.last_updated ${dir}`);
-    else keys.push(`${sortKey(sql, request, rule.code, rule.descending)} ${dir} NULLS LAST`);
-  }
-  keys.push('r.seq DESC', 'r.id');
-  return keys.join(', ');
-}
-
-const SORT_COLUMN: Record<string, [string, string]> = {
-  string: ['sp_string', 'norm'],
-  token: ['sp_token', 'value'],
-  date: ['sp_date', 'lo'],
-  number: ['sp_number', 'lo'],
-  quantity: ['sp_quantity', 'value'],
-  uri: ['sp_uri', 'value'],
-  reference: ['sp_reference', 'target'],
-};
-
-function sortKey(sql: SqlBuilder, request: SearchRequest, code: string, descending: boolean): string {
-  const type = sortableType(request.resourceType, code);
-  const [table, column] = SORT_COLUMN[type];
-  const agg = descending ? 'max' : 'min';
-  return `(SELECT ${agg}(x.${column}) FROM ${table} x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = ${sql.bind(code)})`;
-}
-
-function sortableType(resourceType: string, code: string): string {
-  const type = getSearchParameters(resourceType)?.[code]?.type;
-  if (!type || !SORT_COLUMN[type]) throw new FhirError('invalid', `Cannot sort ${resourceType} by "${code}"`);
-  return type;
 }
 
 function or(conditions: string[]): string {

@@ -7,6 +7,7 @@
 import { getSearchParameters } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
+import { decodeCursor, type Cursor } from './cursor.ts';
 
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 const PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
@@ -37,7 +38,8 @@ export interface SearchRequest {
   filters: SearchFilter[];
   sort: SortRule[];
   count: number;
-  offset: number;
+  /** Where this page continues from (absent: the first page). */
+  cursor?: Cursor;
   total: 'none' | 'estimate' | 'accurate' | undefined;
   summary?: 'true' | 'text' | 'data' | 'count' | 'false';
   elements?: string[];
@@ -51,7 +53,7 @@ export interface ParseOptions {
   strict: boolean;
 }
 
-const RESULT_PARAMS = new Set(['_count', '_sort', '_total', '_summary', '_elements', '_offset', '_format', '_pretty']);
+const RESULT_PARAMS = new Set(['_count', '_sort', '_total', '_summary', '_elements', '_cursor', '_format', '_pretty']);
 
 export function parseSearch(resourceType: string, params: [string, string][], options: ParseOptions): SearchRequest {
   const request: SearchRequest = {
@@ -59,12 +61,16 @@ export function parseSearch(resourceType: string, params: [string, string][], op
     filters: [],
     sort: [],
     count: options.defaultCount,
-    offset: 0,
     total: undefined,
     ignored: [],
   };
+  let cursor: string | undefined;
   const definitions = getSearchParameters(resourceType) ?? {};
   for (const [name, value] of params) {
+    if (name === '_cursor') {
+      cursor = value;
+      continue;
+    }
     if (RESULT_PARAMS.has(name)) {
       applyResultParam(request, name, value, options);
       continue;
@@ -85,6 +91,7 @@ export function parseSearch(resourceType: string, params: [string, string][], op
       definition,
     });
   }
+  if (cursor !== undefined) request.cursor = decodeCursor(cursor, request.sort);
   return request;
 }
 
@@ -165,13 +172,6 @@ function applyResultParam(request: SearchRequest, name: string, value: string, o
       if (!Number.isInteger(n) || n < 0)
         throw new FhirError('invalid', `_count must be a whole number, not "${value}"`);
       request.count = Math.min(n, options.maxCount);
-      break;
-    }
-    case '_offset': {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 0)
-        throw new FhirError('invalid', `_offset must be a whole number, not "${value}"`);
-      request.offset = n;
       break;
     }
     case '_sort':

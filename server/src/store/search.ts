@@ -5,6 +5,10 @@ import type { Queryable } from './resources.ts';
 export interface SearchRow {
   id: string;
   content: string;
+  /** Sort-key values of the row as text (for paging cursors). */
+  keys: (string | null)[];
+  /** On a first page: the newest version number when it was read (pins later pages). */
+  pin?: string | number | null;
 }
 
 export async function runSearch(db: Queryable, sql: CompiledSql): Promise<SearchRow[]> {

@@ -1,0 +1,121 @@
+/**
+ * Sort order and keyset paging of a search (R4 `_sort`, paging links). The
+ * order is total: the `_sort` keys, then id. A page continues from a cursor row
+ * with a seek condition on (keys…, id), never an OFFSET (see cursor.ts for the
+ * guarantees under concurrent writes).
+ */
+import { getSearchParameters } from '@medplum/core';
+import { FhirError } from '../fhir/errors.ts';
+import type { Cursor } from './cursor.ts';
+import type { SearchRequest } from './parse.ts';
+import type { SqlBuilder } from './sql.ts';
+
+interface SortKey {
+  /** SQL of the key's value for row r. */
+  expr: string;
+  /** PostgreSQL type of the value (to bind cursor values). */
+  type: string;
+  descending: boolean;
+}
+
+/** Sortable parameter types: the index column sorted on, and its type. */
+const SORT_COLUMN: Record<string, [table: string, column: string, type: string]> = {
+  string: ['sp_string', 'norm', 'text'],
+  token: ['sp_token', 'value', 'text'],
+  date: ['sp_date', 'lo', 'timestamptz'],
+  number: ['sp_number', 'lo', 'numeric'],
+  quantity: ['sp_quantity', 'value', 'numeric'],
+  uri: ['sp_uri', 'value', 'text'],
+  reference: ['sp_reference', 'target', 'text'],
+};
+
+/**
+ * The sort keys of a request. A parameter with several values sorts by its
+ * lowest value ascending and its highest descending (R4 search "_sort");
+ * resources without a value sort last either way.
+ */
+function sortKeys(sql: SqlBuilder, request: SearchRequest): SortKey[] {
+  return request.sort.map(({ code, descending }) => {
+    if (code === '_id') return { expr: 'r.id', type: 'text', descending };
+    if (code === '_lastUpdated') return { expr: 'r.last_updated', type: 'timestamptz', descending };
+    const [table, column, type] = SORT_COLUMN[sortableType(request.resourceType, code)];
+    const agg = descending ? 'max' : 'min';
+    const expr =
+      `(SELECT ${agg}(x.${column}) FROM ${table} x` +
+      ` WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = ${sql.bind(code)})`;
+    return { expr, type, descending };
+  });
+}
+
+function sortableType(resourceType: string, code: string): string {
+  const type = getSearchParameters(resourceType)?.[code]?.type;
+  if (!type || !SORT_COLUMN[type]) throw new FhirError('invalid', `Cannot sort ${resourceType} by "${code}"`);
+  return type;
+}
+
+/**
+ * Wraps the filtered rows (`FROM resource r WHERE where`) into the page query:
+ * id, content, the sort-key values as text (for the next cursor) and, on a
+ * first page, the pin; seek condition from the cursor; one row more than the
+ * page to tell whether another follows. A backward cursor reads in reverse
+ * order (the caller reverses the rows).
+ */
+export function pageQuery(sql: SqlBuilder, request: SearchRequest, where: string): string {
+  const keys = sortKeys(sql, request);
+  const cursor = request.cursor;
+  const back = cursor?.back ?? false;
+  const columns = keys.map((k, i) => `${k.expr} AS k${i}`);
+  const pinned = cursor ? ` AND ${existedAt(sql, cursor.pin)}` : '';
+  const inner = `SELECT r.id, r.content${columns.map((c) => `, ${c}`).join('')} FROM resource r WHERE ${where}${pinned}`;
+  const keyArray = keys.length ? `ARRAY[${keys.map((_, i) => `s.k${i}::text`).join(', ')}]` : 'ARRAY[]::text[]';
+  const pin = cursor ? '' : ', (SELECT max(seq) FROM resource_version) AS pin';
+  const seek = cursor ? ` WHERE ${seekCondition(sql, keys, cursor)}` : '';
+  const order = [
+    ...keys.map((k, i) => {
+      const descending = k.descending !== back;
+      return `s.k${i} ${descending ? 'DESC' : 'ASC'} NULLS ${back ? 'FIRST' : 'LAST'}`;
+    }),
+    `s.id ${back ? 'DESC' : 'ASC'}`,
+  ];
+  return (
+    `SELECT s.id, s.content, ${keyArray} AS keys${pin} FROM (${inner}) s${seek}` +
+    ` ORDER BY ${order.join(', ')} LIMIT ${sql.bind(request.count + 1)}`
+  );
+}
+
+/** The resource existed when paging began (its current version, or an earlier one, is at or before the pin). */
+export function existedAt(sql: SqlBuilder, pin: number): string {
+  const p = sql.bind(pin);
+  return (
+    `(r.seq <= ${p} OR EXISTS (SELECT 1 FROM resource_version v` +
+    ` WHERE v.resource_type = r.resource_type AND v.id = r.id AND v.seq <= ${p}))`
+  );
+}
+
+/**
+ * Rows strictly after the cursor row in the reading order: after on the first
+ * key, or equal on it and after on the rest, down to id. Nulls sort last
+ * reading forward (and so first reading backward).
+ */
+function seekCondition(sql: SqlBuilder, keys: SortKey[], cursor: Cursor): string {
+  const back = cursor.back;
+  let condition = `s.id ${back ? '<' : '>'} ${sql.bind(cursor.id)}`;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const column = `s.k${i}`;
+    const raw = cursor.keys[i];
+    const ascending = !keys[i].descending !== back;
+    let after: string;
+    let equal: string;
+    if (raw === null) {
+      equal = `${column} IS NULL`;
+      after = back ? `${column} IS NOT NULL` : 'FALSE';
+    } else {
+      const value = `${sql.bind(raw)}::${keys[i].type}`;
+      equal = `${column} = ${value}`;
+      const beyond = `${column} ${ascending ? '>' : '<'} ${value}`;
+      after = back ? beyond : `(${beyond} OR ${column} IS NULL)`;
+    }
+    condition = `(${after} OR (${equal} AND ${condition}))`;
+  }
+  return condition;
+}
