@@ -3,7 +3,6 @@
  * tables. Every value is a bound parameter; each filter becomes an EXISTS on its
  * index table, OR-values inside it, AND across filters.
  */
-import { getSearchParameters } from '@medplum/core';
 import { FhirError } from '../fhir/errors.ts';
 import { dateRange } from './dates.ts';
 import { normalizeString } from './normalize.ts';
