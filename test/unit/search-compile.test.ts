@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../server/src/fhir/definitions.ts';
 import { compileCount, compileSearch } from '../../server/src/search/compile.ts';
 import { encodeCursor } from '../../server/src/search/cursor.ts';
+import { compileIncludeStep } from '../../server/src/search/include.ts';
 import { parseSearch } from '../../server/src/search/parse.ts';
 
 beforeAll(() => loadDefinitions());
@@ -97,5 +98,23 @@ describe('compileSearch', () => {
   it('strict parsing names an unknown parameter; lenient parsing records it as ignored', () => {
     expect(() => parse('Task', 'colour=red')).toThrow(/colour/);
     expect(parse('Task', 'colour=red', false).ignored).toEqual(['colour']);
+  });
+});
+
+describe('include steps', () => {
+  it('_include follows the named reference from the page to current targets; _revinclude the other way', () => {
+    const request = parse('Task', '_include=Task:focus:ServiceRequest&_revinclude=Provenance:target');
+    const [include, revinclude] = request.includes;
+    const forward = compileIncludeStep(include, 'Task', ['t1', 't2'])!;
+    expect(forward.text).toBe(
+      'SELECT DISTINCT r.resource_type, r.id, r.content FROM sp_reference x JOIN resource r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted WHERE x.resource_type = $2 AND x.id = ANY($3::text[]) AND x.code = ANY($4::text[]) AND x.target_type = $1',
+    );
+    expect(forward.values).toEqual(['ServiceRequest', 'Task', ['t1', 't2'], ['focus']]);
+    const reverse = compileIncludeStep(revinclude, 'Task', ['t1'])!;
+    expect(reverse.text).toBe(
+      'SELECT DISTINCT r.resource_type, r.id, r.content FROM sp_reference x JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted WHERE x.resource_type = $1 AND x.code = ANY($2::text[]) AND x.target_type = $3 AND x.target_id = ANY($4::text[])',
+    );
+    expect(reverse.values).toEqual(['Provenance', ['target'], 'Task', ['t1']]);
+    expect(compileIncludeStep(include, 'Patient', ['p1'])).toBeUndefined();
   });
 });

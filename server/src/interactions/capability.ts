@@ -7,6 +7,7 @@ import type { CapabilityStatement, CapabilityStatementRestResource } from '@medp
 import { FhirError } from '../fhir/errors.ts';
 import { allResourceTypes } from '../fhir/definitions.ts';
 import { supportedSearchParams } from '../search/parse.ts';
+import { searchIncludes, searchRevIncludes } from '../search/include.ts';
 
 const SOFTWARE_VERSION = '0.1.0';
 const started = new Date().toISOString();
@@ -79,5 +80,7 @@ function resourceEntry(type: string): CapabilityStatementRestResource {
       type: sp.type,
       ...(sp.url ? { definition: sp.url } : {}),
     })),
+    searchInclude: searchIncludes(type),
+    searchRevInclude: searchRevIncludes(type),
   };
 }

@@ -22,6 +22,13 @@ export async function searchType(req: FhirRequest, ctx: InteractionContext, type
     resource: shapeEntry(row.content, request),
     search: { mode: 'match' },
   }));
+  for (const row of result.included) {
+    entries.push({
+      fullUrl: `${ctx.baseUrl}/${row.resource_type}/${row.id}`,
+      resource: shapeEntry(row.content, request),
+      search: { mode: 'include' },
+    });
+  }
   const total = request.total === 'none' ? undefined : result.total;
   return { status: 200, body: rawBundle('searchset', entries, links, total) };
 }
@@ -72,6 +79,7 @@ function pageUrl(baseUrl: string, type: string, request: SearchRequest, cursor?:
   const q = new URLSearchParams();
   for (const f of request.filters)
     q.append(f.name, f.values.map((v) => (v.prefix === 'eq' ? '' : v.prefix) + escapeOr(v.value)).join(','));
+  for (const include of request.includes) q.append(include.name, include.value);
   if (request.sort.length) q.append('_sort', request.sort.map((s) => (s.descending ? '-' : '') + s.code).join(','));
   if (request.total) q.append('_total', request.total);
   if (request.summary) q.append('_summary', request.summary);

@@ -23,7 +23,8 @@ import {
   type Queryable,
   type StoredVersion,
 } from '../store/resources.ts';
-import { runCount, runSearch, type SearchRow } from '../store/search.ts';
+import { runCount, runIncludeStep, runSearch, type IncludedRow, type SearchRow } from '../store/search.ts';
+import { compileIncludeStep, MAX_INCLUDED, MAX_ITERATE_ROUNDS } from '../search/include.ts';
 import { validateBase } from '../validation/validate.ts';
 import { stamp } from './stamp.ts';
 
@@ -48,7 +49,7 @@ export interface WriteOptions {
   method?: HistoryEntry['method'];
 }
 
-export type { SearchRow };
+export type { IncludedRow, SearchRow };
 
 export interface SearchResult {
   /** The page's matches in sort order. */
@@ -58,6 +59,8 @@ export interface SearchResult {
   total?: number;
   /** The version number the pages of this search are pinned to. */
   pin: number;
+  /** Resources added by _include/_revinclude (never a match of the page). */
+  included: IncludedRow[];
 }
 
 export class Repository {
@@ -199,7 +202,39 @@ export class Repository {
     let total: number | undefined;
     if (options.withTotal) total = await runCount(this.db, compileCount(request, compileOptions));
     else if (!hasMore && !request.cursor && request.count > 0) total = rows.length;
-    return { rows, hasMore, total, pin };
+    const included = request.includes.length ? await this.include(request, rows) : [];
+    return { rows, hasMore, total, pin, included };
+  }
+
+  /**
+   * _include/_revinclude: each directive applied to the page's matches, and the
+   * :iterate ones again to what the last round added, until nothing is new or
+   * MAX_ITERATE_ROUNDS / MAX_INCLUDED is reached.
+   */
+  private async include(request: SearchRequest, matches: SearchRow[]): Promise<IncludedRow[]> {
+    const seen = new Set(matches.map((m) => `${request.resourceType}/${m.id}`));
+    const included: IncludedRow[] = [];
+    let frontier = new Map([[request.resourceType, matches.map((m) => m.id)]]);
+    for (let round = 0; round < MAX_ITERATE_ROUNDS && frontier.size; round++) {
+      const next = new Map<string, string[]>();
+      for (const directive of request.includes) {
+        if (round > 0 && !directive.iterate) continue;
+        for (const [type, ids] of frontier) {
+          const step = ids.length ? compileIncludeStep(directive, type, ids) : undefined;
+          if (!step) continue;
+          for (const row of await runIncludeStep(this.db, step)) {
+            const key = `${row.resource_type}/${row.id}`;
+            if (seen.has(key)) continue;
+            if (included.length >= MAX_INCLUDED) return included;
+            seen.add(key);
+            included.push(row);
+            next.set(row.resource_type, [...(next.get(row.resource_type) ?? []), row.id]);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return included;
   }
 
   /** Serialises conditional writes on the same criteria for the rest of the transaction. */

@@ -8,6 +8,7 @@ import { getSearchParameters } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
 import { decodeCursor, type Cursor } from './cursor.ts';
+import { isIncludeParam, parseInclude, type IncludeDirective } from './include.ts';
 
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 const PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
@@ -43,6 +44,8 @@ export interface SearchRequest {
   total: 'none' | 'estimate' | 'accurate' | undefined;
   summary?: 'true' | 'text' | 'data' | 'count' | 'false';
   elements?: string[];
+  /** _include and _revinclude, in the order given. */
+  includes: IncludeDirective[];
   /** Parameters that were not understood and so not applied. */
   ignored: string[];
 }
@@ -62,6 +65,7 @@ export function parseSearch(resourceType: string, params: [string, string][], op
     sort: [],
     count: options.defaultCount,
     total: undefined,
+    includes: [],
     ignored: [],
   };
   let cursor: string | undefined;
@@ -73,6 +77,13 @@ export function parseSearch(resourceType: string, params: [string, string][], op
     }
     if (RESULT_PARAMS.has(name)) {
       applyResultParam(request, name, value, options);
+      continue;
+    }
+    if (isIncludeParam(name)) {
+      const directive = parseInclude(name, value, resourceType);
+      if (directive) request.includes.push(directive);
+      else if (options.strict) throw new FhirError('invalid', `Unknown search parameter in ${name}=${value}`);
+      else request.ignored.push(name);
       continue;
     }
     const [code, modifier] = splitName(name);

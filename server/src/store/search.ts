@@ -20,3 +20,14 @@ export async function runCount(db: Queryable, sql: CompiledSql): Promise<number>
   const { rows } = await db.query<{ n: number }>(sql.text, sql.values);
   return rows[0].n;
 }
+
+export interface IncludedRow {
+  resource_type: string;
+  id: string;
+  content: string;
+}
+
+export async function runIncludeStep(db: Queryable, sql: CompiledSql): Promise<IncludedRow[]> {
+  const { rows } = await db.query<IncludedRow>(sql.text, sql.values);
+  return rows;
+}
