@@ -101,6 +101,35 @@ describe('result parameters', () => {
     expect(post.body.total).toBe(get.body.total);
   });
 
+  it('string parameters on HumanName and Address match each part on its own (family, given, city, postcode…)', async () => {
+    const family = `Zz${uniqueValue('fam').replace(/-/g, '')}`;
+    const created = await s.http
+      .post('/fhir/Patient')
+      .set('Content-Type', FHIR_JSON)
+      .send(
+        JSON.stringify({
+          resourceType: 'Patient',
+          name: [{ family, given: ['Priya', 'Anand'], prefix: ['Dr'] }],
+          address: [{ line: ['12 Mill Lane'], city: 'Keswick', postalCode: 'CA12 5AB' }],
+        }),
+      );
+    expect(created.status).toBe(201);
+    const found = async (query: string) =>
+      ((await s.http.get(`/fhir/Patient?${query}&family=${family}`)).body.entry ?? []).length;
+    for (const query of [
+      'name=anand',
+      'name=pri',
+      'name=dr',
+      'given=anand',
+      'address=keswick',
+      'address=ca12',
+      'address-city=kes',
+    ]) {
+      expect(await found(query), query).toBe(1);
+    }
+    for (const query of ['name=priya%20anand', 'given=zz', 'address=lane']) expect(await found(query), query).toBe(0);
+  });
+
   it('_count=2 on 5 matches pages with next links to exactly the 5, self on every page', async () => {
     let url: string | undefined = `/fhir/Task?identifier=urn:test|${tag}&_count=2`;
     const seen: string[] = [];

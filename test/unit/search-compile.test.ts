@@ -118,3 +118,50 @@ describe('include steps', () => {
     expect(compileIncludeStep(include, 'Patient', ['p1'])).toBeUndefined();
   });
 });
+
+describe('chains and _has', () => {
+  it('a typed chain is an EXISTS through sp_reference to the current target, leaf on the target alias', () => {
+    const sql = compileSearch(
+      parse('Task', `subject:Patient.identifier=${'https://fhir.nhs.uk/Id/nhs-number'}|9434765919`),
+      options,
+    );
+    expect(sql.text).toContain(
+      'AND EXISTS (SELECT 1 FROM sp_reference c1 JOIN resource r1 ON r1.resource_type = c1.target_type AND r1.id = c1.target_id AND NOT r1.deleted WHERE c1.resource_type = r.resource_type AND c1.id = r.id AND c1.code = $6 AND c1.target_type = $5 AND EXISTS (SELECT 1 FROM sp_token x WHERE x.resource_type = r1.resource_type AND x.id = r1.id AND x.code = $2 AND (x.system = $3 AND x.value = $4)))) s',
+    );
+    expect(sql.values).toEqual([
+      'Task',
+      'identifier',
+      'https://fhir.nhs.uk/Id/nhs-number',
+      '9434765919',
+      'Patient',
+      'subject',
+      21,
+    ]);
+  });
+
+  it('_has is an EXISTS over referrers of the named type and parameter; nesting numbers the aliases', () => {
+    const sql = compileSearch(
+      parse('Patient', '_has:ServiceRequest:subject:_has:Task:focus:status=requested'),
+      options,
+    );
+    expect(sql.text).toContain(
+      'EXISTS (SELECT 1 FROM sp_reference c1 JOIN resource r1 ON r1.resource_type = c1.resource_type AND r1.id = c1.id AND NOT r1.deleted WHERE c1.resource_type = $6 AND c1.code = $7 AND c1.target_type = r.resource_type AND c1.target_id = r.id AND EXISTS (SELECT 1 FROM sp_reference c2 JOIN resource r2 ON r2.resource_type = c2.resource_type AND r2.id = c2.id AND NOT r2.deleted WHERE c2.resource_type = $4 AND c2.code = $5 AND c2.target_type = r1.resource_type AND c2.target_id = r1.id AND EXISTS (SELECT 1 FROM sp_token x WHERE x.resource_type = r2.resource_type AND x.id = r2.id AND x.code = $2 AND x.value = $3)))',
+    );
+    expect(sql.values).toEqual(['Patient', 'status', 'requested', 'Task', 'focus', 'ServiceRequest', 'subject', 21]);
+  });
+
+  it('an untyped chain goes to every target type that has the next parameter', () => {
+    // Task.owner may refer to Practitioner, PractitionerRole, Organization, CareTeam, HealthcareService,
+    // Patient, Device or RelatedPerson; of these, PractitionerRole, CareTeam and Device have no "name".
+    const [hop] = parse('Task', 'owner.name=shah').filters[0].path!;
+    expect(hop.kind).toBe('chain');
+    expect([...(hop as { types: string[] }).types].sort()).toEqual([
+      'HealthcareService',
+      'Organization',
+      'Patient',
+      'Practitioner',
+      'RelatedPerson',
+    ]);
+    expect(compileSearch(parse('Task', 'owner.name=shah'), options).text).toContain('c1.target_type = ANY($4::text[])');
+  });
+});

@@ -7,6 +7,7 @@ import { FhirError } from '../fhir/errors.ts';
 import { dateRange } from './dates.ts';
 import { normalizeString } from './normalize.ts';
 import type { Prefix, SearchFilter, SearchRequest, SearchValue } from './parse.ts';
+import { compileHops } from './chain.ts';
 import { existedAt, pageQuery } from './order.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { parseReferenceTarget } from '../fhir/reference.ts';
@@ -48,12 +49,18 @@ function whereClause(sql: SqlBuilder, request: SearchRequest, options: CompileOp
 }
 
 function filterClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptions): string {
-  if (filter.code === '_id') return or(filter.values.map((v) => `r.id = ${sql.bind(v.value)}`));
+  if (filter.path) return compileHops(sql, filter.path, 'r', (alias) => leafClause(sql, filter, options, alias));
+  return leafClause(sql, filter, options, 'r');
+}
+
+/** The parameter itself, on the resource aliased `r` (the searched one, or the end of a chain). */
+function leafClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptions, r: string): string {
+  if (filter.code === '_id') return or(filter.values.map((v) => `${r}.id = ${sql.bind(v.value)}`));
   if (filter.code === '_lastUpdated') {
-    return or(filter.values.map((v) => dateCondition(sql, v, 'r.last_updated', 'r.last_updated')));
+    return or(filter.values.map((v) => dateCondition(sql, v, `${r}.last_updated`, `${r}.last_updated`)));
   }
   const table = TABLE_BY_TYPE[filter.type];
-  const owner = `x.resource_type = r.resource_type AND x.id = r.id AND x.code = ${sql.bind(filter.code)}`;
+  const owner = `x.resource_type = ${r}.resource_type AND x.id = ${r}.id AND x.code = ${sql.bind(filter.code)}`;
   if (filter.modifier === 'missing') {
     const exists = `EXISTS (SELECT 1 FROM ${table} x WHERE ${owner})`;
     return filter.values[0].value === 'true' ? `NOT ${exists}` : exists;

@@ -105,7 +105,7 @@ function addRows(rows: IndexRows, param: IndexedParam, values: TypedValue[]): vo
       }
       break;
     case 'string':
-      for (const s of new Set(convertToSearchableStrings(values))) {
+      for (const s of new Set(searchableStrings(values))) {
         rows.string.code.push(code);
         rows.string.value.push(s);
         rows.string.norm.push(normalizeString(s));
@@ -150,6 +150,29 @@ function addRows(rows: IndexRows, param: IndexedParam, values: TypedValue[]): vo
       }
       break;
   }
+}
+
+/**
+ * Strings a string parameter matches: each part of a HumanName (family, given,
+ * prefix, suffix, text) and of an Address (line, city, district, state,
+ * postalCode, country, text) on its own, so `name=shah` finds "Priya Shah"
+ * (R4 search "string"); other values as @medplum/core renders them.
+ */
+function searchableStrings(values: TypedValue[]): string[] {
+  const out: string[] = [];
+  const add = (v: unknown) => {
+    if (typeof v === 'string' && v.trim()) out.push(v);
+    else if (Array.isArray(v)) v.forEach(add);
+  };
+  const other: TypedValue[] = [];
+  for (const tv of values) {
+    const v = tv.value as Record<string, unknown> | undefined;
+    if (tv.type === 'HumanName' && v) ['family', 'given', 'prefix', 'suffix', 'text'].forEach((k) => add(v[k]));
+    else if (tv.type === 'Address' && v) {
+      ['line', 'city', 'district', 'state', 'postalCode', 'country', 'text'].forEach((k) => add(v[k]));
+    } else other.push(tv);
+  }
+  return other.length ? [...out, ...convertToSearchableStrings(other)] : out;
 }
 
 /** Reference strings of Reference values and of canonical/uri values used as references. */

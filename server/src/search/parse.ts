@@ -9,6 +9,7 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
 import { decodeCursor, type Cursor } from './cursor.ts';
 import { isIncludeParam, parseInclude, type IncludeDirective } from './include.ts';
+import { peelChain, type Hop } from './chain.ts';
 
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 const PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
@@ -27,6 +28,8 @@ export interface SearchFilter {
   modifier?: string;
   values: SearchValue[];
   definition?: SearchParameter;
+  /** Chain and _has hops leading to the resources the parameter applies to (chain.ts). */
+  path?: Hop[];
 }
 
 export interface SortRule {
@@ -69,7 +72,6 @@ export function parseSearch(resourceType: string, params: [string, string][], op
     ignored: [],
   };
   let cursor: string | undefined;
-  const definitions = getSearchParameters(resourceType) ?? {};
   for (const [name, value] of params) {
     if (name === '_cursor') {
       cursor = value;
@@ -86,8 +88,15 @@ export function parseSearch(resourceType: string, params: [string, string][], op
       else request.ignored.push(name);
       continue;
     }
-    const [code, modifier] = splitName(name);
-    const definition = supportedCodes(resourceType).has(code) ? definitions[code] : undefined;
+    const chained = name.includes('.') || name.startsWith('_has:');
+    const peeled = chained ? peelChain(resourceType, name) : undefined;
+    if (chained && !peeled) {
+      if (options.strict) throw new FhirError('invalid', `Unknown or unsupported search parameter "${name}"`);
+      request.ignored.push(name);
+      continue;
+    }
+    const [code, modifier] = splitName(peeled?.leaf ?? name);
+    const definition = leafDefinition(peeled?.resourceType ?? resourceType, code);
     if (!definition || !isSupported(definition, modifier)) {
       if (options.strict) throw new FhirError('invalid', `Unknown or unsupported search parameter "${name}"`);
       request.ignored.push(name);
@@ -100,6 +109,7 @@ export function parseSearch(resourceType: string, params: [string, string][], op
       modifier,
       values: splitOr(value).map((v) => parseValue(definition.type, v, modifier)),
       definition,
+      ...(peeled?.hops.length ? { path: peeled.hops } : {}),
     });
   }
   if (cursor !== undefined) request.cursor = decodeCursor(cursor, request.sort);
@@ -139,6 +149,10 @@ function supportedCodes(resourceType: string): Set<string> {
     supportedByType.set(resourceType, codes);
   }
   return codes;
+}
+
+function leafDefinition(resourceType: string, code: string): SearchParameter | undefined {
+  return supportedCodes(resourceType).has(code) ? getSearchParameters(resourceType)?.[code] : undefined;
 }
 
 function isSupported(definition: SearchParameter, modifier: string | undefined): boolean {

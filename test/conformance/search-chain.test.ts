@@ -1,0 +1,157 @@
+/**
+ * Chained parameters and reverse chaining (R4 search.html §3.1.1.4.12 "Chained
+ * parameters", §3.1.1.4.13 "Reverse Chaining"; STANDARDS.md §6.4): typed,
+ * untyped and multi-level chains, _has (nested), leaf modifiers, and errors;
+ * exact result sets on data built here, and over the Synthea fixtures.
+ */
+import type { Bundle, Encounter } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureFiles, readFixture } from '../support/fixtures.ts';
+import { NHS, patient, task, uniqueValue } from '../support/resources.ts';
+import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+
+let s: TestServer;
+const tag = uniqueValue('chain');
+const id: Record<string, string> = {};
+
+async function create(name: string, resource: Record<string, unknown>): Promise<void> {
+  const res = await s.http
+    .post(`/fhir/${resource.resourceType}`)
+    .set('Content-Type', FHIR_JSON)
+    .send(JSON.stringify(resource));
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  id[name] = res.body.id;
+}
+
+beforeAll(async () => {
+  s = await startTestServer();
+  await create('gp', { resourceType: 'Practitioner', name: [{ family: 'Shah', given: ['Priya'] }] });
+  await create('pA', {
+    ...patient('9434765919', { name: [{ family: 'Okafor', given: ['Ada'] }] }),
+    generalPractitioner: [{ reference: `Practitioner/${id.gp}` }],
+  });
+  await create('pB', patient(uniqueValue('nhs'), { name: [{ family: 'Okafor-Reid', given: ['Ben'] }] }));
+  await create('pC', patient(uniqueValue('nhs'), { name: [{ family: 'Lindqvist' }] }));
+  const referral = (p: string) => ({
+    resourceType: 'ServiceRequest',
+    status: 'active',
+    intent: 'order',
+    subject: { reference: `Patient/${id[p]}` },
+  });
+  await create('srA', referral('pA'));
+  await create('srB', referral('pB'));
+  const t = (p: string, sr: string, extra: Record<string, unknown> = {}) =>
+    task({
+      identifier: [{ system: 'urn:chain', value: tag }],
+      for: { reference: `Patient/${id[p]}` },
+      focus: { reference: `ServiceRequest/${id[sr]}` },
+      ...extra,
+    });
+  await create('tA1', t('pA', 'srA'));
+  await create('tA2', t('pA', 'srA', { status: 'completed', owner: { reference: `Practitioner/${id.gp}` } }));
+  await create('tB', t('pB', 'srB'));
+});
+afterAll(async () => s?.close());
+
+async function ids(query: string, headers: Record<string, string> = {}): Promise<string[]> {
+  const res = await s.http.get(`/fhir/${query}`).set(headers);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return (res.body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id).sort();
+}
+const of = (...names: string[]) => names.map((n) => id[n]).sort();
+
+describe('chained parameters', () => {
+  it('typed: Task?subject:Patient.identifier=nhs-number|9434765919 (and the patient parameter)', async () => {
+    expect(await ids(`Task?subject:Patient.identifier=${NHS}|9434765919`)).toEqual(of('tA1', 'tA2'));
+    expect(await ids(`Task?patient.identifier=${NHS}|9434765919`)).toEqual(of('tA1', 'tA2'));
+  });
+
+  it('untyped, with the leaf parameter’s own matching and modifiers', async () => {
+    expect(await ids(`Task?identifier=urn:chain|${tag}&subject.family=okafor`)).toEqual(of('tA1', 'tA2', 'tB'));
+    expect(await ids(`Task?identifier=urn:chain|${tag}&subject:Patient.family:exact=Okafor`)).toEqual(of('tA1', 'tA2'));
+    expect(await ids(`Task?subject:Patient.family=Lindqvist`)).toEqual([]);
+  });
+
+  it('multi-level: Task?subject:Patient.general-practitioner:Practitioner.name=shah', async () => {
+    expect(await ids('Task?subject:Patient.general-practitioner:Practitioner.name=shah')).toEqual(of('tA1', 'tA2'));
+    expect(await ids('ServiceRequest?subject:Patient.general-practitioner.family=shah')).toEqual(of('srA'));
+  });
+
+  it('a chain ANDs with other parameters and ORs its comma values', async () => {
+    expect(await ids(`Task?status=requested&subject:Patient.family:exact=Okafor,Okafor-Reid`)).toEqual(of('tA1', 'tB'));
+  });
+});
+
+describe('_has (reverse chaining)', () => {
+  it('ServiceRequest?_has:Task:focus:status=requested', async () => {
+    expect(await ids('ServiceRequest?_has:Task:focus:status=requested')).toEqual(of('srA', 'srB'));
+    expect(await ids('ServiceRequest?_has:Task:focus:status=completed')).toEqual(of('srA'));
+    expect(await ids('ServiceRequest?_has:Task:focus:status=cancelled')).toEqual([]);
+  });
+
+  it('nested _has, and _has ending in a chain', async () => {
+    expect(await ids('Patient?_has:ServiceRequest:subject:_has:Task:focus:status=completed')).toEqual(of('pA'));
+    expect(await ids(`Patient?_has:Task:patient:owner:Practitioner.name=shah`)).toEqual(of('pA'));
+  });
+});
+
+describe('errors', () => {
+  it('chaining through a parameter that is not a reference, or to a type it cannot refer to, is a 400', async () => {
+    for (const query of [
+      'Task?status.family=x',
+      'ServiceRequest?subject:Practitioner.name=x',
+      'Practitioner?_has:Encounter:subject:status=planned',
+      'Patient?_has:Task:status:status=requested',
+      'Patient?_has:Task',
+    ]) {
+      const res = await s.http.get(`/fhir/${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+  });
+
+  it('an unknown parameter at the end of a chain is ignored, or a 400 when strict', async () => {
+    const lenient = await s.http.get('/fhir/Task?subject:Patient.colour=red');
+    expect(lenient.status).toBe(200);
+    const self = lenient.body.link.find((l: { relation: string }) => l.relation === 'self').url as string;
+    expect(self).not.toContain('colour');
+    const strict = await s.http.get('/fhir/Task?subject:Patient.colour=red').set('Prefer', 'handling=strict');
+    expect(strict.status).toBe(400);
+    expect(strict.body.issue[0].diagnostics).toContain('subject:Patient.colour');
+  });
+});
+
+describe('over the Synthea fixtures', () => {
+  it('Encounter?subject:Patient.family=… and Patient?_has:Encounter:subject:class=…, answers from the raw files', async () => {
+    const loaded: { family: string; patientId: string; encounters: { id: string; cls?: string }[] }[] = [];
+    for (const file of fixtureFiles('synthea').slice(3, 6)) {
+      const bundle = readFixture<Bundle>(file);
+      const res = await s.http
+        .post('/fhir')
+        .set('Content-Type', FHIR_JSON)
+        .set('Prefer', 'return=minimal')
+        .send(JSON.stringify(bundle));
+      expect(res.status).toBe(200);
+      const idAt = (i: number) => /\/([^/]+)\/_history/.exec(res.body.entry[i].response.location)![1];
+      const pIndex = bundle.entry!.findIndex((e) => e.resource?.resourceType === 'Patient');
+      const patientUrl = bundle.entry![pIndex].fullUrl;
+      const family = (bundle.entry![pIndex].resource as { name: { family: string }[] }).name[0].family;
+      const encounters = bundle
+        .entry!.map((e, i) => ({ r: e.resource as Encounter, i }))
+        .filter(({ r }) => r.resourceType === 'Encounter' && r.subject?.reference === patientUrl)
+        .map(({ r, i }) => ({ id: idAt(i), cls: r.class?.code }));
+      loaded.push({ family, patientId: idAt(pIndex), encounters });
+    }
+    for (const p of loaded) {
+      const sameFamily = loaded.filter((o) => o.family === p.family).flatMap((o) => o.encounters.map((e) => e.id));
+      const found = await ids(`Encounter?subject:Patient.family:exact=${encodeURIComponent(p.family)}&_count=1000`);
+      expect(found).toEqual(sameFamily.sort());
+    }
+    const cls = loaded[0].encounters[0].cls!;
+    const expected = loaded.filter((p) => p.encounters.some((e) => e.cls === cls)).map((p) => p.patientId);
+    const patients = (await ids(`Patient?_has:Encounter:subject:class=${cls}&_count=100`)).filter((pid) =>
+      loaded.some((p) => p.patientId === pid),
+    );
+    expect(patients).toEqual(expected.sort());
+  });
+});
