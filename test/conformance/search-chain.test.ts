@@ -95,6 +95,53 @@ describe('_has (reverse chaining)', () => {
   });
 });
 
+describe('modifiers', () => {
+  const mark = uniqueValue('mod');
+  it('reference :identifier matches a logical reference by its identifier', async () => {
+    await create(
+      'logical',
+      task({
+        identifier: [{ system: 'urn:mod', value: mark }],
+        focus: { identifier: { system: 'urn:ref', value: `R-${mark}` } },
+      }),
+    );
+    expect(await ids(`Task?focus:identifier=urn:ref|R-${mark}`)).toEqual(of('logical'));
+    expect(await ids(`Task?focus:identifier=R-${mark}`)).toEqual(of('logical'));
+    expect(await ids(`Task?focus:identifier=urn:other|R-${mark}`)).toEqual([]);
+  });
+
+  it('token :of-type matches an Identifier by type system|code|value', async () => {
+    const v2 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
+    await create(
+      'mrn',
+      patient(uniqueValue('nhs'), {
+        identifier: [{ type: { coding: [{ system: v2, code: 'MR' }] }, system: 'urn:trust', value: mark }],
+      }),
+    );
+    expect(await ids(`Patient?identifier:of-type=${v2}|MR|${mark}`)).toEqual(of('mrn'));
+    expect(await ids(`Patient?identifier:of-type=${v2}|NI|${mark}`)).toEqual([]);
+    const bad = await s.http.get(`/fhir/Patient?identifier:of-type=${v2}|MR`);
+    expect(bad.status).toBe(400);
+  });
+
+  it('token :in and :not-in test membership of an R4 ValueSet; an unknown ValueSet is a 400', async () => {
+    const observation = (system: string, code: string) => ({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: mark },
+      category: [{ coding: [{ system, code }] }],
+    });
+    await create('vital', observation('http://terminology.hl7.org/CodeSystem/observation-category', 'vital-signs'));
+    await create('local', observation('urn:local-category', 'vital-signs'));
+    const vs = 'http://hl7.org/fhir/ValueSet/observation-category';
+    expect(await ids(`Observation?code:text=${mark}&category:in=${vs}`)).toEqual(of('vital'));
+    expect(await ids(`Observation?code:text=${mark}&category:not-in=${vs}`)).toEqual(of('local'));
+    const unknown = await s.http.get('/fhir/Observation?category:in=http://example.org/ValueSet/nope');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.issue[0].diagnostics).toContain('http://example.org/ValueSet/nope');
+  });
+});
+
 describe('errors', () => {
   it('chaining through a parameter that is not a reference, or to a type it cannot refer to, is a 400', async () => {
     for (const query of [

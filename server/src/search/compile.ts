@@ -8,6 +8,8 @@ import { dateRange } from './dates.ts';
 import { normalizeString } from './normalize.ts';
 import type { Prefix, SearchFilter, SearchRequest, SearchValue } from './parse.ts';
 import { compileHops } from './chain.ts';
+import { DERIVED_TOKEN_MODIFIERS, derivedTokenCode } from './tokens.ts';
+import { expandValueSet } from '../validation/valuesets.ts';
 import { existedAt, pageQuery } from './order.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { parseReferenceTarget } from '../fhir/reference.ts';
@@ -59,18 +61,30 @@ function leafClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptio
   if (filter.code === '_lastUpdated') {
     return or(filter.values.map((v) => dateCondition(sql, v, `${r}.last_updated`, `${r}.last_updated`)));
   }
-  const table = TABLE_BY_TYPE[filter.type];
-  const owner = `x.resource_type = ${r}.resource_type AND x.id = ${r}.id AND x.code = ${sql.bind(filter.code)}`;
+  const derived = filter.modifier && DERIVED_TOKEN_MODIFIERS.has(filter.modifier);
+  const table = derived ? 'sp_token' : TABLE_BY_TYPE[filter.type];
+  const code = derived ? derivedTokenCode(filter.code, filter.modifier!) : filter.code;
+  const owner = `x.resource_type = ${r}.resource_type AND x.id = ${r}.id AND x.code = ${sql.bind(code)}`;
   if (filter.modifier === 'missing') {
     const exists = `EXISTS (SELECT 1 FROM ${table} x WHERE ${owner})`;
     return filter.values[0].value === 'true' ? `NOT ${exists}` : exists;
   }
   const conditions = or(filter.values.map((v) => valueCondition(sql, filter, v, options)));
-  if (filter.modifier === 'not') return `NOT EXISTS (SELECT 1 FROM ${table} x WHERE ${owner} AND ${conditions})`;
+  if (filter.modifier === 'not' || filter.modifier === 'not-in')
+    return `NOT EXISTS (SELECT 1 FROM ${table} x WHERE ${owner} AND ${conditions})`;
   return `EXISTS (SELECT 1 FROM ${table} x WHERE ${owner} AND ${conditions})`;
 }
 
 function valueCondition(sql: SqlBuilder, filter: SearchFilter, v: SearchValue, options: CompileOptions): string {
+  switch (filter.modifier) {
+    case 'identifier':
+      return tokenCondition(sql, v.value);
+    case 'of-type':
+      return ofTypeCondition(sql, v.value);
+    case 'in':
+    case 'not-in':
+      return valueSetCondition(sql, v.value);
+  }
   switch (filter.type) {
     case 'token':
       return filter.modifier === 'text'
@@ -95,6 +109,33 @@ function valueCondition(sql: SqlBuilder, filter: SearchFilter, v: SearchValue, o
     default:
       throw new FhirError('not-supported', `Search parameter type ${filter.type} is not supported`);
   }
+}
+
+/** `Identifier.type` system|code|value (token :of-type), against the rows extract.ts derives for it. */
+function ofTypeCondition(sql: SqlBuilder, raw: string): string {
+  const [system, code, ...value] = raw.split('|');
+  if (!system || !code || !value.length || !value.join('|')) {
+    throw new FhirError('invalid', `:of-type takes type-system|type-code|identifier-value, not "${raw}"`);
+  }
+  return `(x.system = ${sql.bind(system)} AND x.value = ${sql.bind(`${code}|${value.join('|')}`)})`;
+}
+
+/** A coding in the ValueSet (token :in; NOT EXISTS of it for :not-in); `code` values carry no system. */
+function valueSetCondition(sql: SqlBuilder, url: string): string {
+  const expansion = expandValueSet(url);
+  if (!expansion) throw new FhirError('invalid', `ValueSet ${url} is not known to this server, or cannot be expanded`);
+  const systems: string[] = [];
+  const codes: string[] = [];
+  for (const [system, inSystem] of expansion.bySystem) {
+    for (const code of inSystem) {
+      systems.push(system);
+      codes.push(code);
+    }
+  }
+  return (
+    `((x.system, x.value) IN (SELECT * FROM unnest(${sql.bind(systems)}::text[], ${sql.bind(codes)}::text[]))` +
+    ` OR (x.system IS NULL AND x.value = ANY(${sql.bind([...expansion.codes])}::text[])))`
+  );
 }
 
 function tokenCondition(sql: SqlBuilder, raw: string): string {

@@ -19,7 +19,13 @@ import type { FhirPathAtom } from '@medplum/core';
 import { normalizeString } from './normalize.ts';
 import { compilePath, type CompiledPath } from './paths.ts';
 import { parseReferenceTarget } from '../fhir/reference.ts';
-import { tokensOf } from './tokens.ts';
+import {
+  derivedTokenCode,
+  identifierTypeTokens,
+  referenceIdentifierTokens,
+  tokensOf,
+  type TokenRow,
+} from './tokens.ts';
 
 export interface IndexRows {
   token: { code: string[]; system: (string | null)[]; value: (string | null)[]; text: (string | null)[] };
@@ -97,12 +103,8 @@ function addRows(rows: IndexRows, param: IndexedParam, values: TypedValue[]): vo
   const code = param.code;
   switch (param.type) {
     case 'token':
-      for (const t of tokensOf(values)) {
-        rows.token.code.push(code);
-        rows.token.system.push(t.system);
-        rows.token.value.push(t.value);
-        rows.token.text.push(t.text);
-      }
+      addTokens(rows, code, tokensOf(values));
+      addTokens(rows, derivedTokenCode(code, 'of-type'), identifierTypeTokens(values));
       break;
     case 'string':
       for (const s of new Set(searchableStrings(values))) {
@@ -120,6 +122,7 @@ function addRows(rows: IndexRows, param: IndexedParam, values: TypedValue[]): vo
         rows.reference.targetType.push(target?.resourceType ?? null);
         rows.reference.targetId.push(target?.id ?? null);
       }
+      addTokens(rows, derivedTokenCode(code, 'identifier'), referenceIdentifierTokens(values));
       break;
     case 'date':
       for (const p of convertToSearchableDates(values)) {
@@ -173,6 +176,15 @@ function searchableStrings(values: TypedValue[]): string[] {
     } else other.push(tv);
   }
   return other.length ? [...out, ...convertToSearchableStrings(other)] : out;
+}
+
+function addTokens(rows: IndexRows, code: string, tokens: TokenRow[]): void {
+  for (const t of tokens) {
+    rows.token.code.push(code);
+    rows.token.system.push(t.system);
+    rows.token.value.push(t.value);
+    rows.token.text.push(t.text);
+  }
 }
 
 /** Reference strings of Reference values and of canonical/uri values used as references. */

@@ -117,9 +117,9 @@ export function parseSearch(resourceType: string, params: [string, string][], op
 }
 
 const SUPPORTED_MODIFIERS: Record<string, Set<string>> = {
-  token: new Set(['missing', 'not', 'text']),
+  token: new Set(['missing', 'not', 'text', 'of-type', 'in', 'not-in']),
   string: new Set(['missing', 'exact', 'contains']),
-  reference: new Set(['missing']),
+  reference: new Set(['missing', 'identifier']),
   date: new Set(['missing']),
   number: new Set(['missing']),
   quantity: new Set(['missing']),

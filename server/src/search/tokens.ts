@@ -44,3 +44,37 @@ function coded(system: unknown, code: unknown, text: unknown): TokenRow {
     text: typeof text === 'string' ? text : null,
   };
 }
+
+/**
+ * Modifiers answered from token rows derived at write time under their own code:
+ * `param:identifier` (reference: the Reference.identifier) and `param:of-type`
+ * (Identifier: its type coding's system, and "type-code|value").
+ */
+export const DERIVED_TOKEN_MODIFIERS = new Set(['identifier', 'of-type']);
+
+export function derivedTokenCode(code: string, modifier: string): string {
+  return `${code}:${modifier}`;
+}
+
+/** Token rows of Reference.identifier values. */
+export function referenceIdentifierTokens(values: TypedValue[]): TokenRow[] {
+  const rows: TokenRow[] = [];
+  for (const { value } of values) {
+    const identifier = value?.identifier;
+    if (identifier?.value !== undefined) rows.push(coded(identifier.system, identifier.value, undefined));
+  }
+  return rows;
+}
+
+/** Token rows of Identifier types: system of the type coding, value "type-code|identifier-value". */
+export function identifierTypeTokens(values: TypedValue[]): TokenRow[] {
+  const rows: TokenRow[] = [];
+  for (const { type, value } of values) {
+    if (type !== 'Identifier' || value?.value === undefined) continue;
+    for (const coding of value.type?.coding ?? []) {
+      if (coding.system && coding.code)
+        rows.push({ system: coding.system, value: `${coding.code}|${value.value}`, text: null });
+    }
+  }
+  return rows;
+}
