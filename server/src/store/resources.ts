@@ -271,6 +271,54 @@ export async function writeFirstVersions(db: Queryable, versions: NewVersion[]):
   await db.query({ name: 'write-first-versions', text: WRITE_FIRST_MANY, values: [...head, ...indexValues] });
 }
 
+/** The current, undeleted resources of some types (all when none given) after a key, in key order. */
+export async function readCurrentBatch(
+  db: Queryable,
+  types: string[],
+  after: { resourceType: string; id: string } | undefined,
+  limit: number,
+): Promise<{ resourceType: string; id: string; content: string }[]> {
+  const { rows } = await db.query<{ resource_type: string; id: string; content: string }>(
+    `SELECT resource_type, id, content FROM resource
+      WHERE NOT deleted AND (cardinality($1::text[]) = 0 OR resource_type = ANY($1::text[]))
+        AND (resource_type, id) > ($2, $3)
+      ORDER BY resource_type, id LIMIT $4`,
+    [types, after?.resourceType ?? '', after?.id ?? '', limit],
+  );
+  return rows.map((r) => ({ resourceType: r.resource_type, id: r.id, content: r.content }));
+}
+
+/** Replaces the index rows of current resources (reindex), in one statement per table. */
+export async function replaceIndexRows(
+  db: Queryable,
+  items: { resourceType: string; id: string; index: IndexRows }[],
+): Promise<void> {
+  const types = items.map((i) => i.resourceType);
+  const ids = items.map((i) => i.id);
+  for (const kind of INDEX_KINDS) {
+    const [table] = INDEX_SPEC[kind];
+    const columns = indexColumns(kind);
+    await db.query(
+      `DELETE FROM ${table} t USING unnest($1::text[], $2::text[]) AS o(resource_type, id)
+      WHERE t.resource_type = o.resource_type AND t.id = o.id`,
+      [types, ids],
+    );
+    const values: unknown[][] = [[], [], ...columns.map(() => [])];
+    for (const item of items) {
+      const rows = item.index[kind] as unknown as Record<string, unknown[]>;
+      for (let r = 0; r < rows.code.length; r++) {
+        values[0].push(item.resourceType);
+        values[1].push(item.id);
+        columns.forEach(([, field], c) => values[c + 2].push(rows[field][r]));
+      }
+    }
+    if (!values[0].length) continue;
+    const params = ['text', 'text', ...columns.map(([, , type]) => type)].map((type, i) => `$${i + 1}::${type}[]`);
+    const names = ['resource_type', 'id', ...columns.map(([column]) => column)].join(', ');
+    await db.query(`INSERT INTO ${table} (${names}) SELECT * FROM unnest(${params.join(', ')})`, values);
+  }
+}
+
 export interface HistoryQuery {
   resourceType?: string;
   id?: string;

@@ -1,0 +1,50 @@
+/**
+ * Re-extracts the search index rows of every current resource of some types
+ * (all types when none are given), with the same extraction as the write path:
+ * run after a SearchParameter or extraction change. Batches of BATCH resources,
+ * each batch in its own transaction, so a long reindex never holds one huge
+ * transaction and can be stopped and run again at any time.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type pg from 'pg';
+import { extractIndexRows } from '../search/extract.ts';
+import { readCurrentBatch, replaceIndexRows } from '../store/resources.ts';
+
+const BATCH = 500;
+
+export interface ReindexProgress {
+  done: number;
+  lastType: string;
+}
+
+export async function reindex(
+  pool: pg.Pool,
+  types: string[],
+  onProgress: (progress: ReindexProgress) => void = () => {},
+): Promise<number> {
+  let after: { resourceType: string; id: string } | undefined;
+  let done = 0;
+  for (;;) {
+    const batch = await readCurrentBatch(pool, types, after, BATCH);
+    if (!batch.length) return done;
+    const items = batch.map((r) => ({
+      resourceType: r.resourceType,
+      id: r.id,
+      index: extractIndexRows(JSON.parse(r.content) as Resource),
+    }));
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await replaceIndexRows(client, items);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    done += batch.length;
+    after = batch[batch.length - 1];
+    onProgress({ done, lastType: after.resourceType });
+  }
+}
