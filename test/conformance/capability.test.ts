@@ -23,8 +23,10 @@ describe('CapabilityStatement', () => {
     expect(rest.interaction.map((i: { code: string }) => i.code).sort()).toEqual([
       'batch',
       'history-system',
+      'search-system',
       'transaction',
     ]);
+    expect(rest.compartment).toEqual(['http://hl7.org/fhir/CompartmentDefinition/patient']);
     const types = rest.resource.map((r: { type: string }) => r.type);
     for (const t of [
       'Patient',

@@ -46,7 +46,24 @@ function build(baseUrl: string): CapabilityStatement {
           'require If-Match (400 without it; 412 when stale). Deleting a resource that current resources ' +
           'reference is refused with 409.',
         resource: allResourceTypes().map(resourceEntry),
-        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        interaction: [
+          { code: 'transaction' },
+          { code: 'batch' },
+          { code: 'search-system' },
+          { code: 'history-system' },
+        ],
+        searchParam: ['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source', '_list'].map((name) => ({
+          name,
+          type:
+            name === '_lastUpdated'
+              ? 'date'
+              : name === '_profile' || name === '_source'
+                ? 'uri'
+                : name === '_list'
+                  ? 'special'
+                  : 'token',
+        })),
+        compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
       },
     ],
   };

@@ -10,6 +10,7 @@ import { history } from './history.ts';
 import { conditionalPatch, patch } from './patch.ts';
 import { read, vread } from './read.ts';
 import { searchType } from './search.ts';
+import { searchCompartment, searchSystem } from './search-scope.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
 
@@ -22,7 +23,12 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   if (operation) throw new FhirError('not-supported', `Operation ${operation} is not supported at ${req.path}`);
   if (parts.length === 0) {
     if (m === 'POST') return processBundle(req, ctx);
-    return notAllowed(req, 'the base (batch and transaction take POST)');
+    if (m === 'GET') return searchSystem(req, ctx);
+    return notAllowed(req, 'the base (search takes GET; batch and transaction take POST)');
+  }
+  if (type === '_search' && parts.length === 1) {
+    if (m === 'POST') return searchSystem(req, ctx);
+    return notAllowed(req, '_search');
   }
   if (type === 'metadata' && parts.length === 1) {
     if (m === 'GET') return { status: 200, body: capabilityStatement(ctx.baseUrl, req.query) };
@@ -54,9 +60,11 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
       return notAllowed(req, `${type}/[id]`);
     case 3:
       if (third === '_history' && m === 'GET') return history(req, ctx, type, second);
+      if (third !== '_history' && m === 'GET') return searchCompartment(req, ctx, type, second, third);
       break;
     case 4:
       if (third === '_history' && m === 'GET') return vread(req, ctx, type, second, fourth);
+      if (fourth === '_search' && m === 'POST') return searchCompartment(req, ctx, type, second, third);
       break;
   }
   if (third === '_history') return notAllowed(req, 'history');

@@ -1,24 +1,34 @@
-/** Type search by GET and POST _search (R4 search.html), returning a searchset Bundle. */
+/** Type search by GET and POST _search (R4 search.html), and the searchset Bundle every search answers with. */
 import { FhirError } from '../fhir/errors.ts';
 import { link, rawBundle } from '../fhir/bundle.ts';
 import { subsetResource } from '../fhir/subset.ts';
 import type { Resource } from '@medplum/fhirtypes';
 import type { BundleLink } from '@medplum/fhirtypes';
 import { encodeCursor, sortSignature, type Cursor } from '../search/cursor.ts';
-import { parseSearch, type SearchRequest } from '../search/parse.ts';
+import { parseSearch, type ParseOptions, type SearchRequest } from '../search/parse.ts';
 import type { SearchResult, SearchRow } from '../repository/repository.ts';
 import { preferValue, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
 
 export async function searchType(req: FhirRequest, ctx: InteractionContext, type: string): Promise<FhirResponse> {
-  const params = req.method === 'POST' ? [...req.query, ...formParams(req)] : req.query;
-  const strict = preferValue(req.headers.prefer, 'handling') === 'strict';
-  const request = parseSearch(type, params, { defaultCount: ctx.defaultPageSize, maxCount: ctx.maxPageSize, strict });
+  const request = parseSearch(type, searchParams(req), parseOptions(req, ctx));
+  return searchset(ctx, request, type);
+}
+
+/** Runs a parsed search and answers with the searchset Bundle; `path` is the search's URL below the base. */
+export async function searchset(
+  ctx: InteractionContext,
+  request: SearchRequest,
+  path: string,
+  linkParams: [string, string][] = [],
+): Promise<FhirResponse> {
   if (request.summary === 'count') request.count = 0;
   const withTotal = request.total === 'accurate' || request.total === 'estimate' || request.summary === 'count';
   const result = await ctx.repo.search(request, { withTotal });
-  const links = pageLinks(request, result, (cursor) => pageUrl(ctx.baseUrl, type, request, cursor));
+  const links = pageLinks(request, result, (cursor) => pageUrl(ctx.baseUrl, path, request, cursor, linkParams));
+  // A search over several types identifies its rows as Type/id (order.ts).
+  const ref = (row: SearchRow) => (request.resourceTypes ? row.id : `${request.resourceType}/${row.id}`);
   const entries = result.rows.map((row) => ({
-    fullUrl: `${ctx.baseUrl}/${type}/${row.id}`,
+    fullUrl: `${ctx.baseUrl}/${ref(row)}`,
     resource: shapeEntry(row.content, request),
     search: { mode: 'match' },
   }));
@@ -31,6 +41,16 @@ export async function searchType(req: FhirRequest, ctx: InteractionContext, type
   }
   const total = request.total === 'none' ? undefined : result.total;
   return { status: 200, body: rawBundle('searchset', entries, links, total) };
+}
+
+/** The search parameters of a GET, or of a POST _search (query string and form body). */
+export function searchParams(req: FhirRequest): [string, string][] {
+  return req.method === 'POST' ? [...req.query, ...formParams(req)] : req.query;
+}
+
+export function parseOptions(req: FhirRequest, ctx: InteractionContext): ParseOptions {
+  const strict = preferValue(req.headers.prefer, 'handling') === 'strict';
+  return { defaultCount: ctx.defaultPageSize, maxCount: ctx.maxPageSize, strict };
 }
 
 function shapeEntry(content: string, request: SearchRequest): string {
@@ -75,8 +95,15 @@ function pageLinks(request: SearchRequest, result: SearchResult, url: (cursor?: 
 }
 
 /** The parameters actually applied (unknown ones left out), for self/next/previous links. */
-function pageUrl(baseUrl: string, type: string, request: SearchRequest, cursor?: Cursor): string {
-  const q = new URLSearchParams();
+function pageUrl(
+  baseUrl: string,
+  path: string,
+  request: SearchRequest,
+  cursor: Cursor | undefined,
+  linkParams: [string, string][],
+): string {
+  const q = new URLSearchParams(linkParams);
+  if (request.list) q.append('_list', request.list);
   for (const f of request.filters)
     q.append(f.name, f.values.map((v) => (v.prefix === 'eq' ? '' : v.prefix) + escapeOr(v.value)).join(','));
   for (const include of request.includes) q.append(include.name, include.value);
@@ -86,7 +113,7 @@ function pageUrl(baseUrl: string, type: string, request: SearchRequest, cursor?:
   if (request.elements) q.append('_elements', request.elements.join(','));
   q.append('_count', String(request.count));
   if (cursor) q.append('_cursor', encodeCursor(cursor));
-  return `${baseUrl}/${type}?${q.toString()}`;
+  return `${baseUrl}${path ? `/${path}` : ''}?${q.toString()}`;
 }
 
 function escapeOr(value: string): string {

@@ -8,6 +8,7 @@ import { dateRange } from './dates.ts';
 import { normalizeString } from './normalize.ts';
 import type { Prefix, SearchFilter, SearchRequest, SearchValue } from './parse.ts';
 import { compileHops } from './chain.ts';
+import { scopeClauses } from './scope.ts';
 import { DERIVED_TOKEN_MODIFIERS, derivedTokenCode } from './tokens.ts';
 import { expandValueSet } from '../validation/valuesets.ts';
 import { existedAt, pageQuery } from './order.ts';
@@ -45,7 +46,7 @@ export function compileCount(request: SearchRequest, options: CompileOptions): C
 }
 
 function whereClause(sql: SqlBuilder, request: SearchRequest, options: CompileOptions): string {
-  const clauses = [`r.resource_type = ${sql.bind(request.resourceType)}`, 'NOT r.deleted'];
+  const clauses = [...scopeClauses(sql, request), 'NOT r.deleted'];
   for (const filter of request.filters) clauses.push(filterClause(sql, filter, options));
   return clauses.join(' AND ');
 }

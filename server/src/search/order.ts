@@ -66,7 +66,9 @@ export function pageQuery(sql: SqlBuilder, request: SearchRequest, where: string
   const back = cursor?.back ?? false;
   const columns = keys.map((k, i) => `${k.expr} AS k${i}`);
   const pinned = cursor ? ` AND ${existedAt(sql, cursor.pin)}` : '';
-  const inner = `SELECT r.id, r.content${columns.map((c) => `, ${c}`).join('')} FROM resource r WHERE ${where}${pinned}`;
+  // A system search spans types, so its rows are told apart (and paged) by Type/id.
+  const id = request.resourceTypes ? `r.resource_type || '/' || r.id AS id` : 'r.id';
+  const inner = `SELECT ${id}, r.content${columns.map((c) => `, ${c}`).join('')} FROM resource r WHERE ${where}${pinned}`;
   const keyArray = keys.length ? `ARRAY[${keys.map((_, i) => `s.k${i}::text`).join(', ')}]` : 'ARRAY[]::text[]';
   const pin = cursor ? '' : ', (SELECT max(seq) FROM resource_version) AS pin';
   const seek = cursor ? ` WHERE ${seekCondition(sql, keys, cursor)}` : '';

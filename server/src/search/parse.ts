@@ -10,6 +10,7 @@ import { FhirError } from '../fhir/errors.ts';
 import { decodeCursor, type Cursor } from './cursor.ts';
 import { isIncludeParam, parseInclude, type IncludeDirective } from './include.ts';
 import { peelChain, type Hop } from './chain.ts';
+import type { Compartment } from './scope.ts';
 
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 const PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
@@ -49,6 +50,12 @@ export interface SearchRequest {
   elements?: string[];
   /** _include and _revinclude, in the order given. */
   includes: IncludeDirective[];
+  /** System search: the types searched (empty: every type); resourceType is then only used for parsing. */
+  resourceTypes?: string[];
+  /** Compartment search: only resources in this compartment (scope.ts). */
+  compartment?: Compartment;
+  /** `_list`: only resources that List/[id] refers to from List.entry.item. */
+  list?: string;
   /** Parameters that were not understood and so not applied. */
   ignored: string[];
 }
@@ -75,6 +82,13 @@ export function parseSearch(resourceType: string, params: [string, string][], op
   for (const [name, value] of params) {
     if (name === '_cursor') {
       cursor = value;
+      continue;
+    }
+    if (name === '_list') {
+      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(value)) {
+        throw new FhirError('not-supported', `_list takes the id of a List; "${value}" is not supported`);
+      }
+      request.list = value;
       continue;
     }
     if (RESULT_PARAMS.has(name)) {
