@@ -142,6 +142,67 @@ describe('modifiers', () => {
   });
 });
 
+describe('composite parameters', () => {
+  const mark = uniqueValue('comp');
+  const loinc = (code: string) => ({ coding: [{ system: 'http://loinc.org', code }] });
+  const mmHg = (value: number) => ({ value, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' });
+  const obs = (extra: Record<string, unknown>) => ({
+    resourceType: 'Observation',
+    status: 'final',
+    identifier: [{ system: 'urn:comp', value: mark }],
+    ...extra,
+  });
+  beforeAll(async () => {
+    await create('sysHigh', obs({ code: loinc('8480-6'), valueQuantity: mmHg(150) }));
+    await create('sysLow', obs({ code: loinc('8480-6'), valueQuantity: mmHg(120) }));
+    await create(
+      'panel',
+      obs({
+        code: loinc('85354-9'),
+        component: [
+          { code: loinc('8480-6'), valueQuantity: mmHg(145) },
+          { code: loinc('8462-4'), valueQuantity: mmHg(95) },
+        ],
+      }),
+    );
+    await create(
+      'smoker',
+      obs({
+        code: loinc('72166-2'),
+        valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '77176002' }] },
+      }),
+    );
+  });
+  const q = (query: string) => ids(`Observation?identifier=urn:comp|${mark}&${query}`);
+
+  it('code-value-quantity: both components on the Observation itself, with prefixes and with or without a system', async () => {
+    expect(await q('code-value-quantity=http://loinc.org|8480-6$gt140')).toEqual(of('sysHigh'));
+    expect(await q('code-value-quantity=8480-6$lt130')).toEqual(of('sysLow'));
+    expect(await q('code-value-quantity=http://snomed.info/sct|8480-6$gt0')).toEqual([]);
+  });
+
+  it('component-code-value-quantity matches code and value of the SAME component', async () => {
+    expect(await q('component-code-value-quantity=http://loinc.org|8480-6$gt140')).toEqual(of('panel'));
+    // The panel has a diastolic component (95) and a systolic one above 140, but no diastolic above 140.
+    expect(await q('component-code-value-quantity=http://loinc.org|8462-4$gt140')).toEqual([]);
+    expect(await q('combo-code-value-quantity=8480-6$gt140')).toEqual(of('sysHigh', 'panel'));
+  });
+
+  it('code-value-concept (token$token); a value without its second component is a 400', async () => {
+    expect(await q('code-value-concept=http://loinc.org|72166-2$http://snomed.info/sct|77176002')).toEqual(
+      of('smoker'),
+    );
+    expect(await q('code-value-concept=72166-2$|77176002')).toEqual([]);
+    const bad = await s.http.get('/fhir/Observation?code-value-quantity=8480-6');
+    expect(bad.status).toBe(400);
+    const metadata = await s.http.get('/fhir/metadata');
+    const observation = metadata.body.rest[0].resource.find((r: { type: string }) => r.type === 'Observation');
+    expect(observation.searchParam.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['code-value-quantity', 'component-code-value-quantity', 'combo-code-value-concept']),
+    );
+  });
+});
+
 describe('errors', () => {
   it('chaining through a parameter that is not a reference, or to a type it cannot refer to, is a 400', async () => {
     for (const query of [

@@ -6,7 +6,8 @@
 import { FhirError } from '../fhir/errors.ts';
 import { dateRange } from './dates.ts';
 import { normalizeString } from './normalize.ts';
-import type { Prefix, SearchFilter, SearchRequest, SearchValue } from './parse.ts';
+import { parseValue, type Prefix, type SearchFilter, type SearchRequest, type SearchValue } from './parse.ts';
+import { splitCompositeValue, type CompositeSpec } from './composite.ts';
 import { compileHops } from './chain.ts';
 import { scopeClauses } from './scope.ts';
 import { DERIVED_TOKEN_MODIFIERS, derivedTokenCode } from './tokens.ts';
@@ -62,6 +63,7 @@ function leafClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptio
   if (filter.code === '_lastUpdated') {
     return or(filter.values.map((v) => dateCondition(sql, v, `${r}.last_updated`, `${r}.last_updated`)));
   }
+  if (filter.composite) return compositeClause(sql, filter, filter.composite, options, r);
   const derived = filter.modifier && DERIVED_TOKEN_MODIFIERS.has(filter.modifier);
   const table = derived ? 'sp_token' : TABLE_BY_TYPE[filter.type];
   const code = derived ? derivedTokenCode(filter.code, filter.modifier!) : filter.code;
@@ -110,6 +112,28 @@ function valueCondition(sql: SqlBuilder, filter: SearchFilter, v: SearchValue, o
     default:
       throw new FhirError('not-supported', `Search parameter type ${filter.type} is not supported`);
   }
+}
+
+/** Each value `first$second`: the second component's condition under the index code of the first (composite.ts). */
+function compositeClause(
+  sql: SqlBuilder,
+  filter: SearchFilter,
+  spec: CompositeSpec,
+  options: CompileOptions,
+  r: string,
+): string {
+  return or(
+    filter.values.map((v) => {
+      const { code, second } = splitCompositeValue(spec, v.value);
+      const component: SearchFilter = {
+        name: filter.name,
+        code,
+        type: spec.secondType,
+        values: [parseValue(spec.secondType, second, undefined)],
+      };
+      return leafClause(sql, component, options, r);
+    }),
+  );
 }
 
 /** `Identifier.type` system|code|value (token :of-type), against the rows extract.ts derives for it. */

@@ -18,6 +18,7 @@ import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import type { FhirPathAtom } from '@medplum/core';
 import { normalizeString } from './normalize.ts';
 import { compilePath, type CompiledPath } from './paths.ts';
+import { compositeRows } from './composite.ts';
 import { parseReferenceTarget } from '../fhir/reference.ts';
 import {
   derivedTokenCode,
@@ -94,14 +95,14 @@ export function extractIndexRows(resource: Resource): IndexRows {
     } catch {
       continue; // an expression the engine cannot evaluate on this shape indexes nothing
     }
-    if (values.length) addRows(rows, param, values);
+    if (values.length) addRows(rows, param.code, param.type, values);
   }
+  compositeRows(resource, (code, type, values) => addRows(rows, code, type, values));
   return rows;
 }
 
-function addRows(rows: IndexRows, param: IndexedParam, values: TypedValue[]): void {
-  const code = param.code;
-  switch (param.type) {
+function addRows(rows: IndexRows, code: string, type: SearchParameter['type'], values: TypedValue[]): void {
+  switch (type) {
     case 'token':
       addTokens(rows, code, tokensOf(values));
       addTokens(rows, derivedTokenCode(code, 'of-type'), identifierTypeTokens(values));

@@ -11,6 +11,7 @@ import { decodeCursor, type Cursor } from './cursor.ts';
 import { isIncludeParam, parseInclude, type IncludeDirective } from './include.ts';
 import { peelChain, type Hop } from './chain.ts';
 import type { Compartment } from './scope.ts';
+import { compositeSpec, type CompositeSpec } from './composite.ts';
 
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 const PREFIXES = new Set<string>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
@@ -31,6 +32,8 @@ export interface SearchFilter {
   definition?: SearchParameter;
   /** Chain and _has hops leading to the resources the parameter applies to (chain.ts). */
   path?: Hop[];
+  /** For a composite parameter, how its components are indexed (composite.ts). */
+  composite?: CompositeSpec;
 }
 
 export interface SortRule {
@@ -124,6 +127,9 @@ export function parseSearch(resourceType: string, params: [string, string][], op
       values: splitOr(value).map((v) => parseValue(definition.type, v, modifier)),
       definition,
       ...(peeled?.hops.length ? { path: peeled.hops } : {}),
+      ...(definition.type === 'composite'
+        ? { composite: compositeSpec(peeled?.resourceType ?? resourceType, code) }
+        : {}),
     });
   }
   if (cursor !== undefined) request.cursor = decodeCursor(cursor, request.sort);
@@ -138,6 +144,7 @@ const SUPPORTED_MODIFIERS: Record<string, Set<string>> = {
   number: new Set(['missing']),
   quantity: new Set(['missing']),
   uri: new Set(['missing', 'below', 'above']),
+  composite: new Set(),
 };
 
 /** The search parameters of a type that this parser accepts (for the CapabilityStatement). */
@@ -148,6 +155,7 @@ export function supportedSearchParams(
     .filter(
       ([code, sp]) =>
         SUPPORTED_MODIFIERS[sp.type] &&
+        (sp.type !== 'composite' || compositeSpec(resourceType, code)) &&
         !code.startsWith('_compartment') &&
         (sp.expression || code === '_id' || code === '_lastUpdated'),
     )
@@ -193,7 +201,7 @@ export function splitOr(value: string): string[] {
     .filter((v) => v !== '');
 }
 
-function parseValue(type: string, raw: string, modifier: string | undefined): SearchValue {
+export function parseValue(type: string, raw: string, modifier: string | undefined): SearchValue {
   if (modifier === 'missing') {
     if (raw !== 'true' && raw !== 'false') throw new FhirError('invalid', `:missing takes true or false, not "${raw}"`);
     return { prefix: 'eq', value: raw };
