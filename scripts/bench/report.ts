@@ -144,21 +144,32 @@ export function renderMarkdown(report: RunReport): string {
   return lines.join('\n');
 }
 
-const END = '<!-- bench:crud:end -->';
-
-export function updateDocs(file: URL, label: string, block: string): void {
-  const open = `<!-- bench:crud:${label} -->`;
-  const close = `<!-- /bench:crud:${label} -->`;
+/**
+ * Writes `block` between the markers of its label in a section of the file
+ * (`kind`: crud or search), replacing an earlier block of the same label; a new
+ * label goes just before the section's end marker (the section is added at the
+ * end of the file if it has none yet).
+ */
+export function updateDocs(
+  file: URL,
+  label: string,
+  block: string,
+  kind = 'crud',
+  heading = 'CRUD and transaction results',
+): void {
+  const end = `<!-- bench:${kind}:end -->`;
+  const open = `<!-- bench:${kind}:${label} -->`;
+  const close = `<!-- /bench:${kind}:${label} -->`;
   const section = `${open}\n${block}\n${close}`;
   let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
   const start = text.indexOf(open);
   const stop = text.indexOf(close);
   if (start >= 0 && stop > start) {
     text = text.slice(0, start) + section + text.slice(stop + close.length);
-  } else if (text.includes(END)) {
-    text = text.replace(END, `${section}\n\n${END}`);
+  } else if (text.includes(end)) {
+    text = text.replace(end, `${section}\n\n${end}`);
   } else {
-    text = `${text.trimEnd()}\n\n## CRUD and transaction results\n\n${section}\n\n${END}\n`;
+    text = `${text.trimEnd()}\n\n## ${heading}\n\n${section}\n\n${end}\n`;
   }
   fs.writeFileSync(file, text);
 }

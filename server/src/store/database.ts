@@ -29,6 +29,11 @@ export class DatabaseStartError extends Error {}
 // Bigint columns (seq) are returned as strings by default; they stay below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+/** Connection string of the embedded PostgreSQL on `port` (for tools beside a running server, e.g. benchmarks). */
+export function embeddedDatabaseUrl(port: number): string {
+  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${EMBEDDED_DB}`;
+}
+
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.databaseUrl) {
     const pool = createPool(config.databaseUrl, config.dbPoolSize);
@@ -36,7 +41,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     return { pool, url: config.databaseUrl, close: () => pool.end() };
   }
   const embedded = await startEmbedded(config, log);
-  const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${config.embeddedPgPort}/${EMBEDDED_DB}`;
+  const url = embeddedDatabaseUrl(config.embeddedPgPort);
   const pool = createPool(url, config.dbPoolSize);
   await checkConnection(pool, 'embedded PostgreSQL');
   return {
