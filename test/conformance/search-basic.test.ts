@@ -1,7 +1,7 @@
 /**
  * The first slice of search (http://hl7.org/fhir/R4/search.html) that the core
  * interactions rely on, per shared/STANDARDS.md §6.4 "Testable requirements".
- * Chaining, _has, _include and cursor paging at scale belong to the search issue.
+ * The rest of search has its own files: search-types, -chain, -include, -paging, -scope.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, FHIR_JSON, type TestServer } from '../support/server.ts';
