@@ -1,7 +1,7 @@
 /**
  * The first slice of search (http://hl7.org/fhir/R4/search.html) that the core
  * interactions rely on, per shared/STANDARDS.md §6.4 "Testable requirements".
- * The rest of search has its own files: search-types, -chain, -include, -paging, -scope.
+ * The rest of search has its own files: search-chain, -include, -paging and -scope.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, FHIR_JSON, type TestServer } from '../support/server.ts';
