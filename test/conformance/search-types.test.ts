@@ -4,6 +4,7 @@
  * string, token, reference, quantity, uri; exact result sets on data built here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureFiles, readFixture } from '../support/fixtures.ts';
 import { uniqueValue } from '../support/resources.ts';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -177,5 +178,69 @@ describe('malformed values', () => {
       expect(res.status, query).toBe(400);
       expect(res.body.resourceType, query).toBe('OperationOutcome');
     }
+  });
+});
+
+describe('over the Synthea fixtures (expected answers from the raw files)', () => {
+  it('string, token, date and reference searches of a patient match what the bundle holds', async () => {
+    interface Raw {
+      fullUrl: string;
+      resource: {
+        resourceType: string;
+        name?: { family: string }[];
+        subject?: { reference?: string };
+        code?: { coding: { system: string; code: string }[] };
+        effectiveDateTime?: string;
+        effectivePeriod?: { start: string };
+      };
+    }
+    const bundle = readFixture<{ entry: Raw[] }>(fixtureFiles('synthea')[4]);
+    const res = await s.http
+      .post('/fhir')
+      .set('Content-Type', FHIR_JSON)
+      .set('Prefer', 'return=minimal')
+      .send(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', ...bundle }));
+    expect(res.status).toBe(200);
+    const idOf = (i: number) => /\/([^/]+)\/_history/.exec(res.body.entry[i].response.location)![1];
+    const pIndex = bundle.entry.findIndex((e) => e.resource.resourceType === 'Patient');
+    const raw = bundle.entry[pIndex].resource;
+    const patientId = idOf(pIndex);
+    const ids = async (query: string) => {
+      const page = await s.http.get(`/fhir/${query}&_count=1000`);
+      expect(page.status, query).toBe(200);
+      return (page.body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id).sort();
+    };
+    // string: the family name's first four letters, lower case
+    const family = raw.name![0].family;
+    expect(
+      await ids(`Patient?family=${encodeURIComponent(family.slice(0, 4).toLowerCase())}&_id=${patientId}`),
+    ).toEqual([patientId]);
+    const mine = bundle.entry
+      .map((e, i) => ({ r: e.resource, id: idOf(i) }))
+      .filter(({ r }) => r.resourceType === 'Observation' && r.subject?.reference === bundle.entry[pIndex].fullUrl);
+    // token: the most frequent LOINC code of the patient's Observations
+    const byCode = new Map<string, string[]>();
+    for (const o of mine)
+      for (const c of o.r.code!.coding)
+        byCode.set(`${c.system}|${c.code}`, [...(byCode.get(`${c.system}|${c.code}`) ?? []), o.id]);
+    const [code, withCode] = [...byCode.entries()].sort((a, b) => b[1].length - a[1].length)[0];
+    expect(await ids(`Observation?subject=Patient/${patientId}&code=${encodeURIComponent(code)}`)).toEqual(
+      [...new Set(withCode)].sort(),
+    );
+    // date: on or after the median effective instant
+    const instants = mine.map((o) => ({
+      id: o.id,
+      t: Date.parse(o.r.effectiveDateTime ?? o.r.effectivePeriod!.start),
+    }));
+    const median = [...instants].sort((a, b) => a.t - b.t)[Math.floor(instants.length / 2)].t;
+    const after = instants
+      .filter((o) => o.t >= median)
+      .map((o) => o.id)
+      .sort();
+    expect(await ids(`Observation?subject=Patient/${patientId}&date=ge${new Date(median).toISOString()}`)).toEqual(
+      after,
+    );
+    // reference: every Observation of the patient
+    expect(await ids(`Observation?subject=Patient/${patientId}`)).toEqual(mine.map((o) => o.id).sort());
   });
 });
