@@ -205,7 +205,43 @@ describe('over the Synthea fixtures', () => {
     const instant = (o: Observation) => Date.parse(o.effectiveDateTime ?? o.effectivePeriod?.start ?? o.issued!);
     const expectedDates = observations.map(instant).sort((a, b) => b - a);
 
-    const pages = await followNext(`/fhir/Observation?subject=Patient/${patientId}&_sort=-date&_count=25`);
+    // Between pages, others write: new Observations of the patient (dated in and beyond the range),
+    // and an update of one not yet seen (same date). None of the new ones may appear; nothing repeats.
+    const createdLater: string[] = [];
+    const pages = await followNext(
+      `/fhir/Observation?subject=Patient/${patientId}&_sort=-date&_count=25`,
+      async (sofar) => {
+        for (const when of ['2099-01-01T00:00:00Z', observations[0].effectiveDateTime ?? '2000-01-01T00:00:00Z']) {
+          const created = await s.http
+            .post('/fhir/Observation')
+            .set('Content-Type', FHIR_JSON)
+            .send(
+              JSON.stringify({
+                resourceType: 'Observation',
+                status: 'final',
+                code: { text: 'later' },
+                subject: { reference: `Patient/${patientId}` },
+                effectiveDateTime: when,
+              }),
+            );
+          expect(created.status).toBe(201);
+          createdLater.push(created.body.id);
+        }
+        const seen = new Set(sofar.flatMap(idsOf));
+        const unseen = (await getPage(`/fhir/Observation?subject=Patient/${patientId}&_count=1000`))
+          .entry!.map((e) => e.resource.id)
+          .find((oid) => !seen.has(oid) && !createdLater.includes(oid));
+        if (unseen) {
+          const current = (await s.http.get(`/fhir/Observation/${unseen}`)).body;
+          const put = await s.http
+            .put(`/fhir/Observation/${unseen}`)
+            .set('Content-Type', FHIR_JSON)
+            .send(JSON.stringify({ ...current, note: [{ text: 'reviewed' }] }));
+          expect(put.status).toBe(200);
+        }
+      },
+    );
+    expect(pages.flatMap(idsOf).filter((oid) => createdLater.includes(oid))).toEqual([]);
     const entries = pages.flatMap((p) => p.entry ?? []);
     expect(new Set(entries.map((e) => e.resource.id)).size).toBe(observations.length);
     const dates = entries.map((e) => instant(e.resource as Observation));
