@@ -132,6 +132,13 @@ describe('paging links', () => {
     );
     expect(resorted.status).toBe(400);
     expect(resorted.body.issue[0].diagnostics).toMatch(/another _sort/);
+    // A well-formed cursor with a forged key value is a 400 too, never a 500.
+    const forged = Buffer.from(JSON.stringify({ p: 1, k: ['not-a-date'], i: 'x', b: 0, s: '-authored-on' })).toString(
+      'base64url',
+    );
+    const byDate = await s.http.get(`/fhir/Task?identifier=urn:paging|${tag}&_sort=-authored-on&_cursor=${forged}`);
+    expect(byDate.status).toBe(400);
+    expect(byDate.body.resourceType).toBe('OperationOutcome');
   });
 });
 

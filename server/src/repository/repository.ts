@@ -192,6 +192,24 @@ export class Repository {
 
   async search(request: SearchRequest, options: { withTotal: boolean }): Promise<SearchResult> {
     await this.flush();
+    try {
+      return await this.runSearch(request, options);
+    } catch (error) {
+      // A value PostgreSQL cannot read as its type (class 22, e.g. a forged cursor key) is the client's error.
+      if (String((error as { code?: unknown }).code ?? '').startsWith('22')) {
+        throw new FhirError(
+          'invalid',
+          'A search value (or the paging cursor) could not be read; check the parameters',
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async runSearch(request: SearchRequest, options: { withTotal: boolean }): Promise<SearchResult> {
     const compileOptions = { baseUrl: this.options.baseUrl };
     const rows = request.count === 0 ? [] : await runSearch(this.db, compileSearch(request, compileOptions));
     const hasMore = rows.length > request.count;
