@@ -47,7 +47,7 @@ beforeAll(async () => {
       focus: { reference: `ServiceRequest/${id[sr]}` },
       ...extra,
     });
-  await create('tA1', t('pA', 'srA'));
+  await create('tA1', t('pA', 'srA', { code: { text: 'Frailty review' } }));
   await create('tA2', t('pA', 'srA', { status: 'completed', owner: { reference: `Practitioner/${id.gp}` } }));
   await create('tB', t('pB', 'srB'));
 });
@@ -97,6 +97,16 @@ describe('_has (reverse chaining)', () => {
 
 describe('modifiers', () => {
   const mark = uniqueValue('mod');
+  it('Task status:not, owner:missing and code:text (STANDARDS §6.4 testable requirements)', async () => {
+    const mine = `Task?identifier=urn:chain|${tag}`;
+    expect(await ids(`${mine}&status:not=completed`)).toEqual(of('tA1', 'tB'));
+    expect(await ids(`${mine}&status:not=completed,requested`)).toEqual([]);
+    expect(await ids(`${mine}&owner:missing=true`)).toEqual(of('tA1', 'tB'));
+    expect(await ids(`${mine}&owner:missing=false`)).toEqual(of('tA2'));
+    expect(await ids(`${mine}&code:text=FRAILTY%20rev`)).toEqual(of('tA1'));
+    expect(await ids(`${mine}&code:text=review`)).toEqual([]);
+  });
+
   it('reference :identifier matches a logical reference by its identifier', async () => {
     await create(
       'logical',
@@ -108,6 +118,9 @@ describe('modifiers', () => {
     expect(await ids(`Task?focus:identifier=urn:ref|R-${mark}`)).toEqual(of('logical'));
     expect(await ids(`Task?focus:identifier=R-${mark}`)).toEqual(of('logical'));
     expect(await ids(`Task?focus:identifier=urn:other|R-${mark}`)).toEqual([]);
+    // A reference given by identifier alone is a value: not missing.
+    expect(await ids(`Task?identifier=urn:mod|${mark}&focus:missing=false`)).toEqual(of('logical'));
+    expect(await ids(`Task?identifier=urn:mod|${mark}&focus:missing=true`)).toEqual([]);
   });
 
   it('token :of-type matches an Identifier by type system|code|value', async () => {
@@ -200,6 +213,36 @@ describe('composite parameters', () => {
     expect(observation.searchParam.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(['code-value-quantity', 'component-code-value-quantity', 'combo-code-value-concept']),
     );
+  });
+});
+
+describe('composite with a reference first: DocumentReference relationship (relatesto$relation)', () => {
+  it('matches the target and the code of the same relatesTo, however the target is written', async () => {
+    const doc = (extra: Record<string, unknown> = {}) => ({
+      resourceType: 'DocumentReference',
+      status: 'current',
+      content: [{ attachment: { contentType: 'text/plain', data: 'aGk=' } }],
+      ...extra,
+    });
+    await create('d1', doc());
+    await create('d0', doc());
+    await create(
+      'd2',
+      doc({
+        relatesTo: [
+          { code: 'replaces', target: { reference: `DocumentReference/${id.d1}` } },
+          { code: 'appends', target: { reference: `DocumentReference/${id.d0}` } },
+        ],
+      }),
+    );
+    expect(await ids(`DocumentReference?relationship=DocumentReference/${id.d1}$replaces`)).toEqual(of('d2'));
+    expect(await ids(`DocumentReference?relationship=${s.baseUrl}/DocumentReference/${id.d1}$replaces`)).toEqual(
+      of('d2'),
+    );
+    expect(await ids(`DocumentReference?relationship=${id.d0}$appends`)).toEqual(of('d2'));
+    // d1 is replaced and d0 appended, not the other way round.
+    expect(await ids(`DocumentReference?relationship=DocumentReference/${id.d1}$appends`)).toEqual([]);
+    expect(await ids(`DocumentReference?relationship=DocumentReference/${id.d0}$replaces`)).toEqual([]);
   });
 });
 

@@ -33,16 +33,16 @@ describe('compileSearch', () => {
     expect(sql.values.slice(0, 6)).toEqual(['Patient', 'family', 'zoe%', 'o\\_brien%', 'given', 'Ada']);
   });
 
-  it('reference: an absolute URL under the base is local; :missing=true is NOT EXISTS', () => {
+  it('reference: an absolute URL under the base is local; :missing=true is neither a reference nor an identifier', () => {
     const sql = compileSearch(
       parse('Task', 'focus=https://hearth.example/fhir/ServiceRequest/sr1&owner:missing=true'),
       options,
     );
     expect(sql.text).toContain('AND (x.target_type = $3 AND x.target_id = $4))');
     expect(sql.text).toContain(
-      'NOT EXISTS (SELECT 1 FROM sp_reference x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $5)',
+      'NOT (EXISTS (SELECT 1 FROM sp_reference x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $5) OR EXISTS (SELECT 1 FROM sp_token x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $6))',
     );
-    expect(sql.values.slice(2, 5)).toEqual(['ServiceRequest', 'sr1', 'owner']);
+    expect(sql.values.slice(2, 6)).toEqual(['ServiceRequest', 'sr1', 'owner', 'owner:identifier']);
   });
 
   it('sorts on a parameter through its index table (highest value descending), then by id for a total order', () => {
@@ -78,6 +78,15 @@ describe('compileSearch', () => {
     expect(compileSearch(parse('Task', `_sort=authored-on&_cursor=${next}`), options).text).toContain(
       'WHERE (FALSE OR (s.k0 IS NULL AND s.id > $4)) ORDER BY s.k0 ASC NULLS LAST, s.id ASC',
     );
+  });
+
+  it('a text key sorts by code point (collation "C"), lowest value ascending; its cursor value binds as text', () => {
+    const cursor = encodeCursor({ pin: 3, keys: ['ashworth'], id: 'p2', back: false, sort: 'family' });
+    const sql = compileSearch(parse('Patient', `_sort=family&_cursor=${cursor}`), options);
+    expect(sql.text).toBe(
+      'SELECT s.id, s.content, ARRAY[s.k0::text] AS keys FROM (SELECT r.id, r.content, (SELECT min(x.norm COLLATE "C") FROM sp_string x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $2) AS k0 FROM resource r WHERE r.resource_type = $1 AND NOT r.deleted AND (r.seq <= $3 OR EXISTS (SELECT 1 FROM resource_version v WHERE v.resource_type = r.resource_type AND v.id = r.id AND v.seq <= $3))) s WHERE ((s.k0 > $5::text OR s.k0 IS NULL) OR (s.k0 = $5::text AND s.id > $4)) ORDER BY s.k0 ASC NULLS LAST, s.id ASC LIMIT $6',
+    );
+    expect(sql.values).toEqual(['Patient', 'family', 3, 'p2', 'ashworth', 21]);
   });
 
   it('refuses a tampered cursor, and a cursor made for another _sort', () => {
@@ -163,5 +172,36 @@ describe('chains and _has', () => {
       'RelatedPerson',
     ]);
     expect(compileSearch(parse('Task', 'owner.name=shah'), options).text).toContain('c1.target_type = ANY($4::text[])');
+  });
+});
+
+describe('composite parameters', () => {
+  it('each value is a search of the second component under an index code carrying the first', () => {
+    const sql = compileSearch(
+      parse('Observation', 'component-code-value-quantity=http://loinc.org|8480-6$gt140,8462-4$lt90'),
+      options,
+    );
+    expect(sql.text).toContain(
+      'AND (EXISTS (SELECT 1 FROM sp_quantity x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $2 AND (x.value > $3::numeric)) OR EXISTS (SELECT 1 FROM sp_quantity x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $4 AND (x.value < $5::numeric)))) s',
+    );
+    expect(sql.values).toEqual([
+      'Observation',
+      'component-code-value-quantity$http://loinc.org|8480-6',
+      140,
+      'component-code-value-quantity$*|8462-4',
+      90,
+      21,
+    ]);
+  });
+
+  it('a reference first component (DocumentReference relationship) is keyed by Type/id, local under the base URL', () => {
+    const sql = compileSearch(
+      parse('DocumentReference', 'relationship=https://hearth.example/fhir/DocumentReference/d1$replaces'),
+      options,
+    );
+    expect(sql.text).toContain(
+      'AND EXISTS (SELECT 1 FROM sp_token x WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = $2 AND x.value = $3)) s',
+    );
+    expect(sql.values).toEqual(['DocumentReference', 'relationship$DocumentReference/d1', 'replaces', 21]);
   });
 });

@@ -69,13 +69,21 @@ function leafClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptio
   const code = derived ? derivedTokenCode(filter.code, filter.modifier!) : filter.code;
   const owner = `x.resource_type = ${r}.resource_type AND x.id = ${r}.id AND x.code = ${sql.bind(code)}`;
   if (filter.modifier === 'missing') {
-    const exists = `EXISTS (SELECT 1 FROM ${table} x WHERE ${owner})`;
+    const exists = presentClause(sql, filter, table, owner, r);
     return filter.values[0].value === 'true' ? `NOT ${exists}` : exists;
   }
   const conditions = or(filter.values.map((v) => valueCondition(sql, filter, v, options)));
   if (filter.modifier === 'not' || filter.modifier === 'not-in')
     return `NOT EXISTS (SELECT 1 FROM ${table} x WHERE ${owner} AND ${conditions})`;
   return `EXISTS (SELECT 1 FROM ${table} x WHERE ${owner} AND ${conditions})`;
+}
+
+/** The parameter has a value; a reference may be logical only (Reference.identifier, indexed as a token). */
+function presentClause(sql: SqlBuilder, filter: SearchFilter, table: string, owner: string, r: string): string {
+  const exists = `EXISTS (SELECT 1 FROM ${table} x WHERE ${owner})`;
+  if (filter.type !== 'reference') return exists;
+  const code = sql.bind(derivedTokenCode(filter.code, 'identifier'));
+  return `(${exists} OR EXISTS (SELECT 1 FROM sp_token x WHERE x.resource_type = ${r}.resource_type AND x.id = ${r}.id AND x.code = ${code}))`;
 }
 
 function valueCondition(sql: SqlBuilder, filter: SearchFilter, v: SearchValue, options: CompileOptions): string {
@@ -124,7 +132,7 @@ function compositeClause(
 ): string {
   return or(
     filter.values.map((v) => {
-      const { code, second } = splitCompositeValue(spec, v.value);
+      const { code, second } = splitCompositeValue(spec, v.value, options.baseUrl);
       const component: SearchFilter = {
         name: filter.name,
         code,
