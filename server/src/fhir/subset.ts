@@ -19,7 +19,7 @@ export function subsetResource(resource: Resource, summary?: string, elements?: 
   let removed = false;
   for (const [key, value] of Object.entries(resource)) {
     const name = key.startsWith('_') ? key.slice(1) : key;
-    if (keep(name) || keep(choiceBase(name))) out[key] = value;
+    if (keep(name) || keep(choiceBase(resource.resourceType, name))) out[key] = value;
     else removed = true;
   }
   if (!removed) return resource;
@@ -49,7 +49,15 @@ function keptElements(type: string, summary?: string, elements?: string[]): ((na
   }
 }
 
-/** deceasedBoolean -> deceased: the schema names choice elements without their type suffix. */
-function choiceBase(name: string): string {
-  return name.replace(/(?<=[a-z])[A-Z][A-Za-z]*$/, '');
+/**
+ * deceasedBoolean -> deceased, multipleBirthInteger -> multipleBirth: the
+ * schema names choice elements without their type suffix. Only a prefix that
+ * is a choice element of the type (`name[x]`) counts, so birthDate stays itself.
+ */
+function choiceBase(type: string, name: string): string {
+  const elements = tryGetDataType(type)?.elements ?? {};
+  for (let i = name.length - 1; i > 0; i--) {
+    if (/[A-Z]/.test(name[i]) && `${name.slice(0, i)}[x]` in elements) return name.slice(0, i);
+  }
+  return name;
 }

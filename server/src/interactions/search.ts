@@ -22,6 +22,8 @@ export async function searchset(
   linkParams: [string, string][] = [],
 ): Promise<FhirResponse> {
   if (request.summary === 'count') request.count = 0;
+  // _total=estimate is answered with the accurate count (no planner estimate); without _total a total is
+  // given only when the first page holds every match; _summary=count always counts.
   const withTotal = request.total === 'accurate' || request.total === 'estimate' || request.summary === 'count';
   const result = await ctx.repo.search(request, { withTotal });
   const links = pageLinks(request, result, (cursor) => pageUrl(ctx.baseUrl, path, request, cursor, linkParams));
@@ -39,7 +41,7 @@ export async function searchset(
       search: { mode: 'include' },
     });
   }
-  const total = request.total === 'none' ? undefined : result.total;
+  const total = request.total === 'none' && request.summary !== 'count' ? undefined : result.total;
   return { status: 200, body: rawBundle('searchset', entries, links, total) };
 }
 
@@ -111,7 +113,7 @@ function pageUrl(
   if (request.total) q.append('_total', request.total);
   if (request.summary) q.append('_summary', request.summary);
   if (request.elements) q.append('_elements', request.elements.join(','));
-  q.append('_count', String(request.count));
+  if (request.summary !== 'count') q.append('_count', String(request.count));
   if (cursor) q.append('_cursor', encodeCursor(cursor));
   return `${baseUrl}${path ? `/${path}` : ''}?${q.toString()}`;
 }

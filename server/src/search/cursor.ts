@@ -6,7 +6,9 @@
  * when the first page was read. Later pages only show resources that existed at
  * the pin, and continue strictly after (or before) the cursor row in the total
  * order (sort keys, then id). So while other writes happen between pages:
- * resources created after the first page never appear; every resource that
+ * resources created after the first page never appear (short of one whose
+ * transaction took its seq before the pin but committed after the first page
+ * was read: it may appear once, never twice); every resource that
  * matched throughout and whose sort keys did not change appears exactly once
  * (always true for the default order, by id, and for `_sort=_id`); a resource
  * whose sort keys changed may move across the cursor and be missed or repeated

@@ -40,8 +40,10 @@ function sortKeys(sql: SqlBuilder, request: SearchRequest): SortKey[] {
     if (code === '_lastUpdated') return { expr: 'r.last_updated', type: 'timestamptz', descending };
     const [table, column, type] = SORT_COLUMN[sortableType(request.resourceType, code)];
     const agg = descending ? 'max' : 'min';
+    // Text sorts by code point (collation "C"), whatever the database's locale, so the order is the same everywhere.
+    const value = type === 'text' ? `x.${column} COLLATE "C"` : `x.${column}`;
     const expr =
-      `(SELECT ${agg}(x.${column}) FROM ${table} x` +
+      `(SELECT ${agg}(${value}) FROM ${table} x` +
       ` WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = ${sql.bind(code)})`;
     return { expr, type, descending };
   });
