@@ -2,6 +2,7 @@
  * Configuration: environment variables only, parsed and checked once at start.
  * Every variable is documented in README.md ("Configuration").
  */
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +17,8 @@ export interface Config {
   dataDir: string;
   /** Port of the embedded PostgreSQL server. */
   embeddedPgPort: number;
+  /** Shared buffers of the embedded PostgreSQL, in MB: its cache of tables and indexes. */
+  embeddedPgSharedBuffersMb: number;
   /** Size of the PostgreSQL connection pool of this node. */
   dbPoolSize: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -56,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(env.HEARTH_DATA_DIR?.trim() || path.join(repoRoot, '.hearth-data')),
     embeddedPgPort: integer(env, 'HEARTH_PG_PORT', 5433, 1, 65535),
+    embeddedPgSharedBuffersMb: integer(env, 'HEARTH_PG_SHARED_BUFFERS_MB', defaultSharedBuffersMb(), 16, 1 << 20),
     dbPoolSize: integer(env, 'HEARTH_DB_POOL_SIZE', 10, 1, 500),
     logLevel,
     baseUrl,
@@ -63,6 +67,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPageSize,
     maxPageSize,
   };
+}
+
+/**
+ * A quarter of the machine's memory, the usual PostgreSQL advice, from 128 MB
+ * to 8 GB. PostgreSQL takes the pages only as it fills them.
+ */
+function defaultSharedBuffersMb(): number {
+  return Math.min(8192, Math.max(128, Math.floor(os.totalmem() / 4 / 2 ** 20)));
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -220,7 +220,8 @@ type Bound = () => string;
 function rangeCondition(prefix: Prefix, lo: string, hi: string, vlo: Bound, vhi: Bound): string {
   switch (prefix) {
     case 'eq':
-      return `(${lo} >= ${vlo()} AND ${hi} <= ${vhi()})`;
+      // lo <= vhi follows from the rest (lo <= hi); it bounds the index range scan on lo.
+      return `(${lo} >= ${vlo()} AND ${lo} <= ${vhi()} AND ${hi} <= ${vhi()})`;
     case 'ne':
       return `NOT (${lo} >= ${vlo()} AND ${hi} <= ${vhi()})`;
     case 'gt':
@@ -248,7 +249,8 @@ function numberCondition(sql: SqlBuilder, v: SearchValue, lo: string, hi: string
   const decimals = v.value.includes('.') ? v.value.split('.')[1].replace(/e.*/i, '').length : 0;
   const half = v.prefix === 'ap' ? Math.abs(n) * 0.1 : 0.5 * 10 ** -decimals;
   if (v.prefix === 'eq' || v.prefix === 'ap' || v.prefix === 'ne') {
-    const within = `(${lo} >= ${sql.bind(n - half)}::numeric AND ${hi} < ${sql.bind(n + half)}::numeric)`;
+    const below = `${sql.bind(n + half)}::numeric`;
+    const within = `(${lo} >= ${sql.bind(n - half)}::numeric AND ${lo} < ${below} AND ${hi} < ${below})`;
     return v.prefix === 'ne' ? `NOT ${within}` : within;
   }
   const exact = bindOnce(sql, n, 'numeric');

@@ -78,7 +78,7 @@ async function startEmbedded(config: Config, log: Logger): Promise<EmbeddedPostg
     password: EMBEDDED_PASSWORD,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: embeddedSettings(config).flatMap((setting) => ['-c', setting]),
     onLog: (message) => log.debug({ pg: String(message).trim() }, 'embedded PostgreSQL'),
     onError: (error) => log.debug({ pg: String(error).trim() }, 'embedded PostgreSQL'),
   });
@@ -105,6 +105,22 @@ async function startEmbedded(config: Config, log: Logger): Promise<EmbeddedPostg
   }
   log.info({ port: config.embeddedPgPort, dir: clusterDir }, 'embedded PostgreSQL started');
   return embedded;
+}
+
+/**
+ * Settings of the embedded server: loopback only; a cache sized by
+ * HEARTH_PG_SHARED_BUFFERS_MB; the planner told that random reads cost little
+ * more than sequential ones (local SSD) and that the cache is large, so it
+ * prefers the index lookups searches are built on.
+ */
+function embeddedSettings(config: Config): string[] {
+  const buffers = config.embeddedPgSharedBuffersMb;
+  return [
+    'listen_addresses=127.0.0.1',
+    `shared_buffers=${buffers}MB`,
+    `effective_cache_size=${Math.max(buffers * 2, 512)}MB`,
+    'random_page_cost=1.1',
+  ];
 }
 
 function ensureWritableFolder(dir: string): void {
