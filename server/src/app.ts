@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { loadDefinitions } from './fhir/definitions.ts';
 import { registerContentTypes } from './http/plugins/content.ts';
 import { registerErrorHandling } from './http/plugins/errors.ts';
@@ -13,11 +13,25 @@ import { registerRequestLogging } from './http/plugins/logging.ts';
 import { registerFhirRoutes } from './http/routes/fhir.ts';
 import { registerHome } from './http/routes/home.ts';
 import { Repository } from './repository/repository.ts';
+import { hearthConformance, installConformance } from './conformance/hearth-package.ts';
+import type { ProfileRegistry } from './validation/profiles.ts';
+import { Validation, type ValidationPolicy } from './validation/validate.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 
 export interface HearthApp extends FastifyInstance {
   database: Database;
+}
+
+/** HEARTH_ENFORCE_PROFILES (names like HearthPatient, or URLs) by type; the NHS number check mode. */
+function validationPolicy(config: Config, registry: ProfileRegistry): ValidationPolicy {
+  const enforced = new Map<string, string[]>();
+  for (const name of config.enforcedProfiles) {
+    const profile = registry.get(name) ?? registry.profiles().find((sd) => sd.name === name || sd.id === name);
+    if (!profile?.url || !profile.type) throw new ConfigError(`HEARTH_ENFORCE_PROFILES: no profile "${name}" is known`);
+    enforced.set(profile.type, [...(enforced.get(profile.type) ?? []), profile.url]);
+  }
+  return { enforced, warnOnly: new Set(config.nhsNumberCheck === 'warn' ? ['hearth-nhs-1'] : []) };
 }
 
 export async function buildApp(config: Config): Promise<HearthApp> {
@@ -48,12 +62,21 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   registerRequestLogging(app);
   registerErrorHandling(app);
   await registerContentTypes(app);
-  const repo = new Repository(database.pool, { baseUrl: config.baseUrl, versionAwareTypes: config.versionAwareTypes });
+  const { registry, resources } = hearthConformance();
+  const validation = new Validation(registry, validationPolicy(config, registry));
+  const repo = new Repository(database.pool, {
+    baseUrl: config.baseUrl,
+    versionAwareTypes: config.versionAwareTypes,
+    validation,
+  });
+  const installed = await installConformance(repo, resources);
+  if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   registerFhirRoutes(app, {
     repo,
     baseUrl: config.baseUrl,
     defaultPageSize: config.defaultPageSize,
     maxPageSize: config.maxPageSize,
+    validation,
   });
   registerHome(app, config);
   return app as unknown as HearthApp;

@@ -26,6 +26,10 @@ export interface Config {
   baseUrl: string;
   /** Resource types whose updates must carry If-Match (version-aware updates). */
   versionAwareTypes: ReadonlySet<string>;
+  /** NHS number Modulus 11 failures (HearthPatient, invariant hearth-nhs-1): rejected, or accepted with a warning. */
+  nhsNumberCheck: 'reject' | 'warn';
+  /** Profiles (Hearth profile names or canonical URLs) every resource of their type must meet, meta.profile or not. */
+  enforcedProfiles: string[];
   /** Default and maximum page size of searches and history. */
   defaultPageSize: number;
   maxPageSize: number;
@@ -64,6 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     baseUrl,
     versionAwareTypes: new Set(list(env.HEARTH_VERSION_AWARE_TYPES ?? 'CarePlan')),
+    nhsNumberCheck: oneOf(env, 'HEARTH_NHS_NUMBER_CHECK', ['reject', 'warn'], 'reject'),
+    enforcedProfiles: list(env.HEARTH_ENFORCE_PROFILES ?? ''),
     defaultPageSize,
     maxPageSize,
   };
@@ -75,6 +81,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 function defaultSharedBuffersMb(): number {
   return Math.min(8192, Math.max(128, Math.floor(os.totalmem() / 4 / 2 ** 20)));
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!values.includes(raw as T)) throw new ConfigError(`${name} must be one of ${values.join(', ')}; got "${raw}"`);
+  return raw as T;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

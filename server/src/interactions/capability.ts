@@ -8,25 +8,32 @@ import { FhirError } from '../fhir/errors.ts';
 import { allResourceTypes } from '../fhir/definitions.ts';
 import { supportedSearchParams } from '../search/parse.ts';
 import { searchIncludes, searchRevIncludes } from '../search/include.ts';
+import type { ProfileRegistry } from '../validation/profiles.ts';
 
 const SOFTWARE_VERSION = '0.1.0';
 const started = new Date().toISOString();
 const cache = new Map<string, CapabilityStatement>();
 
-export function capabilityStatement(baseUrl: string, query: [string, string][]): CapabilityStatement {
+export function capabilityStatement(
+  baseUrl: string,
+  query: [string, string][],
+  profiles: ProfileRegistry,
+): CapabilityStatement {
   const mode = query.find(([k]) => k === 'mode')?.[1];
   if (mode && mode !== 'full' && mode !== 'normative') {
     throw new FhirError('not-supported', `metadata mode "${mode}" is not supported (full and normative are)`);
   }
   let statement = cache.get(baseUrl);
   if (!statement) {
-    statement = build(baseUrl);
+    statement = build(baseUrl, profiles);
     cache.set(baseUrl, statement);
   }
   return statement;
 }
 
-function build(baseUrl: string): CapabilityStatement {
+function build(baseUrl: string, profiles: ProfileRegistry): CapabilityStatement {
+  const supported = new Map<string, string[]>();
+  for (const sd of profiles.profiles()) supported.set(sd.type!, [...(supported.get(sd.type!) ?? []), sd.url!]);
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -44,8 +51,10 @@ function build(baseUrl: string): CapabilityStatement {
         documentation:
           'Every version is kept. Updates of the types listed in HEARTH_VERSION_AWARE_TYPES (default CarePlan) ' +
           'require If-Match (400 without it; 412 when stale). Deleting a resource that current resources ' +
-          'reference is refused with 409.',
-        resource: allResourceTypes().map(resourceEntry),
+          'reference is refused with 409. Resources are validated against the R4 definitions on every write (400 when ' +
+          'they fail) and against each profile they claim in meta.profile, plus those HEARTH_ENFORCE_PROFILES enforces ' +
+          'for their type (422 when they fail); supportedProfile lists the profiles this server holds.',
+        resource: allResourceTypes().map((type) => resourceEntry(type, supported.get(type) ?? [])),
         interaction: [
           { code: 'transaction' },
           { code: 'batch' },
@@ -69,10 +78,11 @@ function build(baseUrl: string): CapabilityStatement {
   };
 }
 
-function resourceEntry(type: string): CapabilityStatementRestResource {
+function resourceEntry(type: string, supportedProfile: string[]): CapabilityStatementRestResource {
   return {
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    ...(supportedProfile.length ? { supportedProfile: supportedProfile.sort() } : {}),
     interaction: [
       'read',
       'vread',
@@ -99,5 +109,6 @@ function resourceEntry(type: string): CapabilityStatementRestResource {
     })),
     searchInclude: searchIncludes(type),
     searchRevInclude: searchRevIncludes(type),
+    operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
   };
 }

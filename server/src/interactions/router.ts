@@ -12,6 +12,7 @@ import { read, vread } from './read.ts';
 import { searchType } from './search.ts';
 import { searchCompartment, searchSystem } from './search-scope.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
+import { validateOperation } from './validate.ts';
 import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
 
 export async function route(req: FhirRequest, ctx: InteractionContext): Promise<FhirResponse> {
@@ -20,7 +21,7 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   const m = req.method === 'HEAD' ? 'GET' : req.method;
 
   const operation = parts.find((p) => p.startsWith('$'));
-  if (operation) throw new FhirError('not-supported', `Operation ${operation} is not supported at ${req.path}`);
+  if (operation) return routeOperation(req, ctx, parts, operation);
   if (parts.length === 0) {
     if (m === 'POST') return processBundle(req, ctx);
     if (m === 'GET') return searchSystem(req, ctx);
@@ -31,7 +32,7 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
     return notAllowed(req, '_search');
   }
   if (type === 'metadata' && parts.length === 1) {
-    if (m === 'GET') return { status: 200, body: capabilityStatement(ctx.baseUrl, req.query) };
+    if (m === 'GET') return { status: 200, body: capabilityStatement(ctx.baseUrl, req.query, ctx.validation.registry) };
     return notAllowed(req, 'metadata');
   }
   if (type === '_history' && parts.length === 1) {
@@ -69,6 +70,24 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   }
   if (third === '_history') return notAllowed(req, 'history');
   throw new FhirError('not-found', `No FHIR interaction at ${req.path}`);
+}
+
+/** Operations: $validate at type and instance level. */
+function routeOperation(
+  req: FhirRequest,
+  ctx: InteractionContext,
+  parts: string[],
+  operation: string,
+): Promise<FhirResponse> {
+  const [type, second] = parts;
+  const m = req.method === 'HEAD' ? 'GET' : req.method;
+  const at = parts.indexOf(operation);
+  if (operation === '$validate' && at === parts.length - 1 && (at === 1 || at === 2) && isKnownResourceType(type)) {
+    if (m === 'POST' || (m === 'GET' && at === 2))
+      return validateOperation(req, ctx, type, at === 2 ? second : undefined);
+    notAllowed(req, `${req.path} (POST, or GET at instance level)`);
+  }
+  throw new FhirError('not-supported', `Operation ${operation} is not supported at ${req.path}`);
 }
 
 function notAllowed(req: FhirRequest, what: string): never {

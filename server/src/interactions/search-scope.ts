@@ -62,6 +62,9 @@ export async function searchCompartment(
  * parameter must exist with the same type on each; otherwise only parameters
  * of every resource apply. Others are unknown (ignored, or 400 when strict).
  */
+/** The parameters of every resource (R4 Resource and DomainResource search parameters). */
+const RESOURCE_PARAMETERS = new Set(['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source']);
+
 function parseAcross(
   types: readonly string[],
   explicit: boolean,
@@ -77,9 +80,7 @@ function parseAcross(
   );
   if (request.includes.length) throw new FhirError('not-supported', '_include and _revinclude need a type search');
   const common = (code: string, kind: string) =>
-    explicit
-      ? types.every((t) => getSearchParameters(t)?.[code]?.type === kind)
-      : code.startsWith('_') && types.every((t) => getSearchParameters(t)?.[code]?.type === kind);
+    explicit ? types.every((t) => getSearchParameters(t)?.[code]?.type === kind) : RESOURCE_PARAMETERS.has(code);
   const kept = request.filters.filter((f) => !f.path && common(f.code, f.type));
   const dropped = request.filters.filter((f) => !kept.includes(f)).map((f) => f.name);
   if (options.strict && (dropped.length || request.ignored.length)) {

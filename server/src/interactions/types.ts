@@ -2,7 +2,8 @@
  * Transport-free FHIR interactions: a FhirRequest in, a FhirResponse out. The
  * HTTP layer and batch/transaction entries both go through the same router.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Validation } from '../validation/validate.ts';
 import type { Repository } from '../repository/repository.ts';
 
 export interface FhirRequest {
@@ -40,6 +41,8 @@ export interface FhirResponse {
   version?: VersionInfo;
   /** Set for created resources: the absolute versioned URL. */
   location?: string;
+  /** Validation warnings of a write, sent with Prefer: return=OperationOutcome. */
+  warnings?: OperationOutcomeIssue[];
 }
 
 export interface InteractionContext {
@@ -47,13 +50,23 @@ export interface InteractionContext {
   baseUrl: string;
   defaultPageSize: number;
   maxPageSize: number;
+  validation: Validation;
 }
 
 export type Interaction = (req: FhirRequest, ctx: InteractionContext, ...args: string[]) => Promise<FhirResponse>;
 
 /** 201 Created with the new version's Location (R4 http.html#create). */
-export function created(baseUrl: string, written: VersionInfo & { resource?: Resource }): FhirResponse {
-  return { status: 201, body: written.resource, version: written, location: versionUrl(baseUrl, written) };
+export function created(
+  baseUrl: string,
+  written: VersionInfo & { resource?: Resource; warnings?: OperationOutcomeIssue[] },
+): FhirResponse {
+  return {
+    status: 201,
+    body: written.resource,
+    version: written,
+    location: versionUrl(baseUrl, written),
+    warnings: written.warnings,
+  };
 }
 
 export function versionUrl(baseUrl: string, v: VersionInfo): string {

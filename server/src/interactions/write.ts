@@ -47,6 +47,7 @@ export async function update(
     body: written.resource,
     version: written,
     location: written.created ? versionUrl(ctx.baseUrl, written) : undefined,
+    warnings: written.warnings,
   };
 }
 

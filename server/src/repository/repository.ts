@@ -4,7 +4,7 @@
  * transaction; checks that must see the whole transaction run before commit.
  */
 import { randomUUID } from 'node:crypto';
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { FhirError } from '../fhir/errors.ts';
 import { extractIndexRows, emptyIndexRows } from '../search/extract.ts';
@@ -25,12 +25,14 @@ import {
 } from '../store/resources.ts';
 import { runCount, runIncludeStep, runSearch, type IncludedRow, type SearchRow } from '../store/search.ts';
 import { compileIncludeStep, MAX_INCLUDED, MAX_ITERATE_ROUNDS } from '../search/include.ts';
-import { validateBase } from '../validation/validate.ts';
+import { validateBase, type Validation } from '../validation/validate.ts';
 import { stamp } from './stamp.ts';
 
 export interface RepositoryOptions {
   baseUrl: string;
   versionAwareTypes: ReadonlySet<string>;
+  /** Base and profile validation of writes; without it, base validation only. */
+  validation?: Validation;
 }
 
 /** A version that was just written (or read), with its parsed resource when there is one. */
@@ -41,6 +43,8 @@ export interface WrittenVersion {
   lastUpdated: string;
   resource?: Resource;
   content?: string;
+  /** Validation warnings of the written resource (e.g. an extensible binding not met). */
+  warnings?: OperationOutcomeIssue[];
 }
 
 export interface WriteOptions {
@@ -140,9 +144,9 @@ export class Repository {
 
   /** Creates version 1: one statement, so outside a transaction it needs no BEGIN/COMMIT. */
   async create(resource: Resource, id: string = randomUUID()): Promise<WrittenVersion> {
-    validateBase(resource);
+    const warnings = this.validate(resource);
     try {
-      return await this.writeVersion(resource, id, 1, 'POST');
+      return withWarnings(await this.writeVersion(resource, id, 1, 'POST'), warnings);
     } catch (error) {
       throw this.client ? error : translateDbError(error);
     }
@@ -155,16 +159,28 @@ export class Repository {
     resource: Resource,
     options: WriteOptions = {},
   ): Promise<WrittenVersion & { created: boolean }> {
-    validateBase(resource);
+    const warnings = this.validate(resource);
     return this.transaction(async (repo) => {
       await repo.flush();
       const current = await lockCurrent(repo.client!, resourceType, id);
       repo.checkIfMatch(resourceType, id, current, options.ifMatch);
-      if (!current) return { ...(await repo.writeVersion(resource, id, 1, options.method ?? 'PUT')), created: true };
+      if (!current) {
+        return {
+          ...withWarnings(await repo.writeVersion(resource, id, 1, options.method ?? 'PUT'), warnings),
+          created: true,
+        };
+      }
       const versionId = current.versionId + 1;
       const written = await repo.writeVersion(resource, id, versionId, options.method ?? 'PUT');
-      return { ...written, created: current.deleted };
+      return { ...withWarnings(written, warnings), created: current.deleted };
     });
+  }
+
+  /** Throws on a resource that may not be written (400 base, 422 profile); returns its warnings. */
+  private validate(resource: Resource): OperationOutcomeIssue[] {
+    if (this.options.validation) return this.options.validation.onWrite(resource);
+    validateBase(resource);
+    return [];
   }
 
   /** Deletes Type/id; returns the deletion version, or undefined when there was nothing to delete. */
@@ -302,6 +318,12 @@ export class Repository {
     }
   }
 
+  /** Current resources that refer to Type/id (they would block its deletion). */
+  async referrers(resourceType: string, id: string): Promise<string[]> {
+    await this.flush();
+    return findReferrers(this.db, resourceType, id);
+  }
+
   /** Referential integrity: a deleted resource may not be referenced by a current one at commit. */
   private async checkBeforeCommit(): Promise<void> {
     for (const { resourceType, id } of this.pendingDeletes) {
@@ -328,4 +350,8 @@ function translateDbError(error: unknown): unknown {
     return new FhirError('transient', 'The write conflicted with another; retry', { cause: error });
   }
   return error;
+}
+
+function withWarnings(written: WrittenVersion, warnings: OperationOutcomeIssue[]): WrittenVersion {
+  return warnings.length ? { ...written, warnings } : written;
 }

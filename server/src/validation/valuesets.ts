@@ -44,6 +44,30 @@ export function expandValueSet(canonical: string): Expansion | undefined {
   return expansion;
 }
 
+/** Code systems published in full by this server (e.g. Hearth's), whose unknown codes are errors wherever they appear. */
+const localCodeSystems = new Map<string, Set<string>>();
+
+/**
+ * Adds ValueSets and CodeSystems beyond R4's (e.g. Hearth's profiles package).
+ * Call before validating: expansions already built are kept.
+ */
+export function registerTerminology(resources: (ValueSet | CodeSystem)[]): void {
+  const defs = loadDefinitions();
+  for (const resource of resources) {
+    if (!resource.url) continue;
+    if (resource.resourceType === 'ValueSet') defs.valueSets.set(resource.url, resource);
+    else {
+      defs.codeSystems.set(resource.url, resource);
+      if (resource.content === 'complete') localCodeSystems.set(resource.url, new Set(flatten(resource.concept ?? [])));
+    }
+  }
+}
+
+/** The codes of a locally published complete code system, or undefined if it is not one. */
+export function localCodeSystem(system: string): ReadonlySet<string> | undefined {
+  return localCodeSystems.get(system);
+}
+
 function loadDefinitions(): NonNullable<typeof definitions> {
   if (definitions) return definitions;
   definitions = { valueSets: new Map(), codeSystems: new Map() };

@@ -67,8 +67,10 @@ function send(reply: FastifyReply, req: FhirRequest, response: FhirResponse): Fa
   if (isWrite) {
     const wanted = preferValue(req.headers.prefer, 'return');
     if (wanted === 'minimal') body = undefined;
-    else if (wanted === 'OperationOutcome')
-      body = informational(`${req.method} succeeded with status ${response.status}`);
+    else if (wanted === 'OperationOutcome') {
+      const summary = informational(`${req.method} succeeded with status ${response.status}`);
+      body = { ...summary, issue: [...summary.issue, ...(response.warnings ?? [])] };
+    }
   }
   if (body === undefined) return reply.send();
   reply.header('Content-Type', `${FHIR_JSON}; charset=utf-8`);
