@@ -62,10 +62,12 @@ export async function startHearth(dataDir: string, embeddedUrl: (port: number) =
     } catch {
       // not listening yet
     }
-    if (waited > 300_000) {
+    // Migrations run at start: on millions of resources a new index takes minutes.
+    if (waited > 3_600_000) {
       await stop();
-      throw new Error('Hearth was not ready within 5 minutes');
+      throw new Error('Hearth was not ready within an hour');
     }
+    if (waited > 0 && waited % 60_000 === 0) console.log(`waiting for Hearth to start (migrations?): ${waited / 60_000} min`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   return { origin, databaseUrl: external || embeddedUrl(pgPort), pid: child.pid!, stop };
