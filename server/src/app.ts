@@ -12,6 +12,9 @@ import { registerErrorHandling } from './http/plugins/errors.ts';
 import { registerRequestLogging } from './http/plugins/logging.ts';
 import { registerFhirRoutes } from './http/routes/fhir.ts';
 import { registerHome } from './http/routes/home.ts';
+import { registerAuthRoutes } from './http/routes/auth.ts';
+import { AuthorizationServer } from './auth/authorization-server.ts';
+import { loadSigningKey } from './auth/keys.ts';
 import { Repository } from './repository/repository.ts';
 import { hearthConformance, installConformance } from './conformance/hearth-package.ts';
 import type { ProfileRegistry } from './validation/profiles.ts';
@@ -21,6 +24,7 @@ import { migrate } from './store/migrate.ts';
 
 export interface HearthApp extends FastifyInstance {
   database: Database;
+  auth: AuthorizationServer;
 }
 
 /** HEARTH_ENFORCE_PROFILES (names like HearthPatient, or URLs) by type; the NHS number check mode. */
@@ -78,6 +82,9 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     maxPageSize: config.maxPageSize,
     validation,
   });
+  const auth = new AuthorizationServer(database.pool, await loadSigningKey(database.pool), config.baseUrl);
+  app.decorate('auth', auth);
+  registerAuthRoutes(app, auth);
   registerHome(app, config);
   return app as unknown as HearthApp;
 }

@@ -67,7 +67,8 @@ export async function startHearth(dataDir: string, embeddedUrl: (port: number) =
       await stop();
       throw new Error('Hearth was not ready within an hour');
     }
-    if (waited > 0 && waited % 60_000 === 0) console.log(`waiting for Hearth to start (migrations?): ${waited / 60_000} min`);
+    if (waited > 0 && waited % 60_000 === 0)
+      console.log(`waiting for Hearth to start (migrations?): ${waited / 60_000} min`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   return { origin, databaseUrl: external || embeddedUrl(pgPort), pid: child.pid!, stop };

@@ -1,0 +1,57 @@
+/**
+ * SMART scopes (App Launch 2.x, scopes-and-launch-context): v2
+ * `context/Type.cruds[?query]` and the v1 forms `.read`, `.write`, `.*`
+ * (read as `.rs`, `.cud`, `.cruds`). Permissions must be a subset of `cruds`
+ * in that order; anything else is not a resource scope.
+ */
+export interface ResourceScope {
+  context: 'patient' | 'user' | 'system';
+  resourceType: string;
+  /** Subset of c, r, u, d, s. */
+  permissions: string;
+  /** A v2 granular restriction, e.g. `category=laboratory`, or undefined. */
+  query?: string;
+}
+
+const SCOPE = /^(patient|user|system)\/(\*|[A-Z][A-Za-z]+)\.([a-z*]+)(?:\?(.+))?$/;
+const V1: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
+
+export function parseScope(scope: string): ResourceScope | undefined {
+  const match = SCOPE.exec(scope);
+  if (!match) return undefined;
+  const [, context, resourceType, raw, query] = match;
+  const permissions = V1[raw] ?? raw;
+  if (!/^c?r?u?d?s?$/.test(permissions) || permissions === '') return undefined;
+  return { context: context as ResourceScope['context'], resourceType, permissions, query };
+}
+
+export function formatScope(scope: ResourceScope): string {
+  return `${scope.context}/${scope.resourceType}.${scope.permissions}${scope.query ? `?${scope.query}` : ''}`;
+}
+
+/** Whether `allowed` grants everything `wanted` asks (same context, type or *, its permissions, no wider query). */
+export function covers(allowed: ResourceScope, wanted: ResourceScope): boolean {
+  if (allowed.context !== wanted.context) return false;
+  if (allowed.resourceType !== '*' && allowed.resourceType !== wanted.resourceType) return false;
+  if (![...wanted.permissions].every((p) => allowed.permissions.includes(p))) return false;
+  return allowed.query === undefined || allowed.query === wanted.query;
+}
+
+/**
+ * The scopes to grant for a request: each requested resource scope that one
+ * allowed scope covers (in its normalised v2 form); other requested scopes
+ * (e.g. unknown or v1 out of order) are dropped, never widened.
+ */
+export function grantScopes(requested: string, allowed: string): string[] {
+  const ceilings = allowed
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(parseScope)
+    .filter((s) => s !== undefined);
+  const granted: string[] = [];
+  for (const raw of requested.split(/\s+/).filter(Boolean)) {
+    const wanted = parseScope(raw);
+    if (wanted && ceilings.some((ceiling) => covers(ceiling, wanted))) granted.push(formatScope(wanted));
+  }
+  return [...new Set(granted)];
+}
