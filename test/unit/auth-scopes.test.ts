@@ -1,0 +1,54 @@
+/** SMART scope grammar (App Launch 2.x scopes-and-launch-context): parsing, v1 forms, granting under a ceiling. */
+import { describe, expect, it } from 'vitest';
+import { covers, grantScopes, parseScope } from '../../server/src/auth/scopes.ts';
+
+describe('parseScope', () => {
+  it('reads v2 scopes with their permissions and query', () => {
+    expect(parseScope('patient/Observation.rs?category=laboratory')).toEqual({
+      context: 'patient',
+      resourceType: 'Observation',
+      permissions: 'rs',
+      query: 'category=laboratory',
+    });
+    expect(parseScope('system/*.cruds')).toMatchObject({ context: 'system', resourceType: '*', permissions: 'cruds' });
+  });
+
+  it('reads v1 .read, .write and .* as rs, cud and cruds', () => {
+    expect(parseScope('user/Task.read')?.permissions).toBe('rs');
+    expect(parseScope('user/Task.write')?.permissions).toBe('cud');
+    expect(parseScope('user/Task.*')?.permissions).toBe('cruds');
+  });
+
+  it('is not a resource scope when permissions are out of order, unknown or empty, or the context is not one of three', () => {
+    for (const scope of [
+      'patient/Task.sr',
+      'patient/Task.dus',
+      'patient/Task.x',
+      'patient/Task.',
+      'admin/Task.rs',
+      'openid',
+    ]) {
+      expect(parseScope(scope), scope).toBeUndefined();
+    }
+  });
+});
+
+describe('grantScopes', () => {
+  it('grants what a ceiling covers, normalised, and drops the rest without widening', () => {
+    expect(grantScopes('system/Patient.read system/Task.rs system/Patient.cruds', 'system/Patient.rs')).toEqual([
+      'system/Patient.rs',
+    ]);
+    expect(grantScopes('system/Task.r system/Observation.s', 'system/*.rs')).toEqual([
+      'system/Task.r',
+      'system/Observation.s',
+    ]);
+    expect(grantScopes('user/Task.rs', 'system/*.cruds')).toEqual([]);
+  });
+
+  it('keeps a query restriction of the ceiling: only the same query is covered', () => {
+    const ceiling = parseScope('system/Task.rs?owner=Organization/x')!;
+    expect(covers(ceiling, parseScope('system/Task.rs?owner=Organization/x')!)).toBe(true);
+    expect(covers(ceiling, parseScope('system/Task.rs')!)).toBe(false);
+    expect(covers(ceiling, parseScope('system/Task.rs?owner=Organization/y')!)).toBe(false);
+  });
+});
