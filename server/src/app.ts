@@ -15,6 +15,7 @@ import { registerHome } from './http/routes/home.ts';
 import { registerAuthRoutes } from './http/routes/auth.ts';
 import { AuthorizationServer } from './auth/authorization-server.ts';
 import { loadSigningKey } from './auth/keys.ts';
+import { DEMO_CLIENT_ID, ensureDemoClient } from './auth/demo.ts';
 import { Repository } from './repository/repository.ts';
 import { hearthConformance, installConformance } from './conformance/hearth-package.ts';
 import type { ProfileRegistry } from './validation/profiles.ts';
@@ -85,6 +86,9 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   const auth = new AuthorizationServer(database.pool, await loadSigningKey(database.pool), config.baseUrl);
   app.decorate('auth', auth);
   registerAuthRoutes(app, auth);
+  if (!config.databaseUrl && config.demo && (await ensureDemoClient(database.pool, config.dataDir))) {
+    app.log.info({ client: DEMO_CLIENT_ID }, 'demo partner client registered');
+  }
   registerHome(app, config);
   return app as unknown as HearthApp;
 }

@@ -30,6 +30,8 @@ export interface Config {
   nhsNumberCheck: 'reject' | 'warn';
   /** Profiles (Hearth profile names or canonical URLs) every resource of their type must meet, meta.profile or not. */
   enforcedProfiles: string[];
+  /** Demo set-up of the embedded default (the demo partner client); HEARTH_DEMO=off turns it off. */
+  demo: boolean;
   /** Default and maximum page size of searches and history. */
   defaultPageSize: number;
   maxPageSize: number;
@@ -68,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     baseUrl,
     versionAwareTypes: new Set(list(env.HEARTH_VERSION_AWARE_TYPES ?? 'CarePlan')),
+    demo: oneOf(env, 'HEARTH_DEMO', ['on', 'off'], 'on') === 'on',
     nhsNumberCheck: oneOf(env, 'HEARTH_NHS_NUMBER_CHECK', ['reject', 'warn'], 'reject'),
     enforcedProfiles: list(env.HEARTH_ENFORCE_PROFILES ?? ''),
     defaultPageSize,

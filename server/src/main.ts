@@ -9,7 +9,10 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   app.log.info({ fhir: config.baseUrl }, `Hearth is running: ${config.baseUrl}`);
   console.log(
-    `\nHearth is running.\n  FHIR endpoint: ${config.baseUrl}\n  Web:           ${config.baseUrl.replace(/\/fhir$/, '/')}\n`,
+    `\nHearth is running.\n  FHIR endpoint: ${config.baseUrl}\n  Web:           ${config.baseUrl.replace(/\/fhir$/, '/')}\n` +
+      (config.demo && !config.databaseUrl
+        ? '  Access token for the demo partner system (SMART Backend Services): pnpm hearth token --client demo-partner\n'
+        : ''),
   );
   let stopping = false;
   const stop = async (signal: string) => {

@@ -4,12 +4,13 @@
  * settings and a taken port give a clear message; request logs carry id,
  * method, route, status and duration but no identifiers from the query.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.ts';
 
@@ -87,6 +88,26 @@ describe('start command (server/src/main.ts)', () => {
     await waitFor(second, 'Hearth is running');
     const read = await fetch(`${base}/Patient/${id}`);
     expect(read.status).toBe(200);
+
+    // The demo partner system: pnpm hearth token does the Backend Services exchange and prints a token.
+    expect(second.output()).toContain('pnpm hearth token --client demo-partner');
+    expect(fs.statSync(path.join(dataDir, 'demo-partner.private.jwk.json')).mode & 0o777).toBe(0o600);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/commands/token-cli.ts', '--client', 'demo-partner', '--scope', 'system/Patient.rs'],
+      { cwd: serverDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
+    );
+    const token = stdout.trim();
+    const introspected = await fetch(`${base.replace(/\/fhir$/, '')}/auth/introspect`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }),
+    });
+    expect(await introspected.json()).toMatchObject({
+      active: true,
+      client_id: 'demo-partner',
+      scope: 'system/Patient.rs',
+    });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   });
