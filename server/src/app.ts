@@ -16,6 +16,7 @@ import { registerAuthRoutes } from './http/routes/auth.ts';
 import { AuthorizationServer } from './auth/authorization-server.ts';
 import { loadSigningKey } from './auth/keys.ts';
 import { DEMO_CLIENT_ID, ensureDemoClient } from './auth/demo.ts';
+import { authenticateBearer } from './auth/access.ts';
 import { Repository } from './repository/repository.ts';
 import { hearthConformance, installConformance } from './conformance/hearth-package.ts';
 import type { ProfileRegistry } from './validation/profiles.ts';
@@ -76,15 +77,21 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   });
   const installed = await installConformance(repo, resources);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
-  registerFhirRoutes(app, {
-    repo,
-    baseUrl: config.baseUrl,
-    defaultPageSize: config.defaultPageSize,
-    maxPageSize: config.maxPageSize,
-    validation,
-  });
   const auth = new AuthorizationServer(database.pool, await loadSigningKey(database.pool), config.baseUrl);
   app.decorate('auth', auth);
+  registerFhirRoutes(
+    app,
+    {
+      repo,
+      baseUrl: config.baseUrl,
+      defaultPageSize: config.defaultPageSize,
+      maxPageSize: config.maxPageSize,
+      validation,
+    },
+    config.auth
+      ? (authorization) => authenticateBearer((token) => auth.verifyAccessToken(token), authorization)
+      : undefined,
+  );
   registerAuthRoutes(app, auth);
   if (!config.databaseUrl && config.demo && (await ensureDemoClient(database.pool, config.dataDir))) {
     app.log.info({ client: DEMO_CLIENT_ID }, 'demo partner client registered');

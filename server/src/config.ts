@@ -30,6 +30,8 @@ export interface Config {
   nhsNumberCheck: 'reject' | 'warn';
   /** Profiles (Hearth profile names or canonical URLs) every resource of their type must meet, meta.profile or not. */
   enforcedProfiles: string[];
+  /** Access tokens required on the FHIR API (HEARTH_AUTH=on); off until every path enforces access. */
+  auth: boolean;
   /** Demo set-up of the embedded default (the demo partner client); HEARTH_DEMO=off turns it off. */
   demo: boolean;
   /** Default and maximum page size of searches and history. */
@@ -71,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseUrl,
     versionAwareTypes: new Set(list(env.HEARTH_VERSION_AWARE_TYPES ?? 'CarePlan')),
     demo: oneOf(env, 'HEARTH_DEMO', ['on', 'off'], 'on') === 'on',
+    auth: oneOf(env, 'HEARTH_AUTH', ['on', 'off'], 'off') === 'on',
     nhsNumberCheck: oneOf(env, 'HEARTH_NHS_NUMBER_CHECK', ['reject', 'warn'], 'reject'),
     enforcedProfiles: list(env.HEARTH_ENFORCE_PROFILES ?? ''),
     defaultPageSize,

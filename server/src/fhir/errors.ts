@@ -34,17 +34,21 @@ export interface FhirErrorOptions {
   expression?: string[];
   /** Extra issues (e.g. every validation failure); the first issue is built from the message. */
   issues?: OperationOutcomeIssue[];
+  /** HTTP headers the response carries (e.g. WWW-Authenticate). */
+  headers?: Record<string, string>;
   cause?: unknown;
 }
 
 export class FhirError extends Error {
   readonly category: ErrorCategory;
   readonly issues: OperationOutcomeIssue[];
+  readonly headers: Record<string, string>;
 
   constructor(category: ErrorCategory, message: string, options: FhirErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'FhirError';
     this.category = category;
+    this.headers = options.headers ?? {};
     this.issues = options.issues?.length
       ? options.issues
       : [issue(ERROR_TABLE[category].code, message, options.expression)];

@@ -14,6 +14,7 @@ import { isFhirPathPatch } from '../fhir/fhirpath-patch.ts';
 import { ID_PATTERN } from '../fhir/reference.ts';
 import { assertResourceShape } from '../validation/validate.ts';
 import { matchIds } from './conditional.ts';
+import { requireScope } from '../auth/access.ts';
 import { read } from './read.ts';
 import { route } from './router.ts';
 import { preferValue, created, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
@@ -63,7 +64,10 @@ async function transaction(bundle: Bundle, ctx: InteractionContext, minimal: boo
       rewriteReferences(entry.resource, placeholders);
       for (const ref of conditionalReferences(entry.resource)) {
         const [type, criteria] = splitConditional(ref.reference!, entry.index);
-        const ids = await atEntry(entry, () => matchIds(repo, type, criteria));
+        const ids = await atEntry(entry, async () => {
+          requireScope(ctx.access, type, 's'); // resolving it is a search
+          return matchIds(repo, type, criteria);
+        });
         if (ids.length !== 1) {
           throw new FhirError(
             ids.length ? 'multiple-matches' : 'not-found',
@@ -155,6 +159,8 @@ async function resolveTargets(entries: Entry[], ctx: InteractionContext): Promis
     if (e.method === 'POST' && e.path.includes('/')) continue; // an operation or _search, not a create
     const [type, id] = e.path.split('/');
     await atEntry(e, async () => {
+      // Checked before any lookup, so a refused entry learns nothing (route() checks the rest again).
+      requireScope(ctx.access, type, e.method === 'POST' ? 'c' : 'u');
       if (e.method === 'POST') {
         if (e.request.ifNoneExist) {
           await ctx.repo.lockCriteria(type, e.request.ifNoneExist);
@@ -278,6 +284,7 @@ async function atEntry<T>(entry: Entry, fn: () => Promise<T>): Promise<T> {
     if (!(error instanceof FhirError) || error.message.startsWith('Bundle.entry[')) throw error;
     const prefix = `Bundle.entry[${entry.index}]`;
     throw new FhirError(error.category, `${prefix}: ${error.message}`, {
+      headers: error.headers,
       issues: error.issues.map((i) => ({
         ...i,
         diagnostics: `${prefix}: ${i.diagnostics ?? i.details?.text ?? ''}`,

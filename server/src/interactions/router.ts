@@ -13,6 +13,7 @@ import { searchType } from './search.ts';
 import { searchCompartment, searchSystem } from './search-scope.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 import { validateOperation } from './validate.ts';
+import { requireScope, type Permission } from '../auth/access.ts';
 import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
 
 export async function route(req: FhirRequest, ctx: InteractionContext): Promise<FhirResponse> {
@@ -36,6 +37,7 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
     return notAllowed(req, 'metadata');
   }
   if (type === '_history' && parts.length === 1) {
+    requireScope(ctx.access, '*', 's');
     if (m === 'GET') return history(req, ctx);
     return notAllowed(req, 'system history');
   }
@@ -45,27 +47,35 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   const conditional = req.query.some(([k]) => k !== '_format' && k !== '_pretty');
   switch (parts.length) {
     case 1:
-      if (m === 'GET') return searchType(req, ctx, type);
-      if (m === 'POST') return create(req, ctx, type);
-      if (m === 'PUT' && conditional) return conditionalUpdate(req, ctx, type);
-      if (m === 'PATCH' && conditional) return conditionalPatch(req, ctx, type);
-      if (m === 'DELETE' && conditional) return conditionalDelete(req, ctx, type);
+      if (m === 'GET') return searchType(req, need(ctx, type, 's'), type);
+      if (m === 'POST') return create(req, need(ctx, type, 'c'), type);
+      if (m === 'PUT' && conditional) return conditionalUpdate(req, need(ctx, type, 'u'), type);
+      if (m === 'PATCH' && conditional) return conditionalPatch(req, need(ctx, type, 'u'), type);
+      if (m === 'DELETE' && conditional) return conditionalDelete(req, need(ctx, type, 'd'), type);
       return notAllowed(req, `${type} without an id or search criteria`);
     case 2:
-      if (second === '_search') return m === 'POST' ? searchType(req, ctx, type) : notAllowed(req, '_search');
-      if (second === '_history') return m === 'GET' ? history(req, ctx, type) : notAllowed(req, 'type history');
-      if (m === 'GET') return read(req, ctx, type, second);
-      if (m === 'PUT') return update(req, ctx, type, second);
-      if (m === 'PATCH') return patch(req, ctx, type, second);
-      if (m === 'DELETE') return remove(req, ctx, type, second);
+      if (second === '_search') {
+        return m === 'POST' ? searchType(req, need(ctx, type, 's'), type) : notAllowed(req, '_search');
+      }
+      if (second === '_history') {
+        return m === 'GET' ? history(req, need(ctx, type, 's'), type) : notAllowed(req, 'type history');
+      }
+      if (m === 'GET') return read(req, need(ctx, type, 'r'), type, second);
+      if (m === 'PUT') return update(req, need(ctx, type, 'u'), type, second);
+      if (m === 'PATCH') return patch(req, need(ctx, type, 'u'), type, second);
+      if (m === 'DELETE') return remove(req, need(ctx, type, 'd'), type, second);
       return notAllowed(req, `${type}/[id]`);
     case 3:
-      if (third === '_history' && m === 'GET') return history(req, ctx, type, second);
-      if (third !== '_history' && m === 'GET') return searchCompartment(req, ctx, type, second, third);
+      if (third === '_history' && m === 'GET') return history(req, need(ctx, type, 'r'), type, second);
+      if (third !== '_history' && m === 'GET') {
+        return searchCompartment(req, need(ctx, third, 's'), type, second, third);
+      }
       break;
     case 4:
-      if (third === '_history' && m === 'GET') return vread(req, ctx, type, second, fourth);
-      if (fourth === '_search' && m === 'POST') return searchCompartment(req, ctx, type, second, third);
+      if (third === '_history' && m === 'GET') return vread(req, need(ctx, type, 'r'), type, second, fourth);
+      if (fourth === '_search' && m === 'POST') {
+        return searchCompartment(req, need(ctx, third, 's'), type, second, third);
+      }
       break;
   }
   if (third === '_history') return notAllowed(req, 'history');
@@ -83,11 +93,18 @@ function routeOperation(
   const m = req.method === 'HEAD' ? 'GET' : req.method;
   const at = parts.indexOf(operation);
   if (operation === '$validate' && at === parts.length - 1 && (at === 1 || at === 2) && isKnownResourceType(type)) {
+    requireScope(ctx.access, type, 'r');
     if (m === 'POST' || (m === 'GET' && at === 2))
       return validateOperation(req, ctx, type, at === 2 ? second : undefined);
     notAllowed(req, `${req.path} (POST, or GET at instance level)`);
   }
   throw new FhirError('not-supported', `Operation ${operation} is not supported at ${req.path}`);
+}
+
+/** The context, once the access is checked for `permission` on `type` ('*' for a compartment's every type). */
+function need(ctx: InteractionContext, type: string, permission: Permission): InteractionContext {
+  requireScope(ctx.access, type, permission);
+  return ctx;
 }
 
 function notAllowed(req: FhirRequest, what: string): never {

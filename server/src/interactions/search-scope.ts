@@ -8,6 +8,7 @@
 import { getSearchParameters } from '@medplum/core';
 import { allResourceTypes, isKnownResourceType } from '../fhir/definitions.ts';
 import { FhirError } from '../fhir/errors.ts';
+import { requireScope } from '../auth/access.ts';
 import { parseSearch, type SearchRequest } from '../search/parse.ts';
 import { compartmentMembers } from '../search/scope.ts';
 import { parseOptions, searchParams, searchset } from './search.ts';
@@ -26,6 +27,7 @@ export async function searchSystem(req: FhirRequest, ctx: InteractionContext): P
   ];
   const unknown = types.filter((t) => !isKnownResourceType(t));
   if (unknown.length) throw new FhirError('invalid', `_type names unknown resource types: ${unknown.join(', ')}`);
+  for (const t of types.length ? types : ['*']) requireScope(ctx.access, t, 's');
   const request = parseAcross(types.length ? types : allResourceTypes(), types.length > 0, params, req, ctx);
   request.resourceTypes = types;
   return searchset(ctx, request, '', types.length ? [['_type', types.join(',')]] : []);

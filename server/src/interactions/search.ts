@@ -2,6 +2,7 @@
 import { FhirError } from '../fhir/errors.ts';
 import { link, rawBundle } from '../fhir/bundle.ts';
 import { subsetResource } from '../fhir/subset.ts';
+import { allows } from '../auth/access.ts';
 import type { Resource } from '@medplum/fhirtypes';
 import type { BundleLink } from '@medplum/fhirtypes';
 import { encodeCursor, sortSignature, type Cursor } from '../search/cursor.ts';
@@ -34,7 +35,9 @@ export async function searchset(
     resource: shapeEntry(row.content, request),
     search: { mode: 'match' },
   }));
+  // Scopes are a ceiling: included resources of a type the token may not read are left out.
   for (const row of result.included) {
+    if (!allows(ctx.access, row.resource_type, 'r') && !allows(ctx.access, row.resource_type, 's')) continue;
     entries.push({
       fullUrl: `${ctx.baseUrl}/${row.resource_type}/${row.id}`,
       resource: shapeEntry(row.content, request),

@@ -4,6 +4,7 @@
  */
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Validation } from '../validation/validate.ts';
+import type { Access } from '../auth/access.ts';
 import type { Repository } from '../repository/repository.ts';
 
 export interface FhirRequest {
@@ -51,6 +52,8 @@ export interface InteractionContext {
   defaultPageSize: number;
   maxPageSize: number;
   validation: Validation;
+  /** The caller's access (token scopes); undefined when security is off. */
+  access?: Access;
 }
 
 export type Interaction = (req: FhirRequest, ctx: InteractionContext, ...args: string[]) => Promise<FhirResponse>;

@@ -39,5 +39,6 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
 function sendOutcome(reply: FastifyReply, error: FhirError): FastifyReply {
   reply.code(error.status).header('Content-Type', 'application/fhir+json; charset=utf-8');
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   return reply.send(JSON.stringify(error.toOperationOutcome()));
 }

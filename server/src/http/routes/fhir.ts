@@ -9,15 +9,26 @@ import { informational } from '../../fhir/errors.ts';
 import { route } from '../../interactions/router.ts';
 import { preferValue, type FhirRequest, type FhirResponse, type InteractionContext } from '../../interactions/types.ts';
 import { FHIR_JSON, negotiateFormat } from '../plugins/content.ts';
+import type { Access } from '../../auth/access.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-export function registerFhirRoutes(app: FastifyInstance, context: InteractionContext): void {
+/** Turns an Authorization header into the caller's access; throws 401 when it is missing or not valid. */
+export type Authenticate = (authorization: string | undefined) => Promise<Access>;
+
+export function registerFhirRoutes(
+  app: FastifyInstance,
+  context: InteractionContext,
+  authenticate?: Authenticate,
+): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const fhirRequest = toFhirRequest(request);
     const format = fhirRequest.query.find(([k]) => k === '_format')?.[1];
     negotiateFormat(format, request.headers.accept);
-    const response = await route(fhirRequest, context);
+    // The CapabilityStatement is public (clients read it before they have a token).
+    const open = fhirRequest.path === 'metadata' && fhirRequest.method !== 'POST';
+    const access = authenticate && !open ? await authenticate(request.headers.authorization) : undefined;
+    const response = await route(fhirRequest, access ? { ...context, access } : context);
     return send(reply, fhirRequest, response);
   };
   app.route({ method: [...METHODS], url: '/fhir', handler, exposeHeadRoute: false });

@@ -1,0 +1,73 @@
+/**
+ * What a request may do, from its access token's scopes (SMART v2 `cruds`).
+ * `undefined` access means security is off (HEARTH_AUTH=off): everything is
+ * allowed. Scopes are a ceiling: a missing permission is a 403 for the
+ * interaction (inside a transaction, for the whole transaction); resources
+ * a search includes are left out when the token may not read their type.
+ * Scopes with a query restriction (`?owner=…`) grant nothing yet (never more
+ * than asked); patient and user context rules come with legitimate-relationship
+ * access.
+ */
+import { FhirError } from '../fhir/errors.ts';
+import type { AccessClaims } from './authorization-server.ts';
+import { parseScope, type ResourceScope } from './scopes.ts';
+
+export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
+
+export interface Access {
+  clientId: string;
+  scopes: ResourceScope[];
+  organization?: string;
+}
+
+export function accessFrom(claims: AccessClaims): Access {
+  const scopes = claims.scope
+    .split(/\s+/)
+    .map(parseScope)
+    .filter((s): s is ResourceScope => s !== undefined);
+  return { clientId: claims.clientId, scopes, organization: claims.organization };
+}
+
+/** The bearer token of an Authorization header, verified; 401 (RFC 6750) when missing or not valid. */
+export async function authenticateBearer(
+  verify: (token: string) => Promise<AccessClaims>,
+  authorization: string | undefined,
+): Promise<Access> {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
+  if (!token) {
+    throw new FhirError('unauthorized', 'An access token is required (Authorization: Bearer …)', {
+      headers: { 'WWW-Authenticate': 'Bearer realm="hearth"' },
+    });
+  }
+  try {
+    return accessFrom(await verify(token));
+  } catch {
+    throw new FhirError('unauthorized', 'The access token is not valid or has expired', {
+      headers: { 'WWW-Authenticate': 'Bearer realm="hearth", error="invalid_token"' },
+    });
+  }
+}
+
+/** Whether the access may do `permission` on `resourceType` ('*': on every type). */
+export function allows(access: Access | undefined, resourceType: string, permission: Permission): boolean {
+  if (!access) return true;
+  return access.scopes.some(
+    (s) =>
+      s.query === undefined &&
+      (s.resourceType === '*' || s.resourceType === resourceType) &&
+      s.permissions.includes(permission),
+  );
+}
+
+/** Throws 403 (insufficient scope) unless the access may do `permission` on `resourceType`. */
+export function requireScope(access: Access | undefined, resourceType: string, permission: Permission): void {
+  if (allows(access, resourceType, permission)) return;
+  const what = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' }[permission];
+  throw new FhirError(
+    'forbidden',
+    `The access token does not allow ${what} on ${resourceType === '*' ? 'every type' : resourceType}`,
+    {
+      headers: { 'WWW-Authenticate': 'Bearer realm="hearth", error="insufficient_scope"' },
+    },
+  );
+}

@@ -1,0 +1,163 @@
+/**
+ * Access tokens and SMART scopes on the FHIR API (HEARTH_AUTH=on): 401 without
+ * a valid token (RFC 6750 WWW-Authenticate), 403 for an interaction the scopes
+ * do not allow (entry by entry in a transaction, which then fails whole),
+ * included resources of unreadable types left out. Legitimate-relationship
+ * rules are not part of this yet.
+ */
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerClient } from '../../server/src/auth/clients.ts';
+import { createPool } from '../../server/src/store/database.ts';
+import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+
+let s: TestServer;
+let key: CryptoKey;
+const clientId = `scoped-${randomUUID()}`;
+
+beforeAll(async () => {
+  s = await startTestServer({ HEARTH_AUTH: 'on' });
+  const pair = await generateKeyPair('ES384', { extractable: true });
+  key = pair.privateKey;
+  const pool = createPool(s.databaseUrl, 1);
+  try {
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES384' };
+    await registerClient(pool, { clientId, name: 'Scoped partner', jwks: { keys: [jwk] }, scope: 'system/*.cruds' });
+  } finally {
+    await pool.end();
+  }
+});
+afterAll(async () => s?.close());
+
+async function token(scope: string): Promise<string> {
+  const tokenUrl = `${new URL(s.baseUrl).origin}/auth/token`;
+  const assertion = await new SignJWT({ jti: randomUUID() })
+    .setProtectedHeader({ alg: 'ES384', kid: 'k1' })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(tokenUrl)
+    .setExpirationTime('2m')
+    .sign(key);
+  const res = await s.http.post('/auth/token').type('form').send({
+    grant_type: 'client_credentials',
+    scope,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.access_token as string;
+}
+
+const json = (body: unknown) => JSON.stringify(body);
+
+describe('authentication', () => {
+  it('answers 401 with WWW-Authenticate without a token, or with one that is not valid; metadata stays open', async () => {
+    const none = await s.http.get('/fhir/Patient');
+    expect(none.status).toBe(401);
+    expect(none.body.resourceType).toBe('OperationOutcome');
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="hearth"');
+    for (const bad of [
+      'Bearer not-a-token',
+      'Basic dXNlcjpwYXNz',
+      `Bearer ${(await token('system/Patient.rs')).slice(0, -3)}xyz`,
+    ]) {
+      const res = await s.http.get('/fhir/Patient').set('Authorization', bad);
+      expect(res.status, bad).toBe(401);
+    }
+    const invalid = await s.http.get('/fhir/Patient').set('Authorization', 'Bearer not-a-token');
+    expect(invalid.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect((await s.http.get('/fhir/metadata')).status).toBe(200);
+  });
+});
+
+describe('scopes', () => {
+  it('allows what the scopes name and answers 403 insufficient_scope for the rest', async () => {
+    const writer = await token('system/Task.cruds system/Patient.cruds');
+    const reader = await token('system/Task.rs');
+    const task = await s.http
+      .post('/fhir/Task')
+      .set('Authorization', `Bearer ${writer}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(json({ resourceType: 'Task', status: 'requested', intent: 'order' }));
+    expect(task.status).toBe(201);
+    const as = (t: string) => ({ Authorization: `Bearer ${t}` });
+    expect((await s.http.get(`/fhir/Task/${task.body.id}`).set(as(reader))).status).toBe(200);
+    expect((await s.http.get('/fhir/Task?status=requested').set(as(reader))).status).toBe(200);
+    const denied = await s.http
+      .post('/fhir/Task')
+      .set(as(reader))
+      .set('Content-Type', FHIR_JSON)
+      .send(json({ resourceType: 'Task', status: 'requested', intent: 'order' }));
+    expect(denied.status).toBe(403);
+    expect(denied.body.issue[0].code).toBe('forbidden');
+    expect(denied.headers['www-authenticate']).toContain('insufficient_scope');
+    expect((await s.http.get('/fhir/Patient').set(as(reader))).status).toBe(403);
+    expect((await s.http.delete(`/fhir/Task/${task.body.id}`).set(as(reader))).status).toBe(403);
+    expect((await s.http.get('/fhir?_type=Task').set(as(reader))).status).toBe(200);
+    expect((await s.http.get('/fhir').set(as(reader))).status).toBe(403);
+    expect((await s.http.get('/fhir/_history').set(as(reader))).status).toBe(403);
+  });
+
+  it('fails a whole transaction when one entry is not allowed, and answers a batch entry by entry', async () => {
+    const t = await token('system/Patient.cruds system/Task.rs');
+    const family = `Scoped${randomUUID().slice(0, 8)}`;
+    const bundle = (type: 'transaction' | 'batch') => ({
+      resourceType: 'Bundle',
+      type,
+      entry: [
+        { resource: { resourceType: 'Patient', name: [{ family }] }, request: { method: 'POST', url: 'Patient' } },
+        {
+          resource: { resourceType: 'Task', status: 'requested', intent: 'order' },
+          request: { method: 'POST', url: 'Task' },
+        },
+      ],
+    });
+    const tx = await s.http
+      .post('/fhir')
+      .set('Authorization', `Bearer ${t}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(json(bundle('transaction')));
+    expect(tx.status).toBe(403);
+    const search = await s.http
+      .get(`/fhir/Patient?family=${family}&_total=accurate`)
+      .set('Authorization', `Bearer ${t}`);
+    expect(search.body.total).toBe(0);
+    const batch = await s.http
+      .post('/fhir')
+      .set('Authorization', `Bearer ${t}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(json(bundle('batch')));
+    expect(batch.status).toBe(200);
+    expect(batch.body.entry.map((e: { response: { status: string } }) => e.response.status.slice(0, 3))).toEqual([
+      '201',
+      '403',
+    ]);
+  });
+
+  it('leaves out included resources of a type the token may not read', async () => {
+    const writer = await token('system/*.cruds');
+    const patient = await s.http
+      .post('/fhir/Patient')
+      .set('Authorization', `Bearer ${writer}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(json({ resourceType: 'Patient', name: [{ family: 'Included' }] }));
+    const task = await s.http
+      .post('/fhir/Task')
+      .set('Authorization', `Bearer ${writer}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(
+        json({
+          resourceType: 'Task',
+          status: 'requested',
+          intent: 'order',
+          for: { reference: `Patient/${patient.body.id}` },
+        }),
+      );
+    const query = `/fhir/Task?_id=${task.body.id}&_include=Task:patient`;
+    const all = await s.http.get(query).set('Authorization', `Bearer ${writer}`);
+    expect(all.body.entry.map((e: { search: { mode: string } }) => e.search.mode)).toEqual(['match', 'include']);
+    const tasksOnly = await s.http.get(query).set('Authorization', `Bearer ${await token('system/Task.rs')}`);
+    expect(tasksOnly.body.entry.map((e: { search: { mode: string } }) => e.search.mode)).toEqual(['match']);
+  });
+});
