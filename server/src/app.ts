@@ -9,6 +9,7 @@ import { ConfigError, type Config } from './config.ts';
 import { loadDefinitions } from './fhir/definitions.ts';
 import { registerContentTypes } from './http/plugins/content.ts';
 import { registerErrorHandling } from './http/plugins/errors.ts';
+import { registerSecurityHeaders } from './http/plugins/security-headers.ts';
 import { registerRequestLogging } from './http/plugins/logging.ts';
 import { registerFhirRoutes } from './http/routes/fhir.ts';
 import { registerHome } from './http/routes/home.ts';
@@ -67,6 +68,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
 
   registerRequestLogging(app);
   registerErrorHandling(app);
+  registerSecurityHeaders(app);
   await registerContentTypes(app);
   const { registry, resources } = hearthConformance();
   const validation = new Validation(registry, validationPolicy(config, registry));

@@ -161,3 +161,31 @@ describe('scopes', () => {
     expect(tasksOnly.body.entry.map((e: { search: { mode: string } }) => e.search.mode)).toEqual(['match']);
   });
 });
+
+describe('hardening', () => {
+  it('sends security headers on every response, errors included', async () => {
+    for (const res of [await s.http.get('/fhir/metadata'), await s.http.get('/fhir/Patient'), await s.http.get('/')]) {
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    }
+  });
+
+  it('refuses JSON nested deeper than 128 levels with a 400 OperationOutcome, before anything else', async () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 200; i++) deep = { a: deep };
+    const res = await s.http
+      .post('/fhir/Basic')
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify({ resourceType: 'Basic', code: { text: 'deep' }, extension: [deep] }));
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].diagnostics).toContain('deeper than 128');
+  });
+
+  it('never answers with a stack trace', async () => {
+    const res = await s.http.post('/fhir/Patient').set('Content-Type', FHIR_JSON).send('{"resourceType": "Patient",');
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).not.toMatch(/at .+\.ts:\d+/);
+  });
+});

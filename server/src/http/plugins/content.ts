@@ -12,16 +12,37 @@ export const FHIR_JSON = 'application/fhir+json';
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json', 'text/json']);
 
+/** Deeper JSON than any FHIR resource needs (a Questionnaire 40 items deep is about 90) is refused. */
+export const MAX_JSON_DEPTH = 128;
+
+/** Whether a parsed JSON value nests deeper than `max` (iterative: no recursion to exhaust). */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export async function registerContentTypes(app: FastifyInstance): Promise<void> {
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (error) {
-      done(new FhirError('structure', `The body is not valid JSON: ${(error as Error).message}`), undefined);
+      return done(new FhirError('structure', `The body is not valid JSON: ${(error as Error).message}`), undefined);
     }
+    if (depthExceeds(parsed, MAX_JSON_DEPTH)) {
+      return done(new FhirError('structure', `The body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    }
+    done(null, parsed);
   });
   await app.register(formbody);
 }
