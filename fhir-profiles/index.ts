@@ -19,11 +19,16 @@ export interface GeneratedResource {
   [key: string]: unknown;
 }
 
-/** Every generated resource, in file name order. */
-export function generatedResources(): GeneratedResource[] {
-  return fs
-    .readdirSync(PROFILES_DIR)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => JSON.parse(fs.readFileSync(path.join(PROFILES_DIR, f), 'utf8')) as GeneratedResource);
+let cached: readonly GeneratedResource[] | undefined;
+
+/** Every generated resource, in file name order; read once per process (treat them as read-only). */
+export function generatedResources(): readonly GeneratedResource[] {
+  cached ??= Object.freeze(
+    fs
+      .readdirSync(PROFILES_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => JSON.parse(fs.readFileSync(path.join(PROFILES_DIR, f), 'utf8')) as GeneratedResource),
+  );
+  return cached;
 }

@@ -6,9 +6,9 @@
  */
 import type { Bundle, Encounter } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureFiles, readFixture } from '../support/fixtures.ts';
 import { NHS, patient, task, uniqueValue } from '../support/resources.ts';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { idOf, loadSyntheaBundle } from '../support/synthea.ts';
 
 let s: TestServer;
 const tag = uniqueValue('chain');
@@ -275,16 +275,9 @@ describe('errors', () => {
 describe('over the Synthea fixtures', () => {
   it('Encounter?subject:Patient.family=… and Patient?_has:Encounter:subject:class=…, answers from the raw files', async () => {
     const loaded: { family: string; patientId: string; encounters: { id: string; cls?: string }[] }[] = [];
-    for (const file of fixtureFiles('synthea').slice(3, 6)) {
-      const bundle = readFixture<Bundle>(file);
-      const res = await s.http
-        .post('/fhir')
-        .set('Content-Type', FHIR_JSON)
-        .set('Prefer', 'return=minimal')
-        .send(JSON.stringify(bundle));
-      expect(res.status).toBe(200);
-      const idAt = (i: number) => /\/([^/]+)\/_history/.exec(res.body.entry[i].response.location)![1];
-      const pIndex = bundle.entry!.findIndex((e) => e.resource?.resourceType === 'Patient');
+    for (const index of [3, 4, 5]) {
+      const { bundle, refs, patientIndex: pIndex } = await loadSyntheaBundle<Bundle>(s.http, index);
+      const idAt = (i: number) => idOf(refs[i]);
       const patientUrl = bundle.entry![pIndex].fullUrl;
       const family = (bundle.entry![pIndex].resource as { name: { family: string }[] }).name[0].family;
       const encounters = bundle

@@ -7,9 +7,9 @@
  */
 import type { Bundle } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureFiles, readFixture } from '../support/fixtures.ts';
 import { patient, task, uniqueValue } from '../support/resources.ts';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { loadSyntheaBundle } from '../support/synthea.ts';
 
 let s: TestServer;
 const tag = uniqueValue('inc');
@@ -180,17 +180,7 @@ describe('CapabilityStatement', () => {
 
 describe('over the Synthea fixtures', () => {
   it('Encounter with _include=Encounter:subject, and Patient with _revinclude=Encounter:subject', async () => {
-    const bundle = readFixture<Bundle>(fixtureFiles('synthea')[2]);
-    const res = await s.http
-      .post('/fhir')
-      .set('Content-Type', FHIR_JSON)
-      .set('Prefer', 'return=minimal')
-      .send(JSON.stringify(bundle));
-    expect(res.status).toBe(200);
-    const locations: string[] = res.body.entry.map(
-      (e: { response: { location: string } }) => /([A-Za-z]+\/[^/]+)\/_history/.exec(e.response.location)![1],
-    );
-    const patientIndex = bundle.entry!.findIndex((e) => e.resource?.resourceType === 'Patient');
+    const { bundle, refs: locations, patientIndex } = await loadSyntheaBundle<Bundle>(s.http, 2);
     const patientRef = locations[patientIndex];
     const patientUrl = bundle.entry![patientIndex].fullUrl;
     const encounters = bundle

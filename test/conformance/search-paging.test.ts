@@ -7,9 +7,9 @@
  */
 import type { Bundle, Observation } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureFiles, readFixture } from '../support/fixtures.ts';
 import { task, uniqueValue } from '../support/resources.ts';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { idOf, loadSyntheaBundle } from '../support/synthea.ts';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -197,15 +197,8 @@ describe('_sort', () => {
 
 describe('over the Synthea fixtures', () => {
   it("pages a patient's Observations by -date: the dates of the raw file, newest first, each once", async () => {
-    const bundle = readFixture<Bundle>(fixtureFiles('synthea')[1]);
-    const res = await s.http
-      .post('/fhir')
-      .set('Content-Type', FHIR_JSON)
-      .set('Prefer', 'return=minimal')
-      .send(JSON.stringify(bundle));
-    expect(res.status).toBe(200);
-    const patientIndex = bundle.entry!.findIndex((e) => e.resource?.resourceType === 'Patient');
-    const patientId = /Patient\/([^/]+)/.exec(res.body.entry[patientIndex].response.location)![1];
+    const { bundle, refs, patientIndex } = await loadSyntheaBundle<Bundle>(s.http, 1);
+    const patientId = idOf(refs[patientIndex]);
     const observations = bundle
       .entry!.map((e) => e.resource)
       .filter((r) => r?.resourceType === 'Observation') as Observation[];
@@ -469,15 +462,8 @@ describe('_summary and _elements on search results', () => {
 
 describe('_sort over the Synthea fixtures', () => {
   it("a patient's Observations by code, then newest first: the order of the raw file's codes and dates", async () => {
-    const bundle = readFixture<Bundle>(fixtureFiles('synthea')[2]);
-    const res = await s.http
-      .post('/fhir')
-      .set('Content-Type', FHIR_JSON)
-      .set('Prefer', 'return=minimal')
-      .send(JSON.stringify(bundle));
-    expect(res.status).toBe(200);
-    const patientIndex = bundle.entry!.findIndex((e) => e.resource?.resourceType === 'Patient');
-    const patientId = /Patient\/([^/]+)/.exec(res.body.entry[patientIndex].response.location)![1];
+    const { bundle, refs, patientIndex } = await loadSyntheaBundle<Bundle>(s.http, 2);
+    const patientId = idOf(refs[patientIndex]);
     // Sort key of each Observation: its lowest code (ascending sorts by the lowest value), then its date.
     const keyOf = (o: Observation): [string, number] => [
       o.code.coding!.map((c) => c.code!).sort()[0],

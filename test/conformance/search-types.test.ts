@@ -4,9 +4,9 @@
  * string, token, reference, quantity, uri; exact result sets on data built here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureFiles, readFixture } from '../support/fixtures.ts';
 import { uniqueValue } from '../support/resources.ts';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { idOf, loadSyntheaBundle } from '../support/synthea.ts';
 
 let s: TestServer;
 const mark = uniqueValue('types');
@@ -194,17 +194,10 @@ describe('over the Synthea fixtures (expected answers from the raw files)', () =
         effectivePeriod?: { start: string };
       };
     }
-    const bundle = readFixture<{ entry: Raw[] }>(fixtureFiles('synthea')[4]);
-    const res = await s.http
-      .post('/fhir')
-      .set('Content-Type', FHIR_JSON)
-      .set('Prefer', 'return=minimal')
-      .send(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', ...bundle }));
-    expect(res.status).toBe(200);
-    const idOf = (i: number) => /\/([^/]+)\/_history/.exec(res.body.entry[i].response.location)![1];
-    const pIndex = bundle.entry.findIndex((e) => e.resource.resourceType === 'Patient');
+    const { bundle, refs, patientIndex: pIndex } = await loadSyntheaBundle<{ entry: Raw[] }>(s.http, 4);
+    const idAt = (i: number) => idOf(refs[i]);
     const raw = bundle.entry[pIndex].resource;
-    const patientId = idOf(pIndex);
+    const patientId = idAt(pIndex);
     const ids = async (query: string) => {
       const page = await s.http.get(`/fhir/${query}&_count=1000`);
       expect(page.status, query).toBe(200);
@@ -216,7 +209,7 @@ describe('over the Synthea fixtures (expected answers from the raw files)', () =
       await ids(`Patient?family=${encodeURIComponent(family.slice(0, 4).toLowerCase())}&_id=${patientId}`),
     ).toEqual([patientId]);
     const mine = bundle.entry
-      .map((e, i) => ({ r: e.resource, id: idOf(i) }))
+      .map((e, i) => ({ r: e.resource, id: idAt(i) }))
       .filter(({ r }) => r.resourceType === 'Observation' && r.subject?.reference === bundle.entry[pIndex].fullUrl);
     // token: the most frequent LOINC code of the patient's Observations
     const byCode = new Map<string, string[]>();

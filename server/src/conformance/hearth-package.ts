@@ -9,7 +9,7 @@ import { generatedResources } from '@hearth/fhir-profiles';
 import type { CodeSystem, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
 import type { Repository } from '../repository/repository.ts';
-import { ProfileRegistry, registerProfileTypes } from '../validation/profiles.ts';
+import { ProfileRegistry } from '../validation/profiles.ts';
 import { registerTerminology } from '../validation/valuesets.ts';
 
 const CONFORMANCE_TYPES = new Set(['StructureDefinition', 'ValueSet', 'CodeSystem', 'SearchParameter']);
@@ -27,7 +27,6 @@ export function hearthConformance(): { registry: ProfileRegistry; resources: Res
       (r): r is ValueSet | CodeSystem => r.resourceType === 'ValueSet' || r.resourceType === 'CodeSystem',
     ),
   );
-  registerProfileTypes(definitions);
   for (const definition of definitions) registry.add(definition);
   loaded = { registry, resources };
   return loaded;

@@ -11,7 +11,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
 import { isKnownResourceType } from '../fhir/definitions.ts';
 import { isFhirPathPatch } from '../fhir/fhirpath-patch.ts';
-import { ID_PATTERN } from '../fhir/reference.ts';
+import { ID_PATTERN, underBase } from '../fhir/reference.ts';
 import { assertResourceShape } from '../validation/validate.ts';
 import { matchIds } from './conditional.ts';
 import { requireScope } from '../auth/access.ts';
@@ -112,7 +112,7 @@ function parseEntry(entry: BundleEntry, index: number, baseUrl: string): Entry {
   }
   const method = request.method.toUpperCase() as Method;
   if (!(method in ORDER)) throw new FhirError('invalid', `${at}: unsupported method ${request.method}`);
-  const url = request.url.startsWith(`${baseUrl}/`) ? request.url.slice(baseUrl.length + 1) : request.url;
+  const url = underBase(request.url, baseUrl);
   const [rawPath, rawQuery = ''] = url.split('?', 2);
   const path = rawPath.replace(/^\/+|\/+$/g, '');
   if (!path || !isKnownResourceType(path.split('/')[0])) {

@@ -14,7 +14,7 @@ import { DERIVED_TOKEN_MODIFIERS, derivedTokenCode } from './tokens.ts';
 import { expandValueSet } from '../validation/valuesets.ts';
 import { existedAt, pageQuery } from './order.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
-import { parseReferenceTarget } from '../fhir/reference.ts';
+import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
 
 const TABLE_BY_TYPE: Record<string, string> = {
   token: 'sp_token',
@@ -183,8 +183,8 @@ function tokenCondition(sql: SqlBuilder, raw: string): string {
 
 function referenceCondition(sql: SqlBuilder, filter: SearchFilter, raw: string, options: CompileOptions): string {
   const typed = filter.modifier && /^[A-Z]/.test(filter.modifier) ? filter.modifier : undefined;
-  const local = raw.startsWith(`${options.baseUrl}/`) ? raw.slice(options.baseUrl.length + 1) : raw;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(local)) return `x.target = ${sql.bind(raw)}`;
+  const local = underBase(raw, options.baseUrl);
+  if (hasScheme(local)) return `x.target = ${sql.bind(raw)}`;
   const target = parseReferenceTarget(local);
   if (target) {
     if (typed && typed !== target.resourceType) return 'false';

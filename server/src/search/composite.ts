@@ -24,7 +24,7 @@ import {
 } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
-import { parseReferenceTarget } from '../fhir/reference.ts';
+import { hasScheme, localTarget, parseReferenceTarget, underBase } from '../fhir/reference.ts';
 import { tokensOf } from './tokens.ts';
 
 export interface CompositeSpec {
@@ -142,7 +142,7 @@ function referenceKeys(code: string, values: TypedValue[]): Set<string> {
   for (const { value } of values) {
     const ref = value?.reference;
     if (typeof ref !== 'string') continue;
-    const target = /^[a-z][a-z0-9+.-]*:/i.test(ref) ? undefined : parseReferenceTarget(ref);
+    const target = localTarget(ref);
     if (!target) keys.add(`${code}$${ref}`);
     else {
       keys.add(`${code}$${target.resourceType}/${target.id}`);
@@ -180,8 +180,8 @@ export function splitCompositeValue(
 
 /** The index code of a reference-first composite: Type/id or id for a local reference (under baseUrl too), else the URL. */
 function referenceCode(code: string, reference: string, baseUrl: string): string {
-  const local = reference.startsWith(`${baseUrl}/`) ? reference.slice(baseUrl.length + 1) : reference;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(local)) return `${code}$${local}`;
+  const local = underBase(reference, baseUrl);
+  if (hasScheme(local)) return `${code}$${local}`;
   const target = parseReferenceTarget(local);
   return `${code}$${target ? `${target.resourceType}/${target.id}` : local}`;
 }

@@ -19,7 +19,7 @@ import type { FhirPathAtom } from '@medplum/core';
 import { normalizeString } from './normalize.ts';
 import { compilePath, type CompiledPath } from './paths.ts';
 import { compositeRows } from './composite.ts';
-import { parseReferenceTarget } from '../fhir/reference.ts';
+import { localTarget } from '../fhir/reference.ts';
 import {
   derivedTokenCode,
   identifierTypeTokens,
@@ -116,8 +116,7 @@ function addRows(rows: IndexRows, code: string, type: SearchParameter['type'], v
       break;
     case 'reference':
       for (const ref of new Set(referencesOf(values))) {
-        // Only relative references point into this server; absolute URLs match by text.
-        const target = /^[a-z][a-z0-9+.-]*:/i.test(ref) ? undefined : parseReferenceTarget(ref);
+        const target = localTarget(ref);
         rows.reference.code.push(code);
         rows.reference.target.push(ref);
         rows.reference.targetType.push(target?.resourceType ?? null);

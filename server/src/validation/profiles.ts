@@ -24,6 +24,8 @@ import type {
   Resource,
   StructureDefinition,
 } from '@medplum/fhirtypes';
+import { issue as outcomeIssue } from '../fhir/errors.ts';
+import { parseReferenceTarget } from '../fhir/reference.ts';
 import { expandValueSet, localCodeSystem, type Expansion } from './valuesets.ts';
 
 type Json = Record<string, unknown>;
@@ -60,8 +62,6 @@ interface Rule {
   binding?: { strength: 'required' | 'extensible'; valueSet: string; expansion: Expansion };
   /** Profile URL of extensions at this element. */
   extensionProfile?: string;
-  /** Type code of the element when it has exactly one. */
-  type?: string;
 }
 
 interface CompiledProfile {
@@ -82,8 +82,9 @@ export class ProfileRegistry {
 
   add(definition: StructureDefinition): void {
     if (!definition.url) return;
-    this.definitions.set(definition.url.split('|')[0], definition);
-    this.compiled.delete(definition.url);
+    const url = definition.url.split('|')[0];
+    this.definitions.set(url, definition);
+    this.compiled.delete(url);
   }
 
   get(url: string): StructureDefinition | undefined {
@@ -116,6 +117,11 @@ export class ProfileRegistry {
     return issues;
   }
 
+  /** The resource type a target profile constrains: a profile held here says; a core URL ends with the type. */
+  private targetType(url: string): string {
+    return this.get(url)?.type ?? url.split('/').at(-1) ?? url;
+  }
+
   private compile(url: string): CompiledProfile | undefined {
     const cached = this.compiled.get(url);
     if (cached) return cached;
@@ -125,7 +131,7 @@ export class ProfileRegistry {
     const rules: Rule[] = [];
     for (const diff of sd.differential.element) {
       const element = snapshot.get(diff.id ?? diff.path);
-      if (element) rules.push(compileRule(element, diff, snapshot));
+      if (element) rules.push(compileRule(element, diff, snapshot, (target) => this.targetType(target)));
     }
     const profile = { url, type: sd.type, rules };
     this.compiled.set(url, profile);
@@ -224,12 +230,12 @@ function compileRule(
   element: ElementDefinition,
   diff: ElementDefinition,
   snapshot: Map<string, ElementDefinition>,
+  targetType: (profileUrl: string) => string,
 ): Rule {
   const id = element.id ?? element.path;
   const steps = compileSteps(id, snapshot);
   const rule: Rule = { id, steps, constraints: [] };
   const types = element.type ?? [];
-  if (types.length === 1) rule.type = types[0].code;
   if (diff.min !== undefined && diff.min > 0) rule.min = diff.min;
   if (diff.max !== undefined && diff.max !== '*') rule.max = Number(diff.max);
   const fixed = choiceValue(diff, 'fixed');
@@ -310,19 +316,6 @@ function sliceMatcher(
   return (item) => tests.length > 0 && tests.every((test) => test(item));
 }
 
-/** The resource type a target profile constrains (a core type URL ends with the type). */
-function targetType(url: string): string {
-  const known = profileTypes.get(url);
-  return known ?? url.split('/').at(-1) ?? url;
-}
-
-/** Types of known profiles by URL (filled by registerProfileTypes), so Reference(HearthPatient) means Patient. */
-const profileTypes = new Map<string, string>();
-
-export function registerProfileTypes(definitions: StructureDefinition[]): void {
-  for (const sd of definitions) if (sd.url && sd.type) profileTypes.set(sd.url, sd.type);
-}
-
 /** The values of a child element of a node: arrays spread with indexes, choices by their typed names, slices filtered. */
 function children(parent: Node, step: Step): Node[] {
   if (!isObject(parent.value)) return [];
@@ -349,30 +342,8 @@ function children(parent: Node, step: Step): Node[] {
 /** `CodeableConcept` stays; `DateTime` -> `dateTime`, `String` -> `string` (primitive types start lower case). */
 function choiceTypeCode(suffix: string): string {
   const lower = suffix[0].toLowerCase() + suffix.slice(1);
-  return tryGetDataType(lower)?.kind === 'primitive-type' || PRIMITIVES.has(lower) ? lower : suffix;
+  return tryGetDataType(lower)?.kind === 'primitive-type' ? lower : suffix;
 }
-
-const PRIMITIVES = new Set([
-  'boolean',
-  'integer',
-  'string',
-  'decimal',
-  'uri',
-  'url',
-  'canonical',
-  'base64Binary',
-  'instant',
-  'date',
-  'dateTime',
-  'time',
-  'code',
-  'oid',
-  'id',
-  'markdown',
-  'unsignedInt',
-  'positiveInt',
-  'uuid',
-]);
 
 function childType(parentType: string, name: string): string {
   const element = tryGetDataType(parentType)?.elements?.[name];
@@ -398,9 +369,9 @@ function holds(expression: FhirPathAtom, node: Node): boolean {
 
 function checkReferenceTarget(rule: Rule, node: Node, issues: OperationOutcomeIssue[]): void {
   const reference = isObject(node.value) ? node.value.reference : undefined;
-  if (typeof reference !== 'string' || reference.startsWith('#') || reference.startsWith('urn:')) return;
-  const match = /(?:^|\/)([A-Z][A-Za-z]+)(?:\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[^/]+)?|\?.*)$/.exec(reference);
-  const type = match?.[1];
+  if (typeof reference !== 'string') return;
+  // A conditional reference (Type?criteria, resolved in a transaction) names its type too.
+  const type = /^([A-Z][A-Za-z]+)\?/.exec(reference)?.[1] ?? parseReferenceTarget(reference)?.resourceType;
   if (type && !rule.targetTypes!.has(type) && !rule.targetTypes!.has('Resource')) {
     issues.push(
       issue(
@@ -415,8 +386,7 @@ function checkReferenceTarget(rule: Rule, node: Node, issues: OperationOutcomeIs
 
 function checkBinding(binding: NonNullable<Rule['binding']>, node: Node, issues: OperationOutcomeIssue[]): void {
   const codings = codingsOf(node);
-  if (!codings) return;
-  if (codings.length === 0) return;
+  if (!codings?.length) return;
   const inSet = codings.some(({ system, code }) =>
     system === undefined ? binding.expansion.codes.has(code) : binding.expansion.bySystem.get(system)?.has(code),
   );
@@ -477,13 +447,14 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** An issue at one FHIRPath location (errors.ts's shape, arguments in this module's reading order). */
 function issue(
   severity: 'error' | 'warning',
   code: OperationOutcomeIssue['code'],
   text: string,
   expression: string,
 ): OperationOutcomeIssue {
-  return { severity, code, diagnostics: text, details: { text }, expression: [expression] };
+  return outcomeIssue(code, text, [expression], severity);
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { FhirError } from '../fhir/errors.ts';
+import { FhirError, issue } from '../fhir/errors.ts';
 import { isKnownResourceType } from '../fhir/definitions.ts';
 import { validateRequiredBindings } from './bindings.ts';
 import { checkLocalCodes, type ProfileRegistry, type ProfileValidationOptions } from './profiles.ts';
@@ -108,13 +108,14 @@ export class Validation {
     for (const url of this.profilesFor(resource, extra)) {
       if (!this.registry.get(url)) {
         // A profile this server does not have is not enforced on write; asked for explicitly, it is an error.
-        issues.push({
-          severity: asked.has(url) ? 'error' : 'warning',
-          code: 'not-supported',
-          diagnostics: `Profile ${url} is not known to this server; not validated against it`,
-          details: { text: `Profile ${url} is not known to this server; not validated against it` },
-          expression: [`${resource.resourceType}.meta.profile`],
-        });
+        issues.push(
+          issue(
+            'not-supported',
+            `Profile ${url} is not known to this server; not validated against it`,
+            [`${resource.resourceType}.meta.profile`],
+            asked.has(url) ? 'error' : 'warning',
+          ),
+        );
         continue;
       }
       issues.push(...this.registry.validate(resource, url, this.options));
