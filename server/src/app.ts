@@ -17,6 +17,8 @@ import { registerAuthRoutes } from './http/routes/auth.ts';
 import { AuthorizationServer } from './auth/authorization-server.ts';
 import { loadSigningKey } from './auth/keys.ts';
 import { DEMO_CLIENT_ID, ensureDemoClient } from './auth/demo.ts';
+import { ensureWebClient } from './auth/clients.ts';
+import { ensureDemoNeighbourhood } from './demo/neighbourhood.ts';
 import { authenticateBearer } from './auth/access.ts';
 import { Repository } from './repository/repository.ts';
 import { hearthConformance, installConformance } from './conformance/hearth-package.ts';
@@ -91,12 +93,20 @@ export async function buildApp(config: Config): Promise<HearthApp> {
       validation,
     },
     config.auth
-      ? (authorization) => authenticateBearer((token) => auth.verifyAccessToken(token), authorization)
+      ? {
+          authenticate: (authorization) => authenticateBearer((token) => auth.verifyAccessToken(token), authorization),
+          graceMs: config.accessGraceHours * 3600_000,
+        }
       : undefined,
   );
   registerAuthRoutes(app, auth);
-  if (!config.databaseUrl && config.demo && (await ensureDemoClient(database.pool, config.dataDir))) {
-    app.log.info({ client: DEMO_CLIENT_ID }, 'demo partner client registered');
+  await ensureWebClient(database.pool, new URL(config.baseUrl).origin);
+  if (!config.databaseUrl && config.demo) {
+    if (await ensureDemoClient(database.pool, config.dataDir)) {
+      app.log.info({ client: DEMO_CLIENT_ID }, 'demo partner client registered');
+    }
+    const users = await ensureDemoNeighbourhood(repo, database.pool, config.dataDir);
+    if (users.length) app.log.info({ users }, 'demo neighbourhood and users created');
   }
   registerHome(app, config);
   return app as unknown as HearthApp;

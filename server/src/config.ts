@@ -34,6 +34,8 @@ export interface Config {
   auth: boolean;
   /** Demo set-up of the embedded default (the demo partner client); HEARTH_DEMO=off turns it off. */
   demo: boolean;
+  /** How long caseload and referral relationships outlive the work (closed Task, finished episode), in hours. */
+  accessGraceHours: number;
   /** Default and maximum page size of searches and history. */
   defaultPageSize: number;
   maxPageSize: number;
@@ -74,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     versionAwareTypes: new Set(list(env.HEARTH_VERSION_AWARE_TYPES ?? 'CarePlan')),
     demo: oneOf(env, 'HEARTH_DEMO', ['on', 'off'], 'on') === 'on',
     auth: oneOf(env, 'HEARTH_AUTH', ['on', 'off'], 'off') === 'on',
+    accessGraceHours: integer(env, 'HEARTH_ACCESS_GRACE_HOURS', 7 * 24, 0, 24 * 366),
     nhsNumberCheck: oneOf(env, 'HEARTH_NHS_NUMBER_CHECK', ['reject', 'warn'], 'reject'),
     enforcedProfiles: list(env.HEARTH_ENFORCE_PROFILES ?? ''),
     defaultPageSize,

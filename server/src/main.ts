@@ -11,7 +11,10 @@ async function main(): Promise<void> {
   console.log(
     `\nHearth is running.\n  FHIR endpoint: ${config.baseUrl}\n  Web:           ${config.baseUrl.replace(/\/fhir$/, '/')}\n` +
       (config.demo && !config.databaseUrl
-        ? '  Access token for the demo partner system (SMART Backend Services): pnpm hearth token --client demo-partner\n'
+        ? '  Access token for the demo partner system (SMART Backend Services): pnpm hearth token --client demo-partner\n' +
+          '  Access token for a demo user (sign-in with PKCE):  pnpm hearth token --user sam.okafor\n' +
+          '    (demo users: asha.patel at the GP practice, sam.okafor at the community trust, jo.evans at the\n' +
+          '     carers charity; their passwords are in demo-users.json in the data folder)\n'
         : ''),
   );
   let stopping = false;

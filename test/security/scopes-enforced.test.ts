@@ -2,8 +2,8 @@
  * Access tokens and SMART scopes on the FHIR API (HEARTH_AUTH=on): 401 without
  * a valid token (RFC 6750 WWW-Authenticate), 403 for an interaction the scopes
  * do not allow (entry by entry in a transaction, which then fails whole),
- * included resources of unreadable types left out. Legitimate-relationship
- * rules are not part of this yet.
+ * included resources of unreadable types left out. The client may see every
+ * patient, so legitimate-relationship rules play no part here.
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
@@ -23,7 +23,14 @@ beforeAll(async () => {
   const pool = createPool(s.databaseUrl, 1);
   try {
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES384' };
-    await registerClient(pool, { clientId, name: 'Scoped partner', jwks: { keys: [jwk] }, scope: 'system/*.cruds' });
+    // Registered for every patient: these tests are about scopes; relationships are access-matrix.test.ts's.
+    await registerClient(pool, {
+      clientId,
+      name: 'Scoped partner',
+      jwks: { keys: [jwk] },
+      scope: 'system/*.cruds',
+      allPatients: true,
+    });
   } finally {
     await pool.end();
   }

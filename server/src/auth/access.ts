@@ -10,6 +10,7 @@
  */
 import { FhirError } from '../fhir/errors.ts';
 import type { AccessClaims } from './authorization-server.ts';
+import type { Identity } from './guard.ts';
 import { parseScope, type ResourceScope } from './scopes.ts';
 
 export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
@@ -17,7 +18,10 @@ export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
 export interface Access {
   clientId: string;
   scopes: ResourceScope[];
-  organization?: string;
+  /** Who the caller is (user or system), for legitimate-relationship access. */
+  identity: Identity;
+  /** The user's name or the client's id, for the audit trail. */
+  subject: string;
 }
 
 export function accessFrom(claims: AccessClaims): Access {
@@ -25,7 +29,7 @@ export function accessFrom(claims: AccessClaims): Access {
     .split(/\s+/)
     .map(parseScope)
     .filter((s): s is ResourceScope => s !== undefined);
-  return { clientId: claims.clientId, scopes, organization: claims.organization };
+  return { clientId: claims.clientId, scopes, identity: claims.identity, subject: claims.subject };
 }
 
 /** The bearer token of an Authorization header, verified; 401 (RFC 6750) when missing or not valid. */

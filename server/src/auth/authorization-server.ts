@@ -1,12 +1,14 @@
 /**
- * Hearth's built-in SMART authorization server (App Launch 2.x). This part:
- * discovery (`[fhir base]/.well-known/smart-configuration`), SMART Backend
- * Services (`client_credentials` with a `private_key_jwt` client assertion,
- * RS384 or ES384, keys by value or by URL, `jti` replay protection), access
- * tokens (ES256 JWTs, 5 minutes, no refresh tokens) and token introspection
+ * Hearth's built-in SMART authorization server (App Launch 2.x): discovery
+ * (`[fhir base]/.well-known/smart-configuration`); user sign-in by
+ * authorization code + PKCE (S256 only) for public apps such as the Hearth
+ * web client (sign-in.ts renders the page); SMART Backend Services
+ * (`client_credentials` with a `private_key_jwt` client assertion, RS384 or
+ * ES384, keys by value or by URL, `jti` replay protection); access tokens
+ * (ES256 JWTs, 5 minutes, no refresh tokens) and token introspection
  * (RFC 7662). Errors are OAuth errors (RFC 6749 §5.2), not OperationOutcomes.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -18,8 +20,10 @@ import {
 } from 'jose';
 import type pg from 'pg';
 import { findClient, type Client } from './clients.ts';
+import type { Identity } from './guard.ts';
 import type { SigningKey } from './keys.ts';
 import { grantScopes } from './scopes.ts';
+import { authenticateUser, type User } from './users.ts';
 
 /** Access tokens live this long (SMART: SHOULD NOT exceed 300 s). */
 export const ACCESS_TOKEN_SECONDS = 300;
@@ -27,6 +31,8 @@ export const ACCESS_TOKEN_SECONDS = 300;
 const MAX_ASSERTION_SECONDS = 300;
 const CLOCK_TOLERANCE_SECONDS = 30;
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Authorization codes live this long and are used once. */
+const CODE_SECONDS = 60;
 
 export class OAuthError extends Error {
   constructor(
@@ -45,13 +51,34 @@ export class OAuthError extends Error {
 export interface AccessClaims {
   clientId: string;
   scope: string;
-  organization?: string;
+  /** The user's username, or the system's client id. */
+  subject: string;
+  identity: Identity;
   expiresAt: number;
 }
+
+/** The parameters of an authorization request (SMART App Launch, standalone). */
+export interface AuthorizeRequest {
+  response_type?: string;
+  client_id?: string;
+  redirect_uri?: string;
+  scope?: string;
+  state?: string;
+  aud?: string;
+  code_challenge?: string;
+  code_challenge_method?: string;
+}
+
+/** What to do with an authorization request: show the sign-in page, or redirect back to the app. */
+export type AuthorizeOutcome =
+  | { kind: 'sign-in'; request: AuthorizeRequest; client: Client; error?: string; roles?: User['roles'] }
+  | { kind: 'redirect'; location: string }
+  | { kind: 'error'; message: string };
 
 export class AuthorizationServer {
   readonly issuer: string;
   readonly tokenEndpoint: string;
+  readonly authorizationEndpoint: string;
   readonly introspectionEndpoint: string;
   readonly jwksUri: string;
   private readonly remoteKeys = new Map<string, JWTVerifyGetKey>();
@@ -64,6 +91,7 @@ export class AuthorizationServer {
     const origin = new URL(fhirBaseUrl).origin;
     this.issuer = `${origin}/auth`;
     this.tokenEndpoint = `${origin}/auth/token`;
+    this.authorizationEndpoint = `${origin}/auth/authorize`;
     this.introspectionEndpoint = `${origin}/auth/introspect`;
     this.jwksUri = `${origin}/auth/jwks`;
   }
@@ -73,14 +101,23 @@ export class AuthorizationServer {
     return {
       issuer: this.issuer,
       jwks_uri: this.jwksUri,
+      authorization_endpoint: this.authorizationEndpoint,
       token_endpoint: this.tokenEndpoint,
       introspection_endpoint: this.introspectionEndpoint,
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      grant_types_supported: ['authorization_code', 'client_credentials'],
+      response_types_supported: ['code'],
+      token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
       token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-      scopes_supported: ['system/*.cruds', 'system/*.rs'],
+      scopes_supported: ['user/*.cruds', 'user/*.rs', 'system/*.cruds', 'system/*.rs'],
       code_challenge_methods_supported: ['S256'],
-      capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
+      capabilities: [
+        'launch-standalone',
+        'client-public',
+        'client-confidential-asymmetric',
+        'permission-user',
+        'permission-v1',
+        'permission-v2',
+      ],
     };
   }
 
@@ -88,8 +125,9 @@ export class AuthorizationServer {
     return { keys: [this.key.publicJwk] };
   }
 
-  /** The token endpoint: `grant_type=client_credentials` with a client assertion. */
+  /** The token endpoint: `authorization_code` (public clients, PKCE) or `client_credentials` (a client assertion). */
   async token(form: Record<string, string | undefined>): Promise<Record<string, unknown>> {
+    if (form.grant_type === 'authorization_code') return this.exchangeCode(form);
     if (form.grant_type !== 'client_credentials') {
       throw new OAuthError(400, 'unsupported_grant_type', `grant_type "${form.grant_type ?? ''}" is not supported`);
     }
@@ -101,15 +139,24 @@ export class AuthorizationServer {
     if (!scope.length) {
       throw new OAuthError(400, 'invalid_scope', `None of the scopes asked for ("${form.scope ?? ''}") may be granted`);
     }
-    const accessToken = await new SignJWT({
-      scope: scope.join(' '),
-      client_id: client.clientId,
+    return this.issue(scope, client.clientId, client.clientId, {
       ...(client.organization ? { organization: client.organization } : {}),
-    })
+      ...(client.allPatients ? { all_patients: true } : {}),
+    });
+  }
+
+  /** An access token (and the token response) for a subject with the granted scopes and identity claims. */
+  private async issue(
+    scope: string[],
+    clientId: string,
+    subject: string,
+    claims: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const accessToken = await new SignJWT({ scope: scope.join(' '), client_id: clientId, ...claims })
       .setProtectedHeader({ alg: this.key.alg, kid: this.key.kid, typ: 'at+jwt' })
       .setIssuer(this.issuer)
       .setAudience(this.fhirBaseUrl)
-      .setSubject(client.clientId)
+      .setSubject(subject)
       .setIssuedAt()
       .setExpirationTime(`${ACCESS_TOKEN_SECONDS}s`)
       .setJti(randomUUID())
@@ -119,7 +166,100 @@ export class AuthorizationServer {
       token_type: 'Bearer',
       expires_in: ACCESS_TOKEN_SECONDS,
       scope: scope.join(' '),
+      ...(typeof claims.fhirUser === 'string' ? { fhirUser: claims.fhirUser } : {}),
     };
+  }
+
+  /**
+   * The authorization endpoint (GET): checks the request and shows the sign-in
+   * page. Errors about the client or redirect URI are shown here (never
+   * redirected to an unregistered URI); others go back to the app (RFC 6749 §4.1.2.1).
+   */
+  async authorize(request: AuthorizeRequest): Promise<AuthorizeOutcome> {
+    const client = request.client_id ? await findClient(this.pool, request.client_id) : undefined;
+    if (!client || !client.redirectUris?.length) return { kind: 'error', message: 'Unknown client' };
+    if (!request.redirect_uri || !client.redirectUris.includes(request.redirect_uri)) {
+      return { kind: 'error', message: 'The redirect_uri is not registered for this client' };
+    }
+    const back = (error: string, description: string): AuthorizeOutcome => ({
+      kind: 'redirect',
+      location: withQuery(request.redirect_uri!, { error, error_description: description, state: request.state }),
+    });
+    if (request.response_type !== 'code') return back('unsupported_response_type', 'response_type must be code');
+    if (!request.code_challenge || request.code_challenge_method !== 'S256') {
+      return back('invalid_request', 'PKCE is required: code_challenge with code_challenge_method=S256');
+    }
+    if (!/^[A-Za-z0-9_-]{43}$/.test(request.code_challenge)) {
+      return back('invalid_request', 'code_challenge must be the base64url SHA-256 of the code_verifier');
+    }
+    if (request.aud !== this.fhirBaseUrl) return back('invalid_request', `aud must be ${this.fhirBaseUrl}`);
+    if (!grantScopes(request.scope ?? '', client.scope).length) {
+      return back('invalid_scope', `None of the scopes asked for may be granted`);
+    }
+    return { kind: 'sign-in', request, client };
+  }
+
+  /** The sign-in form (POST to the authorization endpoint): a code back to the app, or the page again. */
+  async signIn(request: AuthorizeRequest, form: Record<string, string | undefined>): Promise<AuthorizeOutcome> {
+    const checked = await this.authorize(request);
+    if (checked.kind !== 'sign-in') return checked;
+    const user = await authenticateUser(this.pool, form.username ?? '', form.password ?? '');
+    if (!user) return { ...checked, error: 'The username or password is not right' };
+    if (!user.roles.length) return { ...checked, error: 'This account has no role to act in; ask an administrator' };
+    const role = user.roles.length === 1 ? user.roles[0] : user.roles.find((r) => r.practitionerRole === form.role);
+    if (!role) return { ...checked, roles: user.roles, error: form.role ? 'Choose one of your roles' : undefined };
+    const code = randomBytes(32).toString('base64url');
+    await this.pool.query(
+      `INSERT INTO auth_code (code_hash, client_id, redirect_uri, code_challenge, username, practitioner_role, scope,
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
+      [
+        sha256(code),
+        checked.client.clientId,
+        request.redirect_uri,
+        request.code_challenge,
+        user.username,
+        role.practitionerRole,
+        grantScopes(request.scope ?? '', checked.client.scope).join(' '),
+        CODE_SECONDS,
+      ],
+    );
+    return { kind: 'redirect', location: withQuery(request.redirect_uri!, { code, state: request.state }) };
+  }
+
+  /** authorization_code: the code once, from the same client and redirect URI, with the PKCE verifier. */
+  private async exchangeCode(form: Record<string, string | undefined>): Promise<Record<string, unknown>> {
+    if (!form.code || !form.code_verifier || !form.client_id || !form.redirect_uri) {
+      throw new OAuthError(400, 'invalid_request', 'code, code_verifier, client_id and redirect_uri are required');
+    }
+    await this.pool.query('DELETE FROM auth_code WHERE expires_at < now()');
+    const { rows } = await this.pool.query(
+      'DELETE FROM auth_code WHERE code_hash = $1 AND expires_at >= now() RETURNING *',
+      [sha256(form.code)],
+    );
+    const grant = rows[0];
+    if (!grant || grant.client_id !== form.client_id || grant.redirect_uri !== form.redirect_uri) {
+      throw new OAuthError(
+        400,
+        'invalid_grant',
+        'The code is not valid (unknown, used, expired, or not for this client)',
+      );
+    }
+    const challenge = Buffer.from(createHash('sha256').update(form.code_verifier).digest('base64url'));
+    const expected = Buffer.from(grant.code_challenge as string);
+    if (challenge.length !== expected.length || !timingSafeEqual(challenge, expected)) {
+      throw new OAuthError(400, 'invalid_grant', 'The code_verifier does not match the code_challenge');
+    }
+    const { rows: users } = await this.pool.query(
+      `SELECT u.practitioner, r.organization FROM auth_user u
+         JOIN auth_user_role r ON r.username = u.username AND r.practitioner_role = $2 WHERE u.username = $1`,
+      [grant.username, grant.practitioner_role],
+    );
+    if (!users[0]) throw new OAuthError(400, 'invalid_grant', 'The user or role no longer exists');
+    return this.issue((grant.scope as string).split(' '), grant.client_id, grant.username, {
+      fhirUser: users[0].practitioner,
+      practitioner_role: grant.practitioner_role,
+      organization: users[0].organization,
+    });
   }
 
   /** RFC 7662: `{ active: false }` for anything that is not a current token of this server. */
@@ -134,7 +274,8 @@ export class AuthorizationServer {
         exp: claims.expiresAt,
         token_type: 'Bearer',
         iss: this.issuer,
-        sub: claims.clientId,
+        sub: claims.subject,
+        ...(claims.identity.practitioner ? { fhirUser: claims.identity.practitioner } : {}),
         aud: this.fhirBaseUrl,
       };
     } catch {
@@ -150,13 +291,22 @@ export class AuthorizationServer {
       algorithms: [this.key.alg],
       typ: 'at+jwt',
     });
-    if (typeof payload.scope !== 'string' || typeof payload.client_id !== 'string' || !payload.exp) {
+    if (typeof payload.scope !== 'string' || typeof payload.client_id !== 'string' || !payload.exp || !payload.sub) {
       throw new Error('not an access token of this server');
     }
+    const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    const practitionerRole = text(payload.practitioner_role);
     return {
       clientId: payload.client_id,
       scope: payload.scope,
-      organization: typeof payload.organization === 'string' ? payload.organization : undefined,
+      subject: payload.sub,
+      identity: {
+        kind: practitionerRole ? 'user' : 'system',
+        organization: text(payload.organization),
+        practitioner: text(payload.fhirUser),
+        practitionerRole,
+        allPatients: payload.all_patients === true,
+      },
       expiresAt: payload.exp,
     };
   }
@@ -178,6 +328,8 @@ export class AuthorizationServer {
     }
     const client = await findClient(this.pool, clientId);
     if (!client) throw new OAuthError(401, 'invalid_client', 'Unknown client');
+    if (!client.jwks && !client.jwksUri)
+      throw new OAuthError(401, 'invalid_client', 'The client has no keys registered');
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
       ({ payload } = await jwtVerify(assertion, this.keysOf(client), {
@@ -214,6 +366,16 @@ export class AuthorizationServer {
     }
     return keys;
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+function withQuery(uri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(uri);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  return url.toString();
 }
 
 function reason(error: unknown): string {

@@ -1,4 +1,9 @@
-/** Registered OAuth clients (SMART Backend Services: partner EPRs, shared care record platforms). */
+/**
+ * Registered OAuth clients: systems using SMART Backend Services (partner
+ * EPRs, shared care record platforms; keys by value or URL) and public
+ * browser apps signing users in with authorization code + PKCE (redirect URIs,
+ * no keys).
+ */
 import type { JSONWebKeySet } from 'jose';
 import type pg from 'pg';
 
@@ -11,13 +16,21 @@ export interface Client {
   scope: string;
   /** The Organization it acts for, e.g. Organization/abc. */
   organization?: string;
+  /** Where a public client's sign-ins may return (exact match). */
+  redirectUris?: string[];
+  /** A system allowed every patient's data, not only its organisation's relationships. */
+  allPatients?: boolean;
 }
 
 export async function registerClient(pool: pg.Pool, client: Client): Promise<void> {
-  if (!client.jwks && !client.jwksUri) throw new Error(`client ${client.clientId} needs jwks or jwksUri`);
+  if (!client.jwks && !client.jwksUri && !client.redirectUris?.length) {
+    throw new Error(`client ${client.clientId} needs jwks, jwksUri or redirectUris`);
+  }
   await pool.query(
-    `INSERT INTO auth_client (client_id, name, jwks, jwks_uri, scope, organization) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (client_id) DO UPDATE SET name = $2, jwks = $3, jwks_uri = $4, scope = $5, organization = $6`,
+    `INSERT INTO auth_client (client_id, name, jwks, jwks_uri, scope, organization, redirect_uris, all_patients)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (client_id) DO UPDATE SET name = $2, jwks = $3, jwks_uri = $4, scope = $5, organization = $6,
+       redirect_uris = $7, all_patients = $8`,
     [
       client.clientId,
       client.name,
@@ -25,13 +38,16 @@ export async function registerClient(pool: pg.Pool, client: Client): Promise<voi
       client.jwksUri ?? null,
       client.scope,
       client.organization ?? null,
+      client.redirectUris ?? [],
+      client.allPatients ?? false,
     ],
   );
 }
 
 export async function findClient(pool: pg.Pool, clientId: string): Promise<Client | undefined> {
   const { rows } = await pool.query(
-    'SELECT client_id, name, jwks, jwks_uri, scope, organization FROM auth_client WHERE client_id = $1',
+    `SELECT client_id, name, jwks, jwks_uri, scope, organization, redirect_uris, all_patients
+       FROM auth_client WHERE client_id = $1`,
     [clientId],
   );
   const row = rows[0];
@@ -43,5 +59,19 @@ export async function findClient(pool: pg.Pool, clientId: string): Promise<Clien
     jwksUri: row.jwks_uri ?? undefined,
     scope: row.scope,
     organization: row.organization ?? undefined,
+    redirectUris: row.redirect_uris,
+    allPatients: row.all_patients,
   };
+}
+
+/** The Hearth web client: a public client signing users in (authorization code + PKCE), served at the origin's root. */
+export const WEB_CLIENT_ID = 'hearth-web';
+
+export async function ensureWebClient(pool: pg.Pool, origin: string): Promise<void> {
+  await registerClient(pool, {
+    clientId: WEB_CLIENT_ID,
+    name: 'Hearth web client',
+    scope: 'user/*.cruds',
+    redirectUris: [`${origin}/`],
+  });
 }

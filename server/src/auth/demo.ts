@@ -3,6 +3,7 @@
  * client `demo-partner` with an ES384 key made on first start. Its private key
  * is written to the data folder (readable by its owner only), so
  * `pnpm hearth token` can sign client assertions the way a partner EPR would.
+ * It acts for the demo community trust (demo/neighbourhood.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +31,8 @@ export async function ensureDemoClient(pool: pg.Pool, dataDir: string): Promise<
     name: 'Demo partner system',
     jwks: { keys: [publicJwk] },
     scope: 'system/*.cruds',
+    // The community trust's EPR: it sees the patients the trust has a relationship with.
+    organization: 'Organization/demo-community',
   });
   return true;
 }

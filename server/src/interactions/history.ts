@@ -30,7 +30,10 @@ export async function history(
   const rows = await readHistory(db, { ...filter, beforeSeq: cursor?.before, limit: count + 1 });
   const hasMore = rows.length > count;
   if (hasMore) rows.pop();
-  const total = await countHistory(db, filter);
+  // Under access control the entries the caller may not see are left out, and so is the total
+  // (a count of every version would reveal them); paging still steps over all versions.
+  const shown = await ctx.repo.visibleVersions(rows);
+  const total = ctx.repo.guard ? undefined : await countHistory(db, filter);
   const base = [ctx.baseUrl, type, id, '_history'].filter(Boolean).join('/');
   const params = new URLSearchParams();
   if (since) params.set('_since', since);
@@ -46,7 +49,7 @@ export async function history(
     status: 200,
     body: rawBundle(
       'history',
-      rows.map((r) => entryOf(ctx.baseUrl, r)),
+      shown.map((r) => entryOf(ctx.baseUrl, r)),
       links,
       total,
     ),

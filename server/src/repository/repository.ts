@@ -26,6 +26,8 @@ import {
 import { runCount, runIncludeStep, runSearch, type IncludedRow, type SearchRow } from '../store/search.ts';
 import { compileIncludeStep, MAX_INCLUDED, MAX_ITERATE_ROUNDS } from '../search/include.ts';
 import { validateBase, type Validation } from '../validation/validate.ts';
+import type { Guard } from '../auth/guard.ts';
+import type { Visibility } from '../auth/policy.ts';
 import { stamp } from './stamp.ts';
 
 export interface RepositoryOptions {
@@ -80,7 +82,14 @@ export class Repository {
     private readonly db: Queryable,
     readonly options: RepositoryOptions,
     private readonly client?: pg.PoolClient,
+    /** The caller's access guard; undefined when security is off. */
+    readonly guard?: Guard,
   ) {}
+
+  /** This repository for one request, every access decided by its guard. */
+  withGuard(guard: Guard | undefined): Repository {
+    return guard ? new Repository(this.db, this.options, this.client, guard) : this;
+  }
 
   /** The connection for read-only store queries (history), with this transaction's writes sent. */
   async queryable(): Promise<Queryable> {
@@ -100,7 +109,7 @@ export class Repository {
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);
     const client = await (this.db as pg.Pool).connect();
-    const repo = new Repository(client, this.options, client);
+    const repo = new Repository(client, this.options, client, this.guard);
     try {
       await client.query('BEGIN');
       const result = await fn(repo);
@@ -119,9 +128,41 @@ export class Repository {
   async read(resourceType: string, id: string): Promise<StoredVersion> {
     await this.flush();
     const current = await readCurrent(this.db, resourceType, id);
+    await this.checkVisible(resourceType, id, current);
     if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
     return current;
+  }
+
+  /**
+   * A resource the caller may not see is answered exactly as one that does not
+   * exist (nothing about its existence leaks); a deletion is judged by the
+   * version before it.
+   */
+  private async checkVisible(resourceType: string, id: string, version: StoredVersion | undefined): Promise<void> {
+    if (!this.guard || !version) return;
+    let content = version.content;
+    if (content === null && version.versionId > 1) {
+      content = (await readVersion(this.db, resourceType, id, version.versionId - 1))?.content ?? null;
+    }
+    if (content === null) return;
+    if (!(await this.guard.allowsResource(this.db, JSON.parse(content) as Resource))) {
+      throw new FhirError('not-found', `${resourceType}/${id} is not known`);
+    }
+  }
+
+  /** Of some versions (history entries), those the caller may see. */
+  async visibleVersions<T extends StoredVersion>(versions: T[]): Promise<T[]> {
+    if (!this.guard) return versions;
+    const out: T[] = [];
+    for (const v of versions) {
+      const ok = await this.checkVisible(v.resourceType, v.id, v).then(
+        () => true,
+        () => false,
+      );
+      if (ok) out.push(v);
+    }
+    return out;
   }
 
   /** The current version, locked for the rest of the transaction (read-modify-write, e.g. patch). */
@@ -129,6 +170,7 @@ export class Repository {
     if (!this.client) throw new Error('readForUpdate needs a transaction');
     await this.flush();
     const current = await lockCurrent(this.client, resourceType, id);
+    await this.checkVisible(resourceType, id, current);
     if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
     return current;
@@ -137,6 +179,7 @@ export class Repository {
   async vread(resourceType: string, id: string, versionId: number): Promise<StoredVersion> {
     await this.flush();
     const version = await readVersion(this.db, resourceType, id, versionId);
+    await this.checkVisible(resourceType, id, version);
     if (!version) throw new FhirError('not-found', `${resourceType}/${id}/_history/${versionId} is not known`);
     if (version.deleted) throw new FhirError('deleted', `${resourceType}/${id}/_history/${versionId} is a deletion`);
     return version;
@@ -163,6 +206,7 @@ export class Repository {
     return this.transaction(async (repo) => {
       await repo.flush();
       const current = await lockCurrent(repo.client!, resourceType, id);
+      await repo.checkVisible(resourceType, id, current);
       repo.checkIfMatch(resourceType, id, current, options.ifMatch);
       if (!current) {
         return {
@@ -188,6 +232,7 @@ export class Repository {
     return this.transaction(async (repo) => {
       await repo.flush();
       const current = await lockCurrent(repo.client!, resourceType, id);
+      await repo.checkVisible(resourceType, id, current);
       if (options.ifMatch) repo.checkIfMatch(resourceType, id, current, options.ifMatch);
       if (!current || current.deleted) return undefined;
       const lastUpdated = new Date().toISOString();
@@ -226,7 +271,8 @@ export class Repository {
   }
 
   private async runSearch(request: SearchRequest, options: { withTotal: boolean }): Promise<SearchResult> {
-    const compileOptions = { baseUrl: this.options.baseUrl };
+    const visibility = this.guard ? await this.guard.visibility(this.db) : undefined;
+    const compileOptions = { baseUrl: this.options.baseUrl, visibility };
     const rows = request.count === 0 ? [] : await runSearch(this.db, compileSearch(request, compileOptions));
     const hasMore = rows.length > request.count;
     if (hasMore) rows.pop();
@@ -236,7 +282,7 @@ export class Repository {
     let total: number | undefined;
     if (options.withTotal) total = await runCount(this.db, compileCount(request, compileOptions));
     else if (!hasMore && !request.cursor && request.count > 0) total = rows.length;
-    const included = request.includes.length ? await this.include(request, rows) : [];
+    const included = request.includes.length ? await this.include(request, rows, visibility) : [];
     return { rows, hasMore, total, pin, included };
   }
 
@@ -245,7 +291,11 @@ export class Repository {
    * :iterate ones again to what the last round added, until nothing is new or
    * MAX_ITERATE_ROUNDS / MAX_INCLUDED is reached.
    */
-  private async include(request: SearchRequest, matches: SearchRow[]): Promise<IncludedRow[]> {
+  private async include(
+    request: SearchRequest,
+    matches: SearchRow[],
+    visibility: Visibility | undefined,
+  ): Promise<IncludedRow[]> {
     const seen = new Set(matches.map((m) => `${request.resourceType}/${m.id}`));
     const included: IncludedRow[] = [];
     let frontier = new Map([[request.resourceType, matches.map((m) => m.id)]]);
@@ -254,7 +304,7 @@ export class Repository {
       for (const directive of request.includes) {
         if (round > 0 && !directive.iterate) continue;
         for (const [type, ids] of frontier) {
-          const step = ids.length ? compileIncludeStep(directive, type, ids) : undefined;
+          const step = ids.length ? compileIncludeStep(directive, type, ids, visibility) : undefined;
           if (!step) continue;
           for (const row of await runIncludeStep(this.db, step)) {
             const key = `${row.resource_type}/${row.id}`;
@@ -285,6 +335,7 @@ export class Repository {
   ): Promise<WrittenVersion> {
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
+    await this.guard?.checkWrite(this.db, stamped, versionId === 1);
     const content = JSON.stringify(stamped);
     const version: NewVersion = {
       resourceType: stamped.resourceType,
@@ -329,10 +380,9 @@ export class Repository {
     for (const { resourceType, id } of this.pendingDeletes) {
       const referrers = await findReferrers(this.client!, resourceType, id);
       if (referrers.length) {
-        throw new FhirError(
-          'conflict',
-          `${resourceType}/${id} cannot be deleted: it is referenced by ${referrers.join(', ')}`,
-        );
+        // Under access control the referrers are not named: the caller may not be allowed to see them.
+        const by = this.guard ? 'other resources' : referrers.join(', ');
+        throw new FhirError('conflict', `${resourceType}/${id} cannot be deleted: it is referenced by ${by}`);
       }
     }
   }

@@ -103,13 +103,17 @@ export function compileHops(
   hops: Hop[],
   owner: string,
   leaf: (alias: string) => string,
+  visible: (alias: string, depth: number) => string | undefined = () => undefined,
   depth = 1,
 ): string {
   if (!hops.length) return leaf(owner);
   const [hop, ...rest] = hops;
   const c = `c${depth}`;
   const r = `r${depth}`;
-  const inner = compileHops(sql, rest, r, leaf, depth + 1);
+  // Each resource a hop reaches must be one the caller may see (access control).
+  const restriction = visible(r, depth);
+  const next = compileHops(sql, rest, r, leaf, visible, depth + 1);
+  const inner = restriction ? `${restriction} AND ${next}` : next;
   if (hop.kind === 'chain') {
     const types = hop.types.length === 1 ? `= ${sql.bind(hop.types[0])}` : `= ANY(${sql.bind(hop.types)}::text[])`;
     return (

@@ -15,6 +15,8 @@ import { expandValueSet } from '../validation/valuesets.ts';
 import { existedAt, pageQuery } from './order.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
+import { PATIENT_CODE } from './extract.ts';
+import type { Visibility } from '../auth/policy.ts';
 
 const TABLE_BY_TYPE: Record<string, string> = {
   token: 'sp_token',
@@ -29,6 +31,8 @@ const TABLE_BY_TYPE: Record<string, string> = {
 export interface CompileOptions {
   /** Base URL of this server: absolute references under it are local. */
   baseUrl: string;
+  /** The patients the caller may see (auth/policy.ts); undefined: no access control. */
+  visibility?: Visibility;
 }
 
 /** The page query: current, undeleted matches in sort order from the cursor (order.ts), one row more than the page. */
@@ -48,12 +52,17 @@ export function compileCount(request: SearchRequest, options: CompileOptions): C
 
 function whereClause(sql: SqlBuilder, request: SearchRequest, options: CompileOptions): string {
   const clauses = [...scopeClauses(sql, request), 'NOT r.deleted'];
+  const visible = visibleClause(sql, 'r', options.visibility, 'v0');
+  if (visible) clauses.push(visible);
   for (const filter of request.filters) clauses.push(filterClause(sql, filter, options));
   return clauses.join(' AND ');
 }
 
 function filterClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptions): string {
-  if (filter.path) return compileHops(sql, filter.path, 'r', (alias) => leafClause(sql, filter, options, alias));
+  if (filter.path) {
+    const visible = (alias: string, depth: number) => visibleClause(sql, alias, options.visibility, `v${depth}`);
+    return compileHops(sql, filter.path, 'r', (alias) => leafClause(sql, filter, options, alias), visible);
+  }
   return leafClause(sql, filter, options, 'r');
 }
 
@@ -275,4 +284,28 @@ function likePrefix(value: string): string {
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Access control on a resource row `r`: none of the patients whose compartment
+ * it is in is one the caller may not see (a resource of no patient passes).
+ * Searches, chain and _has hops, counts and includes all apply it, so nothing
+ * about an unseen patient's records shows in results, totals or matches.
+ */
+export function visibleClause(
+  sql: SqlBuilder,
+  r: string,
+  visibility: Visibility | undefined,
+  alias: string,
+): string | undefined {
+  if (!visibility) return undefined;
+  if (visibility.every && !visibility.except.length) return undefined;
+  const patients = sql.bind(visibility.every ? visibility.except : visibility.only);
+  const hidden = visibility.every
+    ? `${alias}.target_id = ANY(${patients}::text[])`
+    : `${alias}.target_id <> ALL(${patients}::text[])`;
+  return (
+    `NOT EXISTS (SELECT 1 FROM sp_reference ${alias} WHERE ${alias}.resource_type = ${r}.resource_type` +
+    ` AND ${alias}.id = ${r}.id AND ${alias}.code = '${PATIENT_CODE}' AND ${hidden})`
+  );
 }

@@ -20,6 +20,8 @@ import { normalizeString } from './normalize.ts';
 import { compilePath, type CompiledPath } from './paths.ts';
 import { compositeRows } from './composite.ts';
 import { localTarget } from '../fhir/reference.ts';
+import { relationshipsOf } from '../auth/relationships.ts';
+import { compartmentMembers } from './scope.ts';
 import {
   derivedTokenCode,
   identifierTypeTokens,
@@ -36,7 +38,19 @@ export interface IndexRows {
   number: { code: string[]; lo: (number | null)[]; hi: (number | null)[] };
   quantity: { code: string[]; value: (number | null)[]; system: (string | null)[]; unit: (string | null)[] };
   uri: { code: string[]; value: string[] };
+  /** Legitimate relationships the resource establishes (auth/relationships.ts); code is the basis. */
+  relationship: {
+    code: string[];
+    patientId: (string | null)[];
+    party: string[];
+    effect: string[];
+    starts: (string | null)[];
+    ends: (string | null)[];
+  };
 }
+
+/** Derived reference rows naming each patient whose compartment the resource is in (access filtering). */
+export const PATIENT_CODE = '_patient';
 
 interface IndexedParam {
   code: string;
@@ -80,6 +94,7 @@ export function emptyIndexRows(): IndexRows {
     number: { code: [], lo: [], hi: [] },
     quantity: { code: [], value: [], system: [], unit: [] },
     uri: { code: [], value: [] },
+    relationship: { code: [], patientId: [], party: [], effect: [], starts: [], ends: [] },
   };
 }
 
@@ -98,7 +113,58 @@ export function extractIndexRows(resource: Resource): IndexRows {
     if (values.length) addRows(rows, param.code, param.type, values);
   }
   compositeRows(resource, (code, type, values) => addRows(rows, code, type, values));
+  for (const patientId of compartmentPatientsOf(resource.resourceType, resource.id, rows)) {
+    rows.reference.code.push(PATIENT_CODE);
+    rows.reference.target.push(`Patient/${patientId}`);
+    rows.reference.targetType.push('Patient');
+    rows.reference.targetId.push(patientId);
+  }
+  for (const r of relationshipsOf(resource)) {
+    rows.relationship.code.push(r.basis);
+    rows.relationship.patientId.push(r.patientId ?? null);
+    rows.relationship.party.push(r.party);
+    rows.relationship.effect.push(r.effect);
+    rows.relationship.starts.push(r.starts ?? null);
+    rows.relationship.ends.push(r.ends ?? null);
+  }
   return rows;
+}
+
+/**
+ * The patients whose compartment a resource is in (R4 compartmentdefinition-patient):
+ * a Patient is in its own; another resource in that of each Patient its member
+ * parameters refer to. Access to the resource needs access to all of them.
+ */
+export function compartmentPatients(resource: Resource): string[] {
+  if (resource.resourceType === 'Patient') return resource.id ? [resource.id] : [];
+  const params = compartmentMembers('Patient').get(resource.resourceType);
+  if (!params) return [];
+  const rows = emptyIndexRows();
+  const input = [toTypedValue(resource)];
+  for (const param of indexedParams(resource.resourceType)) {
+    if (!params.includes(param.code)) continue;
+    try {
+      const values = param.compiled
+        ? param.compiled(resource as unknown as Record<string, unknown>)
+        : evalFhirPathTyped(param.expression, input);
+      addRows(rows, param.code, 'reference', values);
+    } catch {
+      // as in extractIndexRows: an expression that cannot be evaluated yields nothing
+    }
+  }
+  return compartmentPatientsOf(resource.resourceType, resource.id, rows);
+}
+
+function compartmentPatientsOf(resourceType: string, id: string | undefined, rows: IndexRows): string[] {
+  if (resourceType === 'Patient') return id ? [id] : [];
+  const params = compartmentMembers('Patient').get(resourceType);
+  if (!params) return [];
+  const out = new Set<string>();
+  const { code, targetType, targetId } = rows.reference;
+  for (let i = 0; i < code.length; i++) {
+    if (targetType[i] === 'Patient' && targetId[i] && params.includes(code[i])) out.add(targetId[i]!);
+  }
+  return [...out];
 }
 
 function addRows(rows: IndexRows, code: string, type: SearchParameter['type'], values: TypedValue[]): void {

@@ -8,6 +8,8 @@ import { getSearchParameters } from '@medplum/core';
 import { FhirError } from '../fhir/errors.ts';
 import { allResourceTypes } from '../fhir/definitions.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
+import { visibleClause } from './compile.ts';
+import type { Visibility } from '../auth/policy.ts';
 
 export interface IncludeDirective {
   /** The parameter as written (`_include`, `_revinclude:iterate`), for the self link. */
@@ -113,8 +115,11 @@ export function compileIncludeStep(
   directive: IncludeDirective,
   fromType: string,
   fromIds: string[],
+  visibility?: Visibility,
 ): CompiledSql | undefined {
   const sql = new SqlBuilder();
+  const restriction = visibleClause(sql, 'r', visibility, 'v0');
+  const visible = restriction ? ` AND ${restriction}` : '';
   if (!directive.reverse) {
     const source = directive.sourceType === '*' ? fromType : directive.sourceType;
     if (source !== fromType) return undefined;
@@ -125,7 +130,7 @@ export function compileIncludeStep(
       'SELECT DISTINCT r.resource_type, r.id, r.content FROM sp_reference x' +
       ' JOIN resource r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted' +
       ` WHERE x.resource_type = ${sql.bind(fromType)} AND x.id = ANY(${sql.bind(fromIds)}::text[])` +
-      ` AND x.code = ANY(${sql.bind(codes)}::text[])${target}`;
+      ` AND x.code = ANY(${sql.bind(codes)}::text[])${target}${visible}`;
     return { text, values: sql.values };
   }
   if (directive.targetType && directive.targetType !== fromType) return undefined;
@@ -135,6 +140,6 @@ export function compileIncludeStep(
     'SELECT DISTINCT r.resource_type, r.id, r.content FROM sp_reference x' +
     ' JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted' +
     ` WHERE x.resource_type = ${sql.bind(directive.sourceType)} AND x.code = ANY(${sql.bind(codes)}::text[])` +
-    ` AND x.target_type = ${sql.bind(fromType)} AND x.target_id = ANY(${sql.bind(fromIds)}::text[])`;
+    ` AND x.target_type = ${sql.bind(fromType)} AND x.target_id = ANY(${sql.bind(fromIds)}::text[])${visible}`;
   return { text, values: sql.values };
 }

@@ -157,6 +157,17 @@ const INDEX_SPEC: {
       ['value', 'value', 'text'],
     ],
   ],
+  relationship: [
+    'access_relationship',
+    [
+      ['code', 'code', 'text'],
+      ['patient_id', 'patientId', 'text'],
+      ['party', 'party', 'text'],
+      ['effect', 'effect', 'text'],
+      ['starts', 'starts', 'timestamptz'],
+      ['ends', 'ends', 'timestamptz'],
+    ],
+  ],
 };
 const INDEX_KINDS = Object.keys(INDEX_SPEC) as (keyof IndexRows)[];
 

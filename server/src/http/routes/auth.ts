@@ -1,10 +1,17 @@
 /**
  * The authorization server's HTTP face: SMART discovery under the FHIR base,
- * and /auth/jwks, /auth/token, /auth/introspect. JSON always (OAuth), with
- * `Cache-Control: no-store` on token answers (RFC 6749 §5.1).
+ * and /auth/authorize (sign-in page and form), /auth/jwks, /auth/token,
+ * /auth/introspect. JSON for OAuth answers, with `Cache-Control: no-store`
+ * on token answers (RFC 6749 §5.1).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { OAuthError, type AuthorizationServer } from '../../auth/authorization-server.ts';
+import {
+  OAuthError,
+  type AuthorizationServer,
+  type AuthorizeOutcome,
+  type AuthorizeRequest,
+} from '../../auth/authorization-server.ts';
+import { signInPage, signInPolicy } from '../../auth/sign-in.ts';
 
 type Form = Record<string, string | undefined>;
 
@@ -13,6 +20,14 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthorizationServ
     json(reply, 200, auth.smartConfiguration()),
   );
   app.get('/auth/jwks', async (_request, reply) => json(reply, 200, auth.jwks()));
+  app.get('/auth/authorize', async (request, reply) => {
+    const params = form(request.query) as AuthorizeRequest;
+    return authorizeAnswer(reply, auth, params, await auth.authorize(params));
+  });
+  app.post('/auth/authorize', async (request, reply) => {
+    const body = form(request.body);
+    return authorizeAnswer(reply, auth, body as AuthorizeRequest, await auth.signIn(body as AuthorizeRequest, body));
+  });
   app.post('/auth/token', async (request, reply) => {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     try {
@@ -26,6 +41,24 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthorizationServ
     reply.header('Cache-Control', 'no-store');
     return json(reply, 200, await auth.introspect(form(request.body).token));
   });
+}
+
+function authorizeAnswer(
+  reply: FastifyReply,
+  auth: AuthorizationServer,
+  request: AuthorizeRequest,
+  outcome: AuthorizeOutcome,
+): FastifyReply {
+  reply.header('Cache-Control', 'no-store');
+  if (outcome.kind === 'redirect') return reply.redirect(outcome.location, 302);
+  if (outcome.kind === 'error') {
+    return reply.code(400).type('text/plain; charset=utf-8').send(`Sign-in cannot start: ${outcome.message}`);
+  }
+  reply.header('Content-Security-Policy', signInPolicy(request.redirect_uri));
+  return reply
+    .code(outcome.error ? 401 : 200)
+    .type('text/html; charset=utf-8')
+    .send(signInPage(outcome, auth.authorizationEndpoint));
 }
 
 function form(body: unknown): Form {

@@ -10,16 +10,27 @@ import { route } from '../../interactions/router.ts';
 import { preferValue, type FhirRequest, type FhirResponse, type InteractionContext } from '../../interactions/types.ts';
 import { FHIR_JSON, negotiateFormat } from '../plugins/content.ts';
 import type { Access } from '../../auth/access.ts';
+import { Guard } from '../../auth/guard.ts';
+import { FhirError } from '../../fhir/errors.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** Turns an Authorization header into the caller's access; throws 401 when it is missing or not valid. */
 export type Authenticate = (authorization: string | undefined) => Promise<Access>;
 
+export interface SecurityOptions {
+  authenticate: Authenticate;
+  /** HEARTH_ACCESS_GRACE_HOURS in ms. */
+  graceMs: number;
+}
+
+/** The header a user states a break-glass reason in (emergency access, audited). */
+export const BREAK_GLASS_HEADER = 'x-break-glass-reason';
+
 export function registerFhirRoutes(
   app: FastifyInstance,
   context: InteractionContext,
-  authenticate?: Authenticate,
+  security?: SecurityOptions,
 ): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const fhirRequest = toFhirRequest(request);
@@ -27,12 +38,31 @@ export function registerFhirRoutes(
     negotiateFormat(format, request.headers.accept);
     // The CapabilityStatement is public (clients read it before they have a token).
     const open = fhirRequest.path === 'metadata' && fhirRequest.method !== 'POST';
-    const access = authenticate && !open ? await authenticate(request.headers.authorization) : undefined;
-    const response = await route(fhirRequest, access ? { ...context, access } : context);
+    const access = security && !open ? await security.authenticate(request.headers.authorization) : undefined;
+    let ctx = context;
+    if (access) {
+      const guard = new Guard(access.identity, security!.graceMs, breakGlass(request, access));
+      ctx = { ...context, access, repo: context.repo.withGuard(guard) };
+    }
+    const response = await route(fhirRequest, ctx);
     return send(reply, fhirRequest, response);
   };
   app.route({ method: [...METHODS], url: '/fhir', handler, exposeHeadRoute: false });
   app.route({ method: [...METHODS], url: '/fhir/*', handler, exposeHeadRoute: false });
+}
+
+/** A user's break-glass reason; refused for systems and without a reason. */
+function breakGlass(request: FastifyRequest, access: Access): string | undefined {
+  const raw = header(request.headers[BREAK_GLASS_HEADER]);
+  if (raw === undefined) return undefined;
+  if (access.identity.kind !== 'user') {
+    throw new FhirError('forbidden', 'Break-glass access is for users acting in a role, not for systems');
+  }
+  const reason = raw.trim();
+  if (reason.length < 3) {
+    throw new FhirError('forbidden', `Break-glass access needs a stated reason in the ${BREAK_GLASS_HEADER} header`);
+  }
+  return reason;
 }
 
 function toFhirRequest(request: FastifyRequest): FhirRequest {

@@ -1,0 +1,107 @@
+/**
+ * The per-request face of the access policy (policy.ts): it works out who the
+ * caller acts as, loads the relationships the decision needs (once per
+ * request), asks `decide`, and remembers which patients the request touched
+ * and on what basis (for the audit trail). The Repository holds one for the
+ * request and calls it on every read, write, search, include, chain and
+ * history entry, so every interaction goes through the same decision.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { FhirError } from '../fhir/errors.ts';
+import { compartmentPatients } from '../search/extract.ts';
+import { loadMemberships, loadOrganizationRoles, loadRelationships } from '../store/access.ts';
+import type { Queryable } from '../store/resources.ts';
+import { decide, teamsOf, visibility, type Caller, type Decision, type Visibility } from './policy.ts';
+
+/** Who the access token says the caller is. */
+export interface Identity {
+  kind: 'user' | 'system';
+  organization?: string;
+  practitioner?: string;
+  practitionerRole?: string;
+  /** A system registered for every patient. */
+  allPatients: boolean;
+}
+
+export class Guard {
+  private caller?: Promise<Caller>;
+  private visible?: Promise<Visibility>;
+  private readonly decided = new Map<string, Decision>();
+  /** Patients created by this request: its own later entries may refer to them. */
+  private readonly created = new Set<string>();
+  readonly now = Date.now();
+
+  constructor(
+    readonly identity: Identity,
+    private readonly graceMs: number,
+    /** A user's stated reason for break-glass access on this request. */
+    readonly breakGlass?: string,
+  ) {}
+
+  /** Patient decisions made for this request (for the audit trail). */
+  decisions(): ReadonlyMap<string, Decision> {
+    return this.decided;
+  }
+
+  /** Whether the caller may see data in the compartments of all these patients. */
+  async allows(db: Queryable, patients: string[]): Promise<boolean> {
+    const unknown = patients.filter((p) => !this.decided.has(p) && !this.created.has(p));
+    if (unknown.length) {
+      const caller = await this.callerOf(db);
+      const relationships = await loadRelationships(db, [...caller.parties], unknown);
+      for (const p of unknown) this.decided.set(p, decide(caller, p, relationships, this.options()));
+    }
+    return patients.every((p) => this.created.has(p) || this.decided.get(p)!.allowed);
+  }
+
+  /** Whether the caller may see this resource (all of its patients). */
+  async allowsResource(db: Queryable, resource: Resource): Promise<boolean> {
+    return this.allows(db, compartmentPatients(resource));
+  }
+
+  /**
+   * A write of `resource` needs access to its patients; a new Patient is
+   * allowed (and its later entries in this request may refer to it).
+   */
+  async checkWrite(db: Queryable, resource: Resource, creating: boolean): Promise<void> {
+    if (resource.resourceType === 'Patient' && creating && resource.id) {
+      this.created.add(resource.id);
+      return;
+    }
+    const patients = compartmentPatients(resource);
+    if (await this.allows(db, patients)) return;
+    const denied = patients.filter((p) => !this.created.has(p) && !this.decided.get(p)?.allowed);
+    throw new FhirError(
+      'forbidden',
+      `No legitimate relationship with ${denied.map((p) => `Patient/${p}`).join(', ')}: the care team, caseload, ` +
+        'referral or consent that would allow this write is missing (break-glass needs a stated reason)',
+    );
+  }
+
+  /** The patients searches may return, for SQL filtering. */
+  async visibility(db: Queryable): Promise<Visibility> {
+    this.visible ??= (async () => {
+      const caller = await this.callerOf(db);
+      return visibility(caller, await loadRelationships(db, [...caller.parties]), this.options());
+    })();
+    return this.visible;
+  }
+
+  private callerOf(db: Queryable): Promise<Caller> {
+    this.caller ??= (async () => {
+      const { organization, practitioner, practitionerRole, allPatients } = this.identity;
+      const own = [organization, practitioner, practitionerRole].filter((p): p is string => !!p);
+      const parties = new Set(own);
+      // Teams by the caller's own memberships; the organisation's other roles count for what the organisation
+      // holds (a referral owned by a colleague's role), not for their team memberships.
+      for (const team of teamsOf(parties, await loadMemberships(db, own), this.options())) parties.add(team);
+      if (organization) for (const role of await loadOrganizationRoles(db, organization)) parties.add(role);
+      return { parties, allPatients, breakGlass: this.breakGlass };
+    })();
+    return this.caller;
+  }
+
+  private options() {
+    return { now: this.now, graceMs: this.graceMs };
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * THE access decision (DESIGN.md "Access model"): whether a caller may see a
+ * patient's data, from the caller and the relationships stored for that
+ * patient. Pure: every path (read, search, includes, chains, history,
+ * transactions, operations, and later subscriptions and export) asks it,
+ * through the Guard (guard.ts), which only loads its inputs.
+ *
+ * A caller acts as a set of parties: a user as their Practitioner, their
+ * PractitionerRole, its Organization, every team (CareTeam) any of those is a
+ * current member of, and the organisation's other roles (what a colleague's
+ * role holds, the organisation holds); a system as its Organization, its
+ * teams and the organisation's roles. Then, for a patient:
+ * 1. break-glass (a user's stated reason) allows, even against a consent deny;
+ * 2. a current consent deny naming one of the parties (or everyone) denies;
+ * 3. a system registered for every patient is allowed;
+ * 4. a current permit relating one of the parties to the patient allows
+ *    (registration, caseload, care team, referral, consent);
+ * 5. nothing else does.
+ * A relationship is current from `starts` to `ends`; caseload and referral
+ * relationships stay current for the grace period after their work ended.
+ */
+import { GRACED, type Basis, type Relationship } from './relationships.ts';
+
+export interface Caller {
+  /** Type/id of every party the caller acts as (see above). */
+  parties: ReadonlySet<string>;
+  /** A system client registered for every patient (e.g. population health). */
+  allPatients: boolean;
+  /** The reason a user stated for break-glass access on this request. */
+  breakGlass?: string;
+}
+
+export interface Decision {
+  allowed: boolean;
+  /** Why it is allowed (or the consent that denies). */
+  basis?: Basis | 'break-glass' | 'all-patients';
+}
+
+export interface PolicyOptions {
+  now: number;
+  /** How long caseload and referral relationships outlive the work, in ms. */
+  graceMs: number;
+}
+
+/** Whether the relationship is in force at `now`. */
+export function current(r: Relationship, options: PolicyOptions): boolean {
+  if (r.starts && Date.parse(r.starts) > options.now) return false;
+  if (!r.ends) return true;
+  return options.now <= Date.parse(r.ends) + (GRACED.has(r.basis) ? options.graceMs : 0);
+}
+
+/** May `caller` see the data of patient `patientId`? `relationships`: at least those of the patient naming the caller's parties or '*'. */
+export function decide(
+  caller: Caller,
+  patientId: string,
+  relationships: readonly Relationship[],
+  options: PolicyOptions,
+): Decision {
+  if (caller.breakGlass) return { allowed: true, basis: 'break-glass' };
+  const applicable = relationships.filter(
+    (r) =>
+      r.patientId === patientId &&
+      r.basis !== 'member' &&
+      (r.party === '*' || caller.parties.has(r.party)) &&
+      current(r, options),
+  );
+  const deny = applicable.find((r) => r.effect === 'deny');
+  if (deny) return { allowed: false, basis: deny.basis };
+  if (caller.allPatients) return { allowed: true, basis: 'all-patients' };
+  const permit = applicable.find((r) => r.effect === 'permit' && r.party !== '*');
+  return permit ? { allowed: true, basis: permit.basis } : { allowed: false };
+}
+
+/**
+ * The patients a caller may see, for filtering searches in SQL: every patient
+ * except some (break-glass, all-patients systems), or only some. Decided
+ * patient by patient with `decide` over the caller's relationships.
+ */
+export type Visibility = { every: true; except: string[] } | { every: false; only: string[] };
+
+export function visibility(caller: Caller, relationships: readonly Relationship[], options: PolicyOptions): Visibility {
+  const patients = new Set<string>();
+  for (const r of relationships) if (r.patientId) patients.add(r.patientId);
+  const decided = [...patients].map((p) => [p, decide(caller, p, relationships, options).allowed] as const);
+  if (caller.breakGlass || caller.allPatients) {
+    return { every: true, except: decided.filter(([, allowed]) => !allowed).map(([p]) => p) };
+  }
+  return { every: false, only: decided.filter(([, allowed]) => allowed).map(([p]) => p) };
+}
+
+/** The teams (CareTeam/id) the parties are current members of, from membership relationships owned by each team. */
+export function teamsOf(
+  parties: ReadonlySet<string>,
+  memberships: readonly (Relationship & { team: string })[],
+  options: PolicyOptions,
+): string[] {
+  return [...new Set(memberships.filter((m) => parties.has(m.party) && current(m, options)).map((m) => m.team))];
+}

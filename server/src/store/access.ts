@@ -1,0 +1,65 @@
+/** The SQL behind the access guard (auth/guard.ts): relationship rows and the parties a caller acts as. */
+import type { Relationship } from '../auth/relationships.ts';
+import type { Queryable } from './resources.ts';
+
+interface Row {
+  code: Relationship['basis'];
+  patient_id: string | null;
+  party: string;
+  effect: Relationship['effect'];
+  starts: Date | null;
+  ends: Date | null;
+  team?: string;
+}
+
+function toRelationship(row: Row): Relationship {
+  return {
+    basis: row.code,
+    patientId: row.patient_id ?? undefined,
+    party: row.party,
+    effect: row.effect,
+    starts: row.starts?.toISOString(),
+    ends: row.ends?.toISOString(),
+  };
+}
+
+/** Team memberships (basis 'member') of the parties, each with its team as CareTeam/id. */
+export async function loadMemberships(db: Queryable, parties: string[]): Promise<(Relationship & { team: string })[]> {
+  const { rows } = await db.query<Row & { team: string }>({
+    name: 'access-memberships',
+    text: `SELECT code, patient_id, party, effect, starts, ends, resource_type || '/' || id AS team
+             FROM access_relationship WHERE party = ANY($1::text[]) AND code = 'member' AND patient_id IS NULL`,
+    values: [parties],
+  });
+  return rows.map((row) => ({ ...toRelationship(row), team: row.team }));
+}
+
+/** The PractitionerRoles (PractitionerRole/id) at an organisation. */
+export async function loadOrganizationRoles(db: Queryable, organization: string): Promise<string[]> {
+  const [, id] = organization.split('/');
+  const { rows } = await db.query<{ id: string }>({
+    name: 'access-organization-roles',
+    text: `SELECT id FROM sp_reference WHERE resource_type = 'PractitionerRole' AND code = 'organization'
+              AND target_id = $1 AND target_type = 'Organization'`,
+    values: [id],
+  });
+  return rows.map((r) => `PractitionerRole/${r.id}`);
+}
+
+/**
+ * Patient relationships naming the parties or everyone ('*'); of the given
+ * patients only, when given.
+ */
+export async function loadRelationships(
+  db: Queryable,
+  parties: string[],
+  patients?: string[],
+): Promise<Relationship[]> {
+  const { rows } = await db.query<Row>({
+    name: patients ? 'access-relationships-of-patients' : 'access-relationships',
+    text: `SELECT code, patient_id, party, effect, starts, ends FROM access_relationship
+            WHERE party = ANY($1::text[]) AND patient_id IS NOT NULL${patients ? ' AND patient_id = ANY($2::text[])' : ''}`,
+    values: patients ? [[...parties, '*'], patients] : [[...parties, '*']],
+  });
+  return rows.map(toRelationship);
+}

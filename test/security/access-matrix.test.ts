@@ -1,0 +1,379 @@
+/**
+ * Legitimate-relationship access, as a generated matrix: callers of three
+ * organisations (a GP practice, a community trust, a voluntary-sector
+ * charity; users signed in with PKCE, and the trust's partner system) x
+ * patients (on a team's caseload, referred, consented, none) x interactions
+ * (read, search, _include, _revinclude, chain, _has, history, vread,
+ * compartment, totals, transaction, operation). Each cell is allowed or
+ * denied, and a denial looks exactly like absence: nothing leaks. Then
+ * break-glass, consent deny, and relationships that end.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+
+let s: TestServer;
+const tokens: Record<string, string> = {};
+let admin: string;
+
+type Caller = 'gp' | 'nurse' | 'volunteer' | 'trustSystem';
+type PatientKind = 'caseload' | 'referred' | 'consented' | 'none';
+const CALLERS: Caller[] = ['gp', 'nurse', 'volunteer', 'trustSystem'];
+const PATIENTS: PatientKind[] = ['caseload', 'referred', 'consented', 'none'];
+
+/** Who may see whom: the caseload is the team's (the nurse is in it); the referral is GP -> charity; the consent names the trust. */
+const ALLOWED: Record<Caller, PatientKind[]> = {
+  gp: ['referred'],
+  nurse: ['caseload', 'consented'],
+  volunteer: ['referred'],
+  trustSystem: ['consented'],
+};
+
+const ids = (p: PatientKind) => ({ patient: `p-${p}`, obs: `obs-${p}`, family: `Matrix${p}` });
+const OBS_CODE = 'http://loinc.org|8867-4';
+
+async function put(resource: { resourceType: string; id: string; [k: string]: unknown }): Promise<void> {
+  const res = await s.http
+    .put(`/fhir/${resource.resourceType}/${resource.id}`)
+    .set('Authorization', `Bearer ${admin}`)
+    .set('Content-Type', FHIR_JSON)
+    .send(JSON.stringify(resource));
+  expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+}
+
+const ref = (r: string) => ({ reference: r });
+
+beforeAll(async () => {
+  s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_ACCESS_GRACE_HOURS: '0' });
+  const adminClient = await registerSystem(s, { clientId: 'admin', scope: 'system/*.cruds', allPatients: true });
+  admin = await systemToken(s, adminClient, 'system/*.cruds');
+  for (const [who, org] of [
+    ['gp', 'gp'],
+    ['nurse', 'trust'],
+    ['volunteer', 'charity'],
+    ['performer', 'trust'],
+  ]) {
+    await put({ resourceType: 'Organization', id: org, name: org });
+    await put({ resourceType: 'Practitioner', id: who, name: [{ family: who }] });
+    await put({
+      resourceType: 'PractitionerRole',
+      id: `${who}-role`,
+      practitioner: ref(`Practitioner/${who}`),
+      organization: ref(`Organization/${org}`),
+    });
+  }
+  await put({
+    resourceType: 'CareTeam',
+    id: 'team',
+    status: 'active',
+    name: 'Neighbourhood team',
+    participant: [{ member: ref('PractitionerRole/nurse-role') }],
+  });
+  for (const p of PATIENTS) {
+    const { patient, obs, family } = ids(p);
+    await put({ resourceType: 'Patient', id: patient, name: [{ family }] });
+    await put({
+      resourceType: 'Observation',
+      id: obs,
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+      subject: ref(`Patient/${patient}`),
+      performer: [ref('Practitioner/performer')],
+      valueQuantity: { value: 70, unit: '/min' },
+    });
+  }
+  await put({
+    resourceType: 'EpisodeOfCare',
+    id: 'episode',
+    status: 'active',
+    patient: ref('Patient/p-caseload'),
+    team: [ref('CareTeam/team')],
+  });
+  await put({
+    resourceType: 'Task',
+    id: 'referral',
+    status: 'requested',
+    intent: 'order',
+    for: ref('Patient/p-referred'),
+    requester: ref('PractitionerRole/gp-role'),
+    owner: ref('Organization/charity'),
+  });
+  await put({
+    resourceType: 'Consent',
+    id: 'consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    patient: ref('Patient/p-consented'),
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision: { type: 'permit', actor: [{ role: { text: 'recipient' }, reference: ref('Organization/trust') }] },
+  });
+  const password = 'correct horse battery staple';
+  await registerUsers(
+    s,
+    (['gp', 'nurse', 'volunteer'] as const).map((who) => ({
+      username: who,
+      name: who,
+      password,
+      practitioner: `Practitioner/${who}`,
+      roles: [
+        {
+          practitionerRole: `PractitionerRole/${who}-role`,
+          organization: `Organization/${{ gp: 'gp', nurse: 'trust', volunteer: 'charity' }[who]}`,
+        },
+      ],
+    })),
+  );
+  for (const who of ['gp', 'nurse', 'volunteer'] as const) tokens[who] = await userToken(s, who, password);
+  const trust = await registerSystem(s, {
+    clientId: 'trust-epr',
+    scope: 'system/*.cruds',
+    organization: 'Organization/trust',
+  });
+  tokens.trustSystem = await systemToken(s, trust, 'system/*.cruds');
+}, 60_000);
+afterAll(async () => s?.close());
+
+function get(caller: Caller, path: string, headers: Record<string, string> = {}) {
+  const req = s.http.get(`/fhir/${path}`).set('Authorization', `Bearer ${tokens[caller]}`);
+  for (const [k, v] of Object.entries(headers)) req.set(k, v);
+  return req;
+}
+
+const entryIds = (body: { entry?: { resource: { resourceType: string; id: string } }[] }) =>
+  (body.entry ?? []).map((e) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+
+/** Each interaction: what the caller gets for a patient, checked against allowed or denied. */
+const INTERACTIONS: Record<string, (caller: Caller, p: PatientKind, allowed: boolean) => Promise<void>> = {
+  read: async (c, p, allowed) => {
+    const res = await get(c, `Patient/${ids(p).patient}`);
+    expect(res.status).toBe(allowed ? 200 : 404);
+    if (!allowed) expect(res.body.issue[0].diagnostics).toBe(`Patient/${ids(p).patient} is not known`);
+  },
+  vread: async (c, p, allowed) => {
+    const res = await get(c, `Observation/${ids(p).obs}/_history/1`);
+    expect(res.status).toBe(allowed ? 200 : 404);
+  },
+  search: async (c, p, allowed) => {
+    const res = await get(c, `Observation?subject=Patient/${ids(p).patient}&code=${OBS_CODE}&_total=accurate`);
+    expect(res.status).toBe(200);
+    expect(res.body.total).toBe(allowed ? 1 : 0);
+    expect(entryIds(res.body)).toEqual(allowed ? [`Observation/${ids(p).obs}`] : []);
+  },
+  include: async (c, p, allowed) => {
+    const res = await get(c, `Observation?_id=${ids(p).obs}&_include=Observation:subject`);
+    expect(entryIds(res.body)).toEqual(allowed ? [`Observation/${ids(p).obs}`, `Patient/${ids(p).patient}`] : []);
+  },
+  revinclude: async (c, p, allowed) => {
+    // The performer is no patient's: it is always found, but includes only the observations the caller may see.
+    const res = await get(c, `Practitioner?_id=performer&_revinclude=Observation:performer`);
+    const included = entryIds(res.body).filter((e) => e.startsWith('Observation/'));
+    expect(included.includes(`Observation/${ids(p).obs}`)).toBe(allowed);
+  },
+  chain: async (c, p, allowed) => {
+    const res = await get(c, `Observation?subject:Patient.family=${ids(p).family}&code=${OBS_CODE}&_total=accurate`);
+    expect(res.body.total).toBe(allowed ? 1 : 0);
+  },
+  has: async (c, p, allowed) => {
+    // Matching a visible resource (the performer) through a patient's data must not reveal that data exists.
+    const res = await get(c, `Practitioner?_id=performer&_has:Observation:performer:subject=Patient/${ids(p).patient}`);
+    expect(entryIds(res.body)).toEqual(allowed ? ['Practitioner/performer'] : []);
+  },
+  history: async (c, p, allowed) => {
+    const instance = await get(c, `Patient/${ids(p).patient}/_history`);
+    expect(instance.status).toBe(allowed ? 200 : 404);
+    const type = await get(c, `Observation/_history?_count=100`);
+    expect(type.body.total).toBeUndefined();
+    expect(entryIds(type.body).includes(`Observation/${ids(p).obs}`)).toBe(allowed);
+  },
+  compartment: async (c, p, allowed) => {
+    const res = await get(c, `Patient/${ids(p).patient}/Observation?code=${OBS_CODE}`);
+    expect(entryIds(res.body)).toEqual(allowed ? [`Observation/${ids(p).obs}`] : []);
+  },
+  operation: async (c, p, allowed) => {
+    const res = await get(c, `Observation/${ids(p).obs}/$validate`);
+    expect(res.status).toBe(allowed ? 200 : 404);
+  },
+  transaction: async (c, p, allowed) => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          request: { method: 'POST', url: 'Observation' },
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: `matrix write by ${c}` },
+            subject: ref(`Patient/${ids(p).patient}`),
+          },
+        },
+      ],
+    };
+    const res = await s.http
+      .post('/fhir')
+      .set('Authorization', `Bearer ${tokens[c]}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(bundle));
+    expect(res.status, JSON.stringify(res.body)).toBe(allowed ? 200 : 403);
+    const written = await s.http
+      .get(`/fhir/Observation?subject=Patient/${ids(p).patient}&code:text=matrix write by ${c}&_total=accurate`)
+      .set('Authorization', `Bearer ${admin}`);
+    expect(written.body.total).toBe(allowed ? 1 : 0);
+  },
+};
+
+describe('access matrix', () => {
+  for (const caller of CALLERS) {
+    for (const patient of PATIENTS) {
+      const allowed = ALLOWED[caller].includes(patient);
+      it(`${caller} x ${patient} patient: ${allowed ? 'allowed' : 'denied'} for every interaction`, async () => {
+        for (const [name, check] of Object.entries(INTERACTIONS)) {
+          try {
+            await check(caller, patient, allowed);
+          } catch (error) {
+            throw new Error(`${name}: ${(error as Error).message}`);
+          }
+        }
+      });
+    }
+  }
+
+  it('a search over every patient counts and returns only the visible ones', async () => {
+    for (const caller of CALLERS) {
+      const res = await get(caller, `Observation?code=${OBS_CODE}&_total=accurate&_include=Observation:subject`);
+      const visible = ALLOWED[caller].map((p) => `Observation/${ids(p).obs}`);
+      expect(res.body.total, caller).toBe(visible.length);
+      const patients = ALLOWED[caller].map((p) => `Patient/${ids(p).patient}`);
+      expect(entryIds(res.body), caller).toEqual([...visible, ...patients].sort());
+    }
+  });
+});
+
+describe('break-glass', () => {
+  it('lets a user see a patient without a relationship when a reason is stated, and not without one', async () => {
+    const none = `Patient/${ids('none').patient}`;
+    expect((await get('gp', none)).status).toBe(404);
+    const emergency = await get('gp', none, { 'X-Break-Glass-Reason': 'Unconscious in A&E, no records available' });
+    expect(emergency.status).toBe(200);
+    const noReason = await get('gp', none, { 'X-Break-Glass-Reason': ' ' });
+    expect(noReason.status).toBe(403);
+    expect(noReason.body.resourceType).toBe('OperationOutcome');
+    const bySystem = await get('trustSystem', none, { 'X-Break-Glass-Reason': 'Batch job' });
+    expect(bySystem.status).toBe(403);
+  });
+});
+
+describe('relationships that change', () => {
+  it('a consent deny overrides caseload access (break-glass still works), and lifting it restores access', async () => {
+    await put({ resourceType: 'Patient', id: 'p-objects', name: [{ family: 'Objects' }] });
+    await put({
+      resourceType: 'EpisodeOfCare',
+      id: 'episode-objects',
+      status: 'active',
+      patient: ref('Patient/p-objects'),
+      team: [ref('CareTeam/team')],
+    });
+    expect((await get('nurse', 'Patient/p-objects')).status).toBe(200);
+    const deny = {
+      resourceType: 'Consent',
+      id: 'deny-trust',
+      status: 'active',
+      scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+      category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+      patient: ref('Patient/p-objects'),
+      policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTOUT' }] },
+      provision: { type: 'deny', actor: [{ role: { text: 'recipient' }, reference: ref('Organization/trust') }] },
+    };
+    await put(deny);
+    expect((await get('nurse', 'Patient/p-objects')).status).toBe(404);
+    expect((await get('nurse', 'Patient/p-objects', { 'X-Break-Glass-Reason': 'Safeguarding emergency' })).status).toBe(
+      200,
+    );
+    await put({ ...deny, status: 'inactive' });
+    expect((await get('nurse', 'Patient/p-objects')).status).toBe(200);
+  });
+
+  it('a referral gives access while open and takes it away when it closes (grace period 0 here)', async () => {
+    await put({ resourceType: 'Patient', id: 'p-closing', name: [{ family: 'Closing' }] });
+    const task = {
+      resourceType: 'Task',
+      id: 'referral-closing',
+      status: 'requested',
+      intent: 'order',
+      for: ref('Patient/p-closing'),
+      owner: ref('Organization/charity'),
+    };
+    expect((await get('volunteer', 'Patient/p-closing')).status).toBe(404);
+    await put(task);
+    expect((await get('volunteer', 'Patient/p-closing')).status).toBe(200);
+    await put({ ...task, status: 'completed', lastModified: new Date(Date.now() - 1000).toISOString() });
+    expect((await get('volunteer', 'Patient/p-closing')).status).toBe(404);
+  });
+
+  it("a team member's access ends on the next request when their participation period ends", async () => {
+    await put({ resourceType: 'Patient', id: 'p-team', name: [{ family: 'Team' }] });
+    await put({
+      resourceType: 'CareTeam',
+      id: 'team-2',
+      status: 'active',
+      participant: [{ member: ref('Practitioner/gp') }],
+    });
+    await put({
+      resourceType: 'EpisodeOfCare',
+      id: 'episode-team',
+      status: 'active',
+      patient: ref('Patient/p-team'),
+      team: [ref('CareTeam/team-2')],
+    });
+    expect((await get('gp', 'Patient/p-team')).status).toBe(200);
+    await put({
+      resourceType: 'CareTeam',
+      id: 'team-2',
+      status: 'active',
+      participant: [{ member: ref('Practitioner/gp'), period: { end: '2020-01-01' } }],
+    });
+    expect((await get('gp', 'Patient/p-team')).status).toBe(404);
+  });
+
+  it('a user can create a new patient and its referral in one transaction, but not write for a patient they cannot see', async () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:8a5f1e0e-0d43-4d4b-9d43-3c4d1f7f5a01',
+          request: { method: 'POST', url: 'Patient' },
+          resource: { resourceType: 'Patient', name: [{ family: 'New' }] },
+        },
+        {
+          request: { method: 'POST', url: 'Task' },
+          resource: {
+            resourceType: 'Task',
+            status: 'requested',
+            intent: 'order',
+            for: { reference: 'urn:uuid:8a5f1e0e-0d43-4d4b-9d43-3c4d1f7f5a01' },
+            requester: ref('PractitionerRole/gp-role'),
+            owner: ref('Organization/charity'),
+          },
+        },
+      ],
+    };
+    const res = await s.http
+      .post('/fhir')
+      .set('Authorization', `Bearer ${tokens.gp}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(bundle));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const patient = res.body.entry[0].response.location.split('/fhir/')[1].split('/_history')[0];
+    expect((await get('gp', patient)).status).toBe(200);
+    expect((await get('volunteer', patient)).status).toBe(200);
+    expect((await get('nurse', patient)).status).toBe(404);
+    const update = await s.http
+      .put(`/fhir/Observation/${ids('none').obs}`)
+      .set('Authorization', `Bearer ${tokens.nurse}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify({ resourceType: 'Observation', id: ids('none').obs, status: 'final', code: { text: 'x' } }));
+    expect(update.status).toBe(404);
+  });
+});
