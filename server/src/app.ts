@@ -21,6 +21,7 @@ import { ensureWebClient } from './auth/clients.ts';
 import { ensureDemoNeighbourhood } from './demo/neighbourhood.ts';
 import { authenticateBearer } from './auth/access.ts';
 import { Repository } from './repository/repository.ts';
+import { AuditTrail } from './audit/trail.ts';
 import { hearthConformance, installConformance } from './conformance/hearth-package.ts';
 import type { ProfileRegistry } from './validation/profiles.ts';
 import { Validation, type ValidationPolicy } from './validation/validate.ts';
@@ -81,6 +82,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   });
   const installed = await installConformance(repo, resources);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
+  const audit = new AuditTrail(database.pool);
   const auth = new AuthorizationServer(database.pool, await loadSigningKey(database.pool), config.baseUrl);
   app.decorate('auth', auth);
   registerFhirRoutes(
@@ -96,10 +98,11 @@ export async function buildApp(config: Config): Promise<HearthApp> {
       ? {
           authenticate: (authorization) => authenticateBearer((token) => auth.verifyAccessToken(token), authorization),
           graceMs: config.accessGraceHours * 3600_000,
+          audit,
         }
       : undefined,
   );
-  registerAuthRoutes(app, auth);
+  registerAuthRoutes(app, auth, audit);
   await ensureWebClient(database.pool, new URL(config.baseUrl).origin);
   if (!config.databaseUrl && config.demo) {
     if (await ensureDemoClient(database.pool, config.dataDir)) {

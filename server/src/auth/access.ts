@@ -52,13 +52,16 @@ export async function authenticateBearer(
   }
 }
 
-/** Whether the access may do `permission` on `resourceType` ('*': on every type). */
+/**
+ * Whether the access may do `permission` on `resourceType` ('*': on every type).
+ * The audit trail is read only with a scope naming AuditEvent (the audit role's), never through `*`.
+ */
 export function allows(access: Access | undefined, resourceType: string, permission: Permission): boolean {
   if (!access) return true;
   return access.scopes.some(
     (s) =>
       s.query === undefined &&
-      (s.resourceType === '*' || s.resourceType === resourceType) &&
+      ((s.resourceType === '*' && resourceType !== 'AuditEvent') || s.resourceType === resourceType) &&
       s.permissions.includes(permission),
   );
 }

@@ -302,6 +302,7 @@ export class AuthorizationServer {
       subject: payload.sub,
       identity: {
         kind: practitionerRole ? 'user' : 'system',
+        clientId: payload.client_id,
         organization: text(payload.organization),
         practitioner: text(payload.fhirUser),
         practitionerRole,

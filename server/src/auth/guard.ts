@@ -6,7 +6,7 @@
  * request and calls it on every read, write, search, include, chain and
  * history entry, so every interaction goes through the same decision.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { Provenance, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
 import { compartmentPatients } from '../search/extract.ts';
 import { loadMemberships, loadOrganizationRoles, loadRelationships } from '../store/access.ts';
@@ -16,6 +16,7 @@ import { decide, teamsOf, visibility, type Caller, type Decision, type Visibilit
 /** Who the access token says the caller is. */
 export interface Identity {
   kind: 'user' | 'system';
+  clientId: string;
   organization?: string;
   practitioner?: string;
   practitionerRole?: string;
@@ -29,6 +30,9 @@ export class Guard {
   private readonly decided = new Map<string, Decision>();
   /** Patients created by this request: its own later entries may refer to them. */
   private readonly created = new Set<string>();
+  /** Patients whose data this request returned or wrote, and those it was refused (the audit trail's). */
+  readonly touched = new Set<string>();
+  readonly refused = new Set<string>();
   readonly now = Date.now();
 
   constructor(
@@ -54,23 +58,39 @@ export class Guard {
     return patients.every((p) => this.created.has(p) || this.decided.get(p)!.allowed);
   }
 
-  /** Whether the caller may see this resource (all of its patients). */
-  async allowsResource(db: Queryable, resource: Resource): Promise<boolean> {
-    return this.allows(db, compartmentPatients(resource));
+  /** Whether the caller may see this resource (all of its patients); noted for the audit trail. */
+  async allowsResource(db: Queryable, resource: Resource, patients = compartmentPatients(resource)): Promise<boolean> {
+    const allowed = await this.allows(db, patients);
+    for (const p of patients) (allowed ? this.touched : this.refused).add(p);
+    return allowed;
+  }
+
+  /** Notes the patients of resources a search returned (they passed the SQL filter). */
+  noteReturned(patients: Iterable<string>): void {
+    for (const p of patients) this.touched.add(p);
   }
 
   /**
    * A write of `resource` needs access to its patients; a new Patient is
    * allowed (and its later entries in this request may refer to it).
    */
-  async checkWrite(db: Queryable, resource: Resource, creating: boolean): Promise<void> {
+  async checkWrite(
+    db: Queryable,
+    resource: Resource,
+    creating: boolean,
+    patients = compartmentPatients(resource),
+  ): Promise<void> {
     if (resource.resourceType === 'Patient' && creating && resource.id) {
       this.created.add(resource.id);
+      this.touched.add(resource.id);
       return;
     }
-    const patients = compartmentPatients(resource);
-    if (await this.allows(db, patients)) return;
+    if (await this.allows(db, patients)) {
+      for (const p of patients) this.touched.add(p);
+      return;
+    }
     const denied = patients.filter((p) => !this.created.has(p) && !this.decided.get(p)?.allowed);
+    for (const p of denied) this.refused.add(p);
     throw new FhirError(
       'forbidden',
       `No legitimate relationship with ${denied.map((p) => `Patient/${p}`).join(', ')}: the care team, caseload, ` +
@@ -99,6 +119,45 @@ export class Guard {
       return { parties, allPatients, breakGlass: this.breakGlass };
     })();
     return this.caller;
+  }
+
+  /**
+   * The Provenance of a write by this caller (STANDARDS.md §7.3): the exact
+   * version as target, the user's role (or the system's organisation or
+   * client id) as author, on behalf of their organisation.
+   */
+  provenanceFor(target: string, activity: 'CREATE' | 'UPDATE' | 'DELETE', recorded: string): Provenance {
+    const { practitionerRole, organization, clientId } = this.identity;
+    const who = practitionerRole
+      ? { reference: practitionerRole }
+      : organization
+        ? { reference: organization }
+        : { identifier: { system: 'urn:hearth:client-id', value: clientId } };
+    return {
+      resourceType: 'Provenance',
+      target: [{ reference: target }],
+      recorded,
+      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: activity }] },
+      agent: [
+        {
+          type: {
+            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' }],
+          },
+          who,
+          ...(organization && practitionerRole ? { onBehalfOf: { reference: organization } } : {}),
+        },
+      ],
+      ...(this.breakGlass
+        ? {
+            reason: [
+              {
+                coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG' }],
+                text: this.breakGlass,
+              },
+            ],
+          }
+        : {}),
+    };
   }
 
   private options() {

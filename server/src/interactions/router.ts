@@ -44,6 +44,12 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   if (!isKnownResourceType(type)) {
     throw new FhirError('not-found', `"${type}" is not a FHIR R4 resource type served here`);
   }
+  if (m !== 'GET' && IMMUTABLE[type]?.includes(m)) {
+    return notAllowed(
+      req,
+      `${type} (${type === 'AuditEvent' ? 'the audit trail never changes' : 'a record of provenance never changes'})`,
+    );
+  }
   const conditional = req.query.some(([k]) => k !== '_format' && k !== '_pretty');
   switch (parts.length) {
     case 1:
@@ -81,6 +87,15 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   if (third === '_history') return notAllowed(req, 'history');
   throw new FhirError('not-found', `No FHIR interaction at ${req.path}`);
 }
+
+/**
+ * Methods refused on the audit trail and on provenance records: they are
+ * never changed or deleted (a partner may still add its own, e.g. an audit feed).
+ */
+const IMMUTABLE: Record<string, string[]> = {
+  AuditEvent: ['PUT', 'PATCH', 'DELETE'],
+  Provenance: ['PUT', 'PATCH', 'DELETE'],
+};
 
 /** Operations: $validate at type and instance level. */
 function routeOperation(

@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { FhirError } from '../fhir/errors.ts';
-import { extractIndexRows, emptyIndexRows } from '../search/extract.ts';
+import { addPatientRows, compartmentPatients, extractIndexRows, emptyIndexRows } from '../search/extract.ts';
+import { loadIndexedPatients } from '../store/access.ts';
+import { localTarget } from '../fhir/reference.ts';
 import { compileCount, compileSearch } from '../search/compile.ts';
 import type { SearchRequest } from '../search/parse.ts';
 import { lockConditional } from '../store/locks.ts';
@@ -146,9 +148,22 @@ export class Repository {
       content = (await readVersion(this.db, resourceType, id, version.versionId - 1))?.content ?? null;
     }
     if (content === null) return;
-    if (!(await this.guard.allowsResource(this.db, JSON.parse(content) as Resource))) {
+    const resource = JSON.parse(content) as Resource;
+    // A Provenance is seen with its targets: their patients are indexed with it when it is written.
+    const patients =
+      resourceType === 'Provenance' ? await loadIndexedPatients(this.db, [{ resourceType, id }]) : undefined;
+    if (!(await this.guard.allowsResource(this.db, resource, patients))) {
       throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     }
+  }
+
+  /** The patients a resource is about: its compartments; for a Provenance, its targets' patients. */
+  private async patientsOf(resource: Resource): Promise<string[]> {
+    if (resource.resourceType !== 'Provenance') return compartmentPatients(resource);
+    const targets = (resource.target ?? [])
+      .map((t) => (t.reference ? localTarget(t.reference) : undefined))
+      .filter((t) => t !== undefined);
+    return loadIndexedPatients(this.db, targets);
   }
 
   /** Of some versions (history entries), those the caller may see. */
@@ -247,6 +262,8 @@ export class Repository {
         index: emptyIndexRows(),
       });
       repo.pendingDeletes.push({ resourceType, id });
+      const provenance = repo.provenanceOf(JSON.parse(current.content!) as Resource, versionId, lastUpdated, 'DELETE');
+      if (provenance) repo.pendingFirstVersions.push(provenance);
       return { resourceType, id, versionId, lastUpdated };
     });
   }
@@ -335,7 +352,14 @@ export class Repository {
   ): Promise<WrittenVersion> {
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
-    await this.guard?.checkWrite(this.db, stamped, versionId === 1);
+    const index = extractIndexRows(stamped);
+    if (stamped.resourceType === 'Provenance') addPatientRows(index, await this.patientsOf(stamped));
+    await this.guard?.checkWrite(
+      this.db,
+      stamped,
+      versionId === 1,
+      stamped.resourceType === 'Provenance' ? await this.patientsOf(stamped) : undefined,
+    );
     const content = JSON.stringify(stamped);
     const version: NewVersion = {
       resourceType: stamped.resourceType,
@@ -344,11 +368,42 @@ export class Repository {
       lastUpdated,
       method,
       content,
-      index: extractIndexRows(stamped),
+      index,
     };
+    const provenance = this.provenanceOf(stamped, versionId, lastUpdated, versionId === 1 ? 'CREATE' : 'UPDATE');
     if (this.client && versionId === 1) this.pendingFirstVersions.push(version);
+    else if (versionId === 1) await writeFirstVersions(this.db, provenance ? [version, provenance] : [version]);
     else await writeVersion(this.db, version);
+    if (provenance && (this.client || versionId > 1)) this.pendingFirstVersions.push(provenance);
     return { resourceType: stamped.resourceType, id, versionId, lastUpdated, resource: stamped, content };
+  }
+
+  /**
+   * Under access control every write leaves a Provenance of the exact version
+   * (written with it, in the same transaction), seen by whoever may see the
+   * resource. Provenance and AuditEvent writes leave none.
+   */
+  private provenanceOf(
+    resource: Resource,
+    versionId: number,
+    recorded: string,
+    activity: 'CREATE' | 'UPDATE' | 'DELETE',
+  ): NewVersion | undefined {
+    if (!this.guard || resource.resourceType === 'Provenance' || resource.resourceType === 'AuditEvent') return;
+    const id = randomUUID();
+    const target = `${resource.resourceType}/${resource.id}/_history/${versionId}`;
+    const stamped = stamp(this.guard.provenanceFor(target, activity, recorded), id, 1, recorded);
+    const index = extractIndexRows(stamped);
+    addPatientRows(index, compartmentPatients(resource));
+    return {
+      resourceType: 'Provenance',
+      id,
+      versionId: 1,
+      lastUpdated: recorded,
+      method: 'POST',
+      content: JSON.stringify(stamped),
+      index,
+    };
   }
 
   private checkIfMatch(resourceType: string, id: string, current: StoredVersion | undefined, ifMatch?: string): void {

@@ -113,12 +113,7 @@ export function extractIndexRows(resource: Resource): IndexRows {
     if (values.length) addRows(rows, param.code, param.type, values);
   }
   compositeRows(resource, (code, type, values) => addRows(rows, code, type, values));
-  for (const patientId of compartmentPatientsOf(resource.resourceType, resource.id, rows)) {
-    rows.reference.code.push(PATIENT_CODE);
-    rows.reference.target.push(`Patient/${patientId}`);
-    rows.reference.targetType.push('Patient');
-    rows.reference.targetId.push(patientId);
-  }
+  addPatientRows(rows, compartmentPatientsOf(resource.resourceType, resource.id, rows));
   for (const r of relationshipsOf(resource)) {
     rows.relationship.code.push(r.basis);
     rows.relationship.patientId.push(r.patientId ?? null);
@@ -128,6 +123,16 @@ export function extractIndexRows(resource: Resource): IndexRows {
     rows.relationship.ends.push(r.ends ?? null);
   }
   return rows;
+}
+
+/** The `_patient` rows naming the patients a resource is about (access filtering in SQL). */
+export function addPatientRows(rows: IndexRows, patients: string[]): void {
+  for (const patientId of patients) {
+    rows.reference.code.push(PATIENT_CODE);
+    rows.reference.target.push(`Patient/${patientId}`);
+    rows.reference.targetType.push('Patient');
+    rows.reference.targetId.push(patientId);
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The SQL behind the access guard (auth/guard.ts): relationship rows and the parties a caller acts as. */
 import type { Relationship } from '../auth/relationships.ts';
 import type { Queryable } from './resources.ts';
+import { PATIENT_CODE } from '../search/extract.ts';
 
 interface Row {
   code: Relationship['basis'];
@@ -62,4 +63,20 @@ export async function loadRelationships(
     values: patients ? [[...parties, '*'], patients] : [[...parties, '*']],
   });
   return rows.map(toRelationship);
+}
+
+/** The patients indexed (`_patient` rows) for some current resources. */
+export async function loadIndexedPatients(
+  db: Queryable,
+  refs: { resourceType: string; id: string }[],
+): Promise<string[]> {
+  if (!refs.length) return [];
+  const { rows } = await db.query<{ target_id: string }>({
+    name: 'access-indexed-patients',
+    text: `SELECT DISTINCT x.target_id FROM sp_reference x
+             JOIN unnest($1::text[], $2::text[]) AS o(resource_type, id) ON x.resource_type = o.resource_type AND x.id = o.id
+            WHERE x.code = '${PATIENT_CODE}'`,
+    values: [refs.map((r) => r.resourceType), refs.map((r) => r.id)],
+  });
+  return rows.map((r) => r.target_id);
 }

@@ -4,7 +4,10 @@
  * /auth/introspect. JSON for OAuth answers, with `Cache-Control: no-store`
  * on token answers (RFC 6749 §5.1).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { loginAuditEvent } from '../../audit/audit-event.ts';
+import type { AuditTrail } from '../../audit/trail.ts';
+import { decodeJwt } from 'jose';
 import {
   OAuthError,
   type AuthorizationServer,
@@ -15,7 +18,19 @@ import { signInPage, signInPolicy } from '../../auth/sign-in.ts';
 
 type Form = Record<string, string | undefined>;
 
-export function registerAuthRoutes(app: FastifyInstance, auth: AuthorizationServer): void {
+export function registerAuthRoutes(app: FastifyInstance, auth: AuthorizationServer, audit: AuditTrail): void {
+  const login = (request: FastifyRequest, success: boolean, clientId: string, username?: string, failure?: string) =>
+    audit.record([
+      loginAuditEvent({
+        success,
+        clientId,
+        username,
+        clientAddress: request.ip,
+        serverUrl: auth.issuer,
+        recorded: new Date().toISOString(),
+        failure,
+      }),
+    ]);
   app.get('/fhir/.well-known/smart-configuration', async (_request, reply) =>
     json(reply, 200, auth.smartConfiguration()),
   );
@@ -26,14 +41,34 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthorizationServ
   });
   app.post('/auth/authorize', async (request, reply) => {
     const body = form(request.body);
-    return authorizeAnswer(reply, auth, body as AuthorizeRequest, await auth.signIn(body as AuthorizeRequest, body));
+    const outcome = await auth.signIn(body as AuthorizeRequest, body);
+    // Every sign-in attempt is audited (a role choice still to make is not yet an attempt's end).
+    const signedIn = outcome.kind === 'redirect' && new URL(outcome.location).searchParams.has('code');
+    if (signedIn || (outcome.kind === 'sign-in' && outcome.error)) {
+      await login(
+        request,
+        signedIn,
+        body.client_id ?? '',
+        body.username,
+        outcome.kind === 'sign-in' ? outcome.error : undefined,
+      );
+    }
+    return authorizeAnswer(reply, auth, body as AuthorizeRequest, outcome);
   });
   app.post('/auth/token', async (request, reply) => {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    const body = form(request.body);
     try {
-      return json(reply, 200, await auth.token(form(request.body)));
+      const answer = await auth.token(body);
+      if (body.grant_type === 'client_credentials') await login(request, true, assertionIssuer(body));
+      return json(reply, 200, answer);
     } catch (error) {
-      if (error instanceof OAuthError) return oauthError(reply, error);
+      if (error instanceof OAuthError) {
+        if (body.grant_type === 'client_credentials') {
+          await login(request, false, assertionIssuer(body), undefined, error.message);
+        }
+        return oauthError(reply, error);
+      }
       throw error;
     }
   });
@@ -55,10 +90,16 @@ function authorizeAnswer(
     return reply.code(400).type('text/plain; charset=utf-8').send(`Sign-in cannot start: ${outcome.message}`);
   }
   reply.header('Content-Security-Policy', signInPolicy(request.redirect_uri));
-  return reply
-    .code(outcome.error ? 401 : 200)
-    .type('text/html; charset=utf-8')
-    .send(signInPage(outcome, auth.authorizationEndpoint));
+  return reply.code(200).type('text/html; charset=utf-8').send(signInPage(outcome, auth.authorizationEndpoint));
+}
+
+/** The client a client assertion names (its iss), for the audit trail; verified by the token endpoint itself. */
+function assertionIssuer(body: Form): string {
+  try {
+    return body.client_id ?? decodeJwt(body.client_assertion ?? '').iss ?? '';
+  } catch {
+    return '';
+  }
 }
 
 function form(body: unknown): Form {

@@ -11,6 +11,10 @@ import { preferValue, type FhirRequest, type FhirResponse, type InteractionConte
 import { FHIR_JSON, negotiateFormat } from '../plugins/content.ts';
 import type { Access } from '../../auth/access.ts';
 import { Guard } from '../../auth/guard.ts';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { restAuditEvents } from '../../audit/audit-event.ts';
+import { classify } from '../../audit/classify.ts';
+import type { AuditTrail } from '../../audit/trail.ts';
 import { FhirError } from '../../fhir/errors.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -22,6 +26,8 @@ export interface SecurityOptions {
   authenticate: Authenticate;
   /** HEARTH_ACCESS_GRACE_HOURS in ms. */
   graceMs: number;
+  /** Where every request's AuditEvents go (committed before the answer is sent). */
+  audit: AuditTrail;
 }
 
 /** The header a user states a break-glass reason in (emergency access, audited). */
@@ -39,16 +45,58 @@ export function registerFhirRoutes(
     // The CapabilityStatement is public (clients read it before they have a token).
     const open = fhirRequest.path === 'metadata' && fhirRequest.method !== 'POST';
     const access = security && !open ? await security.authenticate(request.headers.authorization) : undefined;
-    let ctx = context;
-    if (access) {
-      const guard = new Guard(access.identity, security!.graceMs, breakGlass(request, access));
-      ctx = { ...context, access, repo: context.repo.withGuard(guard) };
+    if (!access) return send(reply, fhirRequest, await route(fhirRequest, context));
+    let guard: Guard | undefined;
+    let response: FhirResponse;
+    try {
+      guard = new Guard(access.identity, security!.graceMs, breakGlass(request, access));
+      response = await route(fhirRequest, { ...context, access, repo: context.repo.withGuard(guard) });
+    } catch (error) {
+      const status = error instanceof FhirError ? error.status : 500;
+      await security!.audit.record(auditEvents(request, fhirRequest, access, guard, status, context.baseUrl, error));
+      throw error;
     }
-    const response = await route(fhirRequest, ctx);
+    await security!.audit.record(auditEvents(request, fhirRequest, access, guard, response.status, context.baseUrl));
     return send(reply, fhirRequest, response);
   };
   app.route({ method: [...METHODS], url: '/fhir', handler, exposeHeadRoute: false });
   app.route({ method: [...METHODS], url: '/fhir/*', handler, exposeHeadRoute: false });
+}
+
+/** The request's AuditEvents (audit/audit-event.ts): the interaction, who, which patients, the outcome. */
+function auditEvents(
+  request: FastifyRequest,
+  req: FhirRequest,
+  access: Access,
+  guard: Guard | undefined,
+  status: number,
+  baseUrl: string,
+  error?: unknown,
+): AuditEvent[] {
+  const { interaction, what } = classify(req.method, req.path);
+  const { identity } = access;
+  return restAuditEvents({
+    interaction,
+    what,
+    method: req.method,
+    url: request.raw.url ?? '',
+    requestId: request.id,
+    status,
+    failure: error instanceof FhirError ? error.message : error ? 'Internal error' : undefined,
+    clientAddress: request.ip,
+    serverUrl: baseUrl,
+    actor: {
+      clientId: access.clientId,
+      username: identity.kind === 'user' ? access.subject : undefined,
+      practitionerRole: identity.practitionerRole,
+      practitioner: identity.practitioner,
+      organization: identity.organization,
+      breakGlass: guard?.breakGlass,
+    },
+    patients: guard ? [...guard.touched] : [],
+    refusedPatients: guard ? [...guard.refused] : [],
+    recorded: new Date().toISOString(),
+  });
 }
 
 /** A user's break-glass reason; refused for systems and without a reason. */

@@ -1,0 +1,238 @@
+/**
+ * AuditEvents shaped per IHE Basic Audit Log Patterns (STANDARDS.md §7.2):
+ * type rest with the RESTful interaction as subtype, action C/R/U/D/E,
+ * outcome 0 (success), 4 (refused or the caller's error) or 8 (server
+ * failure); agents for the client (application), the user (requestor, with
+ * their role and organisation, and purposeOfUse BTG for break-glass) and the
+ * server; entities for the X-Request-Id, the query (base64 of the raw
+ * request) and the patient. One AuditEvent per patient a request touched
+ * (BALP's per-patient principle), or one without a patient. Logins are
+ * DICOM User Authentication events.
+ */
+import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding } from '@medplum/fhirtypes';
+
+const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
+const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
+const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+const BALP_ENTITY = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType';
+const HEARTH_SOURCE = {
+  observer: { display: 'Hearth FHIR server' },
+  type: [
+    { system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' },
+  ],
+};
+
+export type Interaction =
+  | 'read'
+  | 'vread'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'history-instance'
+  | 'history-type'
+  | 'history-system'
+  | 'create'
+  | 'search-type'
+  | 'search-system'
+  | 'search-compartment'
+  | 'transaction'
+  | 'batch'
+  | 'operation'
+  | 'capabilities';
+
+export interface Actor {
+  clientId: string;
+  /** The signed-in user's username, for users. */
+  username?: string;
+  practitionerRole?: string;
+  practitioner?: string;
+  organization?: string;
+  breakGlass?: string;
+}
+
+export interface RestAudit {
+  interaction: Interaction;
+  /** Method and URL below the origin, as received (base64 in the query entity of searches). */
+  method: string;
+  url: string;
+  requestId: string;
+  /** The resource the interaction is about, Type/id[/_history/n], when there is one. */
+  what?: string;
+  status: number;
+  /** Diagnostics of a failure (never resource content). */
+  failure?: string;
+  clientAddress?: string;
+  serverUrl: string;
+  actor: Actor;
+  patients: string[];
+  refusedPatients: string[];
+  recorded: string;
+}
+
+const ACTION: Record<Interaction, AuditEvent['action']> = {
+  read: 'R',
+  vread: 'R',
+  'history-instance': 'R',
+  'history-type': 'E',
+  'history-system': 'E',
+  update: 'U',
+  patch: 'U',
+  delete: 'D',
+  create: 'C',
+  'search-type': 'E',
+  'search-system': 'E',
+  'search-compartment': 'E',
+  transaction: 'E',
+  batch: 'E',
+  operation: 'E',
+  capabilities: 'R',
+};
+
+/** The AuditEvents of one REST request: one per patient touched or refused, else one. */
+export function restAuditEvents(a: RestAudit): AuditEvent[] {
+  const outcome = a.status < 400 ? '0' : a.status < 500 ? '4' : '8';
+  const readsOut = ['R', 'E'].includes(ACTION[a.interaction] ?? 'E');
+  const base: AuditEvent = {
+    resourceType: 'AuditEvent',
+    type: {
+      system: 'http://terminology.hl7.org/CodeSystem/audit-event-type',
+      code: 'rest',
+      display: 'Restful Operation',
+    },
+    subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: a.interaction }],
+    action: ACTION[a.interaction],
+    recorded: a.recorded,
+    outcome,
+    ...(a.failure ? { outcomeDesc: a.failure } : {}),
+    ...(a.actor.breakGlass ? { purposeOfEvent: [breakGlass(a.actor.breakGlass)] } : {}),
+    agent: agents(a.actor, a.clientAddress, a.serverUrl, readsOut),
+    source: HEARTH_SOURCE,
+    entity: [
+      {
+        what: { identifier: { value: a.requestId } },
+        type: { system: BALP_ENTITY, code: 'XrequestId', display: 'X-Request-Id' },
+      },
+      ...(a.what ? [dataEntity(a.what)] : []),
+      ...(ACTION[a.interaction] === 'E' && a.interaction !== 'transaction' && a.interaction !== 'batch'
+        ? [queryEntity(a.method, a.url)]
+        : []),
+    ],
+  };
+  const perPatient = [
+    ...a.patients.map((p) => [p, outcome] as const),
+    ...a.refusedPatients.filter((p) => !a.patients.includes(p)).map((p) => [p, '4'] as const),
+  ];
+  if (!perPatient.length) return [base];
+  return perPatient.map(([patient, patientOutcome]) => ({
+    ...base,
+    outcome: patientOutcome,
+    ...(patientOutcome !== '0' && !a.failure ? { outcomeDesc: 'Refused: no legitimate relationship' } : {}),
+    entity: [...base.entity!, patientEntity(patient)],
+  }));
+}
+
+/** A sign-in (or a system's token request), successful or not. */
+export function loginAuditEvent(login: {
+  success: boolean;
+  clientId: string;
+  username?: string;
+  practitionerRole?: string;
+  clientAddress?: string;
+  serverUrl: string;
+  recorded: string;
+  failure?: string;
+}): AuditEvent {
+  return {
+    resourceType: 'AuditEvent',
+    type: { system: DCM, code: '110114', display: 'User Authentication' },
+    subtype: [{ system: DCM, code: '110122', display: 'Login' }],
+    action: 'E',
+    recorded: login.recorded,
+    outcome: login.success ? '0' : '4',
+    ...(login.failure ? { outcomeDesc: login.failure } : {}),
+    agent: agents(
+      { clientId: login.clientId, username: login.username, practitionerRole: login.practitionerRole },
+      login.clientAddress,
+      login.serverUrl,
+      false,
+    ),
+    source: HEARTH_SOURCE,
+  };
+}
+
+function agents(
+  actor: Actor,
+  clientAddress: string | undefined,
+  serverUrl: string,
+  readsOut: boolean,
+): AuditEventAgent[] {
+  const client: AuditEventAgent = {
+    type: { coding: [readsOut ? dcm('110152', 'Destination Role ID') : dcm('110153', 'Source Role ID')] },
+    who: { identifier: { system: 'urn:hearth:client-id', value: actor.clientId } },
+    requestor: !actor.username,
+    ...(clientAddress ? { network: { address: clientAddress, type: '2' } } : {}),
+  };
+  const server: AuditEventAgent = {
+    type: { coding: [readsOut ? dcm('110153', 'Source Role ID') : dcm('110152', 'Destination Role ID')] },
+    who: { display: 'Hearth FHIR server' },
+    requestor: false,
+    network: { address: serverUrl, type: '5' },
+  };
+  const out = [client, server];
+  if (actor.username) {
+    out.push({
+      type: {
+        coding: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
+            code: 'IRCP',
+            display: 'information recipient',
+          },
+        ],
+      },
+      who: actor.practitionerRole ? { reference: actor.practitionerRole } : { display: actor.username },
+      altId: actor.username,
+      requestor: true,
+      ...(actor.organization
+        ? { role: [{ text: 'acting for', coding: [{ system: 'urn:hearth:organization', code: actor.organization }] }] }
+        : {}),
+      ...(actor.breakGlass ? { purposeOfUse: [breakGlass(actor.breakGlass)] } : {}),
+    });
+  }
+  return out;
+}
+
+function dataEntity(what: string): AuditEventEntity {
+  return {
+    what: { reference: what },
+    type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+    role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
+  };
+}
+
+function queryEntity(method: string, url: string): AuditEventEntity {
+  return {
+    type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+    role: { system: OBJECT_ROLE, code: '24', display: 'Query' },
+    query: Buffer.from(`${method} ${url}`).toString('base64'),
+  };
+}
+
+function patientEntity(patientId: string): AuditEventEntity {
+  return {
+    what: { reference: `Patient/${patientId}` },
+    type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
+    role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
+  };
+}
+
+function breakGlass(reason: string) {
+  return {
+    coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG', display: 'break the glass' }],
+    text: reason,
+  };
+}
+
+function dcm(code: string, display: string): Coding {
+  return { system: DCM, code, display };
+}
