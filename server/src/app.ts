@@ -22,6 +22,7 @@ import { ensureDemoNeighbourhood } from './demo/neighbourhood.ts';
 import { authenticateBearer } from './auth/access.ts';
 import { Repository } from './repository/repository.ts';
 import { AuditTrail } from './audit/trail.ts';
+import { AccessCache } from './auth/access-cache.ts';
 import { hearthConformance, installConformance } from './conformance/hearth-package.ts';
 import type { ProfileRegistry } from './validation/profiles.ts';
 import { Validation, type ValidationPolicy } from './validation/validate.ts';
@@ -75,10 +76,16 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   await registerContentTypes(app);
   const { registry, resources } = hearthConformance();
   const validation = new Validation(registry, validationPolicy(config, registry));
+  const accessCache = new AccessCache();
+  if (config.auth) {
+    await accessCache.listen(database.pool);
+    app.addHook('preClose', async () => accessCache.stop());
+  }
   const repo = new Repository(database.pool, {
     baseUrl: config.baseUrl,
     versionAwareTypes: config.versionAwareTypes,
     validation,
+    onAccessChange: config.auth ? () => accessCache.changed(database.pool) : undefined,
   });
   const installed = await installConformance(repo, resources);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
@@ -99,6 +106,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
           authenticate: (authorization) => authenticateBearer((token) => auth.verifyAccessToken(token), authorization),
           graceMs: config.accessGraceHours * 3600_000,
           audit,
+          accessCache,
         }
       : undefined,
   );

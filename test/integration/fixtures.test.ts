@@ -30,8 +30,8 @@ interface Bundle {
  */
 const REJECTED_EXAMPLES: Record<string, string> = {
   'bundle-transaction.json': '400 Bundle.entry[7]: Operation $lookup is not supported',
-  // The examples carry ids, so they are PUT; audit and provenance records are never updated.
-  'auditevent-example.json': '405 PUT is not allowed on AuditEvent',
+  // The audit trail is written by the server alone; provenance records (PUT: the example has an id) never change.
+  'auditevent-example.json': '405 PUT is not allowed on AuditEvent/example',
   'provenance-example.json': '405 PUT is not allowed on Provenance',
 };
 

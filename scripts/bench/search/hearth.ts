@@ -54,6 +54,11 @@ export async function startHearth(dataDir: string, embeddedUrl: (port: number) =
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     await exited;
     clearTimeout(timer);
+    // The embedded PostgreSQL may still be finishing its shutdown checkpoint: a restart must wait for it.
+    const pid = `${dataDir}/pg/postmaster.pid`;
+    for (let waited = 0; fs.existsSync(pid) && waited < 120_000; waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   };
   for (let waited = 0; ; waited += 500) {
     if (child.exitCode !== null) throw new Error('Hearth exited before it was ready');

@@ -9,7 +9,9 @@
  * (BALP's per-patient principle), or one without a patient. Logins are
  * DICOM User Authentication events.
  */
+import { randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding } from '@medplum/fhirtypes';
+import type { AuditRow } from '../store/audit.ts';
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
@@ -48,6 +50,87 @@ export interface Actor {
   practitioner?: string;
   organization?: string;
   breakGlass?: string;
+}
+
+/** What the trail stores per request or sign-in until the indexer makes AuditEvents of it. */
+export type AuditRecord = ({ kind: 'rest' } & RestAudit) | ({ kind: 'login' } & LoginAudit);
+
+export function auditEventsOf(record: AuditRecord): AuditEvent[] {
+  return record.kind === 'rest' ? restAuditEvents(record) : [loginAuditEvent(record)];
+}
+
+const REST_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type|rest';
+const LOGIN_TYPE = `${DCM}|110114`;
+const LOGIN_SUBTYPE = `${DCM}|110122`;
+
+/**
+ * The stored rows of a record: one per patient it touched or was refused
+ * (BALP's per-patient principle), or one without a patient; each keeps the
+ * record, from which auditEventOf builds its AuditEvent when read.
+ */
+export function auditRows(record: AuditRecord): AuditRow[] {
+  const text = JSON.stringify(record);
+  if (record.kind === 'login') {
+    return [
+      {
+        id: randomUUID(),
+        recorded: record.recorded,
+        patientId: null,
+        requestId: null,
+        outcome: record.success ? '0' : '4',
+        type: LOGIN_TYPE,
+        subtype: LOGIN_SUBTYPE,
+        agent: record.practitionerRole ?? null,
+        altid: record.username ?? null,
+        breakGlass: false,
+        record: text,
+      },
+    ];
+  }
+  const outcome = outcomeOf(record.status);
+  const patients: [string | null, string][] = [
+    ...record.patients.map((p) => [p, outcome] as [string, string]),
+    ...record.refusedPatients.filter((p) => !record.patients.includes(p)).map((p) => [p, '4'] as [string, string]),
+  ];
+  if (!patients.length) patients.push([null, outcome]);
+  return patients.map(([patientId, patientOutcome]) => ({
+    id: randomUUID(),
+    recorded: record.recorded,
+    patientId,
+    requestId: record.requestId,
+    outcome: patientOutcome,
+    type: REST_TYPE,
+    subtype: `http://hl7.org/fhir/restful-interaction|${record.interaction}`,
+    agent: record.actor.practitionerRole ?? record.actor.organization ?? null,
+    altid: record.actor.username ?? null,
+    breakGlass: !!record.actor.breakGlass,
+    record: text,
+  }));
+}
+
+/** The AuditEvent a stored row stands for (its patient's, when the record touched several). */
+export function auditEventOf(row: AuditRow): AuditEvent {
+  const events = auditEventsOf(JSON.parse(row.record) as AuditRecord);
+  const event =
+    events.find((e) =>
+      (e.entity ?? []).some((x) => x.role?.code === '1' && x.what?.reference === `Patient/${row.patientId}`),
+    ) ?? events[0];
+  return { ...event, id: row.id, meta: { versionId: '1', lastUpdated: row.recorded } };
+}
+
+function outcomeOf(status: number): '0' | '4' | '8' {
+  return status < 400 ? '0' : status < 500 ? '4' : '8';
+}
+
+export interface LoginAudit {
+  success: boolean;
+  clientId: string;
+  username?: string;
+  practitionerRole?: string;
+  clientAddress?: string;
+  serverUrl: string;
+  recorded: string;
+  failure?: string;
 }
 
 export interface RestAudit {
@@ -90,7 +173,7 @@ const ACTION: Record<Interaction, AuditEvent['action']> = {
 
 /** The AuditEvents of one REST request: one per patient touched or refused, else one. */
 export function restAuditEvents(a: RestAudit): AuditEvent[] {
-  const outcome = a.status < 400 ? '0' : a.status < 500 ? '4' : '8';
+  const outcome = outcomeOf(a.status);
   const readsOut = ['R', 'E'].includes(ACTION[a.interaction] ?? 'E');
   const base: AuditEvent = {
     resourceType: 'AuditEvent',
@@ -119,7 +202,7 @@ export function restAuditEvents(a: RestAudit): AuditEvent[] {
     ],
   };
   const perPatient = [
-    ...a.patients.map((p) => [p, outcome] as const),
+    ...a.patients.map((p) => [p, outcome as '0' | '4' | '8'] as const),
     ...a.refusedPatients.filter((p) => !a.patients.includes(p)).map((p) => [p, '4'] as const),
   ];
   if (!perPatient.length) return [base];
@@ -132,16 +215,7 @@ export function restAuditEvents(a: RestAudit): AuditEvent[] {
 }
 
 /** A sign-in (or a system's token request), successful or not. */
-export function loginAuditEvent(login: {
-  success: boolean;
-  clientId: string;
-  username?: string;
-  practitionerRole?: string;
-  clientAddress?: string;
-  serverUrl: string;
-  recorded: string;
-  failure?: string;
-}): AuditEvent {
+export function loginAuditEvent(login: LoginAudit): AuditEvent {
   return {
     resourceType: 'AuditEvent',
     type: { system: DCM, code: '110114', display: 'User Authentication' },

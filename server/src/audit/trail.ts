@@ -1,26 +1,24 @@
 /**
- * The audit trail's writer: AuditEvents stored as resources (so
- * `AuditEvent?patient=…` works, under the same access rules), batched by
- * group commit. Each request hands over its events and waits until they are
- * committed; events arriving within a short window (or until a batch is
- * full) go to PostgreSQL together in one statement. So the per-event cost is
- * shared, yet no response leaves before its audit record is durable: a crash
- * loses no event of an answered request (an unanswered request's events may
- * be lost, and so was its answer). If the trail cannot be written, the
- * request fails (500) rather than going unaudited.
+ * The audit trail's writer. Each request hands over its audit record (who,
+ * what, which patients, the outcome: audit-event.ts), stored as one row per
+ * patient in audit_event, and waits until it is committed. While MAX_WRITERS
+ * batches are being written, arriving records gather and go together in the
+ * next statement (group commit; no added wait when the trail is idle). So no
+ * answer leaves before its audit record is durable: a crash loses no record
+ * of an answered request (an unanswered request's may be lost, and so was its
+ * answer). If the trail cannot be written, the request fails (500) rather
+ * than going unaudited. A row is small (the compact record and the columns
+ * audit searches use); its AuditEvent is built when it is read.
  */
-import { randomUUID } from 'node:crypto';
-import type { AuditEvent } from '@medplum/fhirtypes';
 import type pg from 'pg';
-import { extractIndexRows } from '../search/extract.ts';
-import { stamp } from '../repository/stamp.ts';
-import { writeFirstVersions, type NewVersion } from '../store/resources.ts';
+import { appendAuditRows, type AuditRow } from '../store/audit.ts';
+import { auditRows, type AuditRecord } from './audit-event.ts';
 
 const MAX_BATCH = 500;
-const WINDOW_MS = 2;
+const MAX_WRITERS = 2;
 
 interface Waiting {
-  versions: NewVersion[];
+  rows: AuditRow[];
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -28,55 +26,42 @@ interface Waiting {
 export class AuditTrail {
   private waiting: Waiting[] = [];
   private queued = 0;
-  private timer?: NodeJS.Timeout;
-  private writing: Promise<void> = Promise.resolve();
+  private inFlight = 0;
 
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Resolves once the events are committed. */
-  record(events: AuditEvent[]): Promise<void> {
-    if (!events.length) return Promise.resolve();
-    const versions = events.map((event) => {
-      const id = randomUUID();
-      const lastUpdated = new Date().toISOString();
-      const stamped = stamp(event, id, 1, lastUpdated);
-      return {
-        resourceType: 'AuditEvent',
-        id,
-        versionId: 1,
-        lastUpdated,
-        method: 'POST' as const,
-        content: JSON.stringify(stamped),
-        index: extractIndexRows(stamped),
-      };
-    });
+  /** Resolves once the record is committed. */
+  record(record: AuditRecord): Promise<void> {
+    const rows = auditRows(record);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ versions, resolve, reject });
-      this.queued += versions.length;
-      if (this.queued >= MAX_BATCH) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), WINDOW_MS);
+      this.waiting.push({ rows, resolve, reject });
+      this.queued += rows.length;
+      // Written at once while a writer is free; otherwise gathered until one is (group commit).
+      if (this.queued >= MAX_BATCH || this.inFlight < MAX_WRITERS) this.flush();
     });
   }
 
-  /** Writes what is waiting as one statement (after the previous batch, keeping order). */
-  flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+  private flush(): void {
+    if (!this.waiting.length || this.inFlight >= MAX_WRITERS) return;
     const batch = this.waiting;
     this.waiting = [];
     this.queued = 0;
-    if (!batch.length) return this.writing;
-    this.writing = this.writing.then(async () => {
-      try {
-        await writeFirstVersions(
-          this.pool,
-          batch.flatMap((w) => w.versions),
-        );
-        for (const w of batch) w.resolve();
-      } catch (error) {
-        for (const w of batch) w.reject(error);
-      }
-    });
-    return this.writing;
+    this.inFlight++;
+    appendAuditRows(
+      this.pool,
+      batch.flatMap((w) => w.rows),
+    ).then(
+      () => this.done(batch, undefined),
+      (error: unknown) => this.done(batch, error),
+    );
+  }
+
+  private done(batch: Waiting[], error: unknown): void {
+    this.inFlight--;
+    for (const w of batch) {
+      if (error) w.reject(error);
+      else w.resolve();
+    }
+    if (this.waiting.length) this.flush();
   }
 }

@@ -31,6 +31,8 @@ export const ACCESS_TOKEN_SECONDS = 300;
 const MAX_ASSERTION_SECONDS = 300;
 const CLOCK_TOLERANCE_SECONDS = 30;
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Verified access tokens remembered at most (then forgotten all at once). */
+const MAX_VERIFIED = 50_000;
 /** Authorization codes live this long and are used once. */
 const CODE_SECONDS = 60;
 
@@ -82,6 +84,7 @@ export class AuthorizationServer {
   readonly introspectionEndpoint: string;
   readonly jwksUri: string;
   private readonly remoteKeys = new Map<string, JWTVerifyGetKey>();
+  private readonly verified = new Map<string, AccessClaims>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -283,8 +286,21 @@ export class AuthorizationServer {
     }
   }
 
-  /** Verifies an access token of this server (signature, issuer, audience, expiry); throws if it is not one. */
+  /**
+   * Verifies an access token of this server (signature, issuer, audience,
+   * expiry); throws if it is not one. A verified token's claims are remembered
+   * until it expires (a signature check per request costs more than the read it guards).
+   */
   async verifyAccessToken(token: string): Promise<AccessClaims> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAt * 1000 > Date.now()) return known;
+    const claims = await this.verifyUncached(token);
+    if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+    this.verified.set(token, claims);
+    return claims;
+  }
+
+  private async verifyUncached(token: string): Promise<AccessClaims> {
     const { payload } = await jwtVerify(token, this.key.publicKey, {
       issuer: this.issuer,
       audience: this.fhirBaseUrl,

@@ -11,7 +11,9 @@ import { FhirError } from '../fhir/errors.ts';
 import { compartmentPatients } from '../search/extract.ts';
 import { loadMemberships, loadOrganizationRoles, loadRelationships } from '../store/access.ts';
 import type { Queryable } from '../store/resources.ts';
+import type { AccessCache, CallerData } from './access-cache.ts';
 import { decide, teamsOf, visibility, type Caller, type Decision, type Visibility } from './policy.ts';
+import type { Relationship } from './relationships.ts';
 
 /** Who the access token says the caller is. */
 export interface Identity {
@@ -25,7 +27,7 @@ export interface Identity {
 }
 
 export class Guard {
-  private caller?: Promise<Caller>;
+  private data?: Promise<CallerData>;
   private visible?: Promise<Visibility>;
   private readonly decided = new Map<string, Decision>();
   /** Patients created by this request: its own later entries may refer to them. */
@@ -38,6 +40,7 @@ export class Guard {
   constructor(
     readonly identity: Identity,
     private readonly graceMs: number,
+    private readonly cache: AccessCache,
     /** A user's stated reason for break-glass access on this request. */
     readonly breakGlass?: string,
   ) {}
@@ -51,9 +54,9 @@ export class Guard {
   async allows(db: Queryable, patients: string[]): Promise<boolean> {
     const unknown = patients.filter((p) => !this.decided.has(p) && !this.created.has(p));
     if (unknown.length) {
-      const caller = await this.callerOf(db);
-      const relationships = await loadRelationships(db, [...caller.parties], unknown);
-      for (const p of unknown) this.decided.set(p, decide(caller, p, relationships, this.options()));
+      const data = await this.dataOf(db);
+      const caller = this.callerFrom(data);
+      for (const p of unknown) this.decided.set(p, decide(caller, p, data.byPatient.get(p) ?? [], this.options()));
     }
     return patients.every((p) => this.created.has(p) || this.decided.get(p)!.allowed);
   }
@@ -101,24 +104,37 @@ export class Guard {
   /** The patients searches may return, for SQL filtering. */
   async visibility(db: Queryable): Promise<Visibility> {
     this.visible ??= (async () => {
-      const caller = await this.callerOf(db);
-      return visibility(caller, await loadRelationships(db, [...caller.parties]), this.options());
+      const data = await this.dataOf(db);
+      return visibility(this.callerFrom(data), data.byPatient, this.options());
     })();
     return this.visible;
   }
 
-  private callerOf(db: Queryable): Promise<Caller> {
-    this.caller ??= (async () => {
-      const { organization, practitioner, practitionerRole, allPatients } = this.identity;
+  private callerFrom(data: CallerData): Caller {
+    return { parties: data.parties, allPatients: this.identity.allPatients, breakGlass: this.breakGlass };
+  }
+
+  /** The caller's parties and relationships, from the access cache (loaded on a miss). */
+  private dataOf(db: Queryable): Promise<CallerData> {
+    const { organization, practitioner, practitionerRole, clientId } = this.identity;
+    const key = [clientId, organization, practitioner, practitionerRole].join('|');
+    this.data ??= this.cache.get(key, async () => {
       const own = [organization, practitioner, practitionerRole].filter((p): p is string => !!p);
       const parties = new Set(own);
       // Teams by the caller's own memberships; the organisation's other roles count for what the organisation
       // holds (a referral owned by a colleague's role), not for their team memberships.
       for (const team of teamsOf(parties, await loadMemberships(db, own), this.options())) parties.add(team);
       if (organization) for (const role of await loadOrganizationRoles(db, organization)) parties.add(role);
-      return { parties, allPatients, breakGlass: this.breakGlass };
-    })();
-    return this.caller;
+      const byPatient = new Map<string, Relationship[]>();
+      for (const r of await loadRelationships(db, [...parties])) {
+        if (!r.patientId) continue;
+        const list = byPatient.get(r.patientId);
+        if (list) list.push(r);
+        else byPatient.set(r.patientId, [r]);
+      }
+      return { parties, byPatient };
+    });
+    return this.data;
   }
 
   /**

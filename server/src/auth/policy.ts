@@ -74,14 +74,16 @@ export function decide(
 /**
  * The patients a caller may see, for filtering searches in SQL: every patient
  * except some (break-glass, all-patients systems), or only some. Decided
- * patient by patient with `decide` over the caller's relationships.
+ * patient by patient with `decide` over the caller's relationships (by patient).
  */
 export type Visibility = { every: true; except: string[] } | { every: false; only: string[] };
 
-export function visibility(caller: Caller, relationships: readonly Relationship[], options: PolicyOptions): Visibility {
-  const patients = new Set<string>();
-  for (const r of relationships) if (r.patientId) patients.add(r.patientId);
-  const decided = [...patients].map((p) => [p, decide(caller, p, relationships, options).allowed] as const);
+export function visibility(
+  caller: Caller,
+  byPatient: ReadonlyMap<string, readonly Relationship[]>,
+  options: PolicyOptions,
+): Visibility {
+  const decided = [...byPatient].map(([p, rs]) => [p, decide(caller, p, rs, options).allowed] as const);
   if (caller.breakGlass || caller.allPatients) {
     return { every: true, except: decided.filter(([, allowed]) => !allowed).map(([p]) => p) };
   }

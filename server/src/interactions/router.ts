@@ -13,6 +13,7 @@ import { searchType } from './search.ts';
 import { searchCompartment, searchSystem } from './search-scope.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 import { validateOperation } from './validate.ts';
+import { readAuditEvent, searchAuditEvents } from './audit.ts';
 import { requireScope, type Permission } from '../auth/access.ts';
 import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
 
@@ -44,11 +45,9 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   if (!isKnownResourceType(type)) {
     throw new FhirError('not-found', `"${type}" is not a FHIR R4 resource type served here`);
   }
+  if (type === 'AuditEvent') return routeAudit(req, ctx, parts);
   if (m !== 'GET' && IMMUTABLE[type]?.includes(m)) {
-    return notAllowed(
-      req,
-      `${type} (${type === 'AuditEvent' ? 'the audit trail never changes' : 'a record of provenance never changes'})`,
-    );
+    return notAllowed(req, `${type} (a record of provenance never changes)`);
   }
   const conditional = req.query.some(([k]) => k !== '_format' && k !== '_pretty');
   switch (parts.length) {
@@ -88,14 +87,27 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   throw new FhirError('not-found', `No FHIR interaction at ${req.path}`);
 }
 
-/**
- * Methods refused on the audit trail and on provenance records: they are
- * never changed or deleted (a partner may still add its own, e.g. an audit feed).
- */
+/** Methods refused on provenance records: they are never changed or deleted (a partner may add its own). */
 const IMMUTABLE: Record<string, string[]> = {
-  AuditEvent: ['PUT', 'PATCH', 'DELETE'],
   Provenance: ['PUT', 'PATCH', 'DELETE'],
 };
+
+/** The audit trail (interactions/audit.ts): read and search only; the server alone writes it. */
+function routeAudit(req: FhirRequest, ctx: InteractionContext, parts: string[]): Promise<FhirResponse> {
+  const m = req.method === 'HEAD' ? 'GET' : req.method;
+  const [, second, third, fourth] = parts;
+  if (parts.length === 1 && m === 'GET') return searchAuditEvents(req, need(ctx, 'AuditEvent', 's'));
+  if (parts.length === 2 && second === '_search' && m === 'POST') {
+    return searchAuditEvents(req, need(ctx, 'AuditEvent', 's'));
+  }
+  if (parts.length === 2 && m === 'GET' && !second.startsWith('_')) {
+    return readAuditEvent(need(ctx, 'AuditEvent', 'r'), second);
+  }
+  if (parts.length === 4 && third === '_history' && m === 'GET') {
+    return readAuditEvent(need(ctx, 'AuditEvent', 'r'), second, fourth);
+  }
+  return notAllowed(req, `${req.path} (the audit trail is written by the server alone and never changes)`);
+}
 
 /** Operations: $validate at type and instance level. */
 function routeOperation(

@@ -3,7 +3,6 @@ import { FhirError } from '../fhir/errors.ts';
 import { link, rawBundle } from '../fhir/bundle.ts';
 import { subsetResource } from '../fhir/subset.ts';
 import { allows } from '../auth/access.ts';
-import { compartmentPatients } from '../search/extract.ts';
 import type { Resource } from '@medplum/fhirtypes';
 import type { BundleLink } from '@medplum/fhirtypes';
 import { encodeCursor, sortSignature, type Cursor } from '../search/cursor.ts';
@@ -36,13 +35,6 @@ export async function searchset(
     resource: shapeEntry(row.content, request),
     search: { mode: 'match' },
   }));
-  // The audit trail records whose data a search returned (the rows already passed the access filter).
-  const guard = ctx.repo.guard;
-  if (guard) {
-    for (const row of [...result.rows, ...result.included]) {
-      guard.noteReturned(compartmentPatients(JSON.parse(row.content) as Resource));
-    }
-  }
   // Scopes are a ceiling: included resources of a type the token may not read are left out.
   for (const row of result.included) {
     if (!allows(ctx.access, row.resource_type, 'r') && !allows(ctx.access, row.resource_type, 's')) continue;

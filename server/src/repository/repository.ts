@@ -29,6 +29,7 @@ import { runCount, runIncludeStep, runSearch, type IncludedRow, type SearchRow }
 import { compileIncludeStep, MAX_INCLUDED, MAX_ITERATE_ROUNDS } from '../search/include.ts';
 import { validateBase, type Validation } from '../validation/validate.ts';
 import type { Guard } from '../auth/guard.ts';
+import { ACCESS_TYPES } from '../auth/access-cache.ts';
 import type { Visibility } from '../auth/policy.ts';
 import { stamp } from './stamp.ts';
 
@@ -37,6 +38,8 @@ export interface RepositoryOptions {
   versionAwareTypes: ReadonlySet<string>;
   /** Base and profile validation of writes; without it, base validation only. */
   validation?: Validation;
+  /** Called after a committed write of a type that can change access (auth/access-cache.ts). */
+  onAccessChange?: () => Promise<void>;
 }
 
 /** A version that was just written (or read), with its parsed resource when there is one. */
@@ -79,6 +82,8 @@ export class Repository {
    * (flush), so every read in the transaction sees them.
    */
   private pendingFirstVersions: NewVersion[] = [];
+  /** A write in this transaction may have changed who may see whom. */
+  private accessChanged = false;
 
   constructor(
     private readonly db: Queryable,
@@ -118,6 +123,7 @@ export class Repository {
       await repo.flush();
       await repo.checkBeforeCommit();
       await client.query('COMMIT');
+      if (repo.accessChanged) await this.options.onAccessChange?.();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -204,7 +210,12 @@ export class Repository {
   async create(resource: Resource, id: string = randomUUID()): Promise<WrittenVersion> {
     const warnings = this.validate(resource);
     try {
-      return withWarnings(await this.writeVersion(resource, id, 1, 'POST'), warnings);
+      const written = await this.writeVersion(resource, id, 1, 'POST');
+      if (!this.client && this.accessChanged) {
+        this.accessChanged = false;
+        await this.options.onAccessChange?.();
+      }
+      return withWarnings(written, warnings);
     } catch (error) {
       throw this.client ? error : translateDbError(error);
     }
@@ -262,6 +273,7 @@ export class Repository {
         index: emptyIndexRows(),
       });
       repo.pendingDeletes.push({ resourceType, id });
+      if (ACCESS_TYPES.has(resourceType)) repo.accessChanged = true;
       const provenance = repo.provenanceOf(JSON.parse(current.content!) as Resource, versionId, lastUpdated, 'DELETE');
       if (provenance) repo.pendingFirstVersions.push(provenance);
       return { resourceType, id, versionId, lastUpdated };
@@ -300,6 +312,18 @@ export class Repository {
     if (options.withTotal) total = await runCount(this.db, compileCount(request, compileOptions));
     else if (!hasMore && !request.cursor && request.count > 0) total = rows.length;
     const included = request.includes.length ? await this.include(request, rows, visibility) : [];
+    if (this.guard) {
+      // The audit trail records whose data the search returned (the rows passed the access filter).
+      const refs = [
+        ...rows.map((row) =>
+          request.resourceTypes
+            ? { resourceType: row.id.split('/')[0], id: row.id.split('/')[1] }
+            : { resourceType: request.resourceType, id: row.id },
+        ),
+        ...included.map((row) => ({ resourceType: row.resource_type, id: row.id })),
+      ];
+      this.guard.noteReturned(await loadIndexedPatients(this.db, refs));
+    }
     return { rows, hasMore, total, pin, included };
   }
 
@@ -353,13 +377,10 @@ export class Repository {
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
     const index = extractIndexRows(stamped);
-    if (stamped.resourceType === 'Provenance') addPatientRows(index, await this.patientsOf(stamped));
-    await this.guard?.checkWrite(
-      this.db,
-      stamped,
-      versionId === 1,
-      stamped.resourceType === 'Provenance' ? await this.patientsOf(stamped) : undefined,
-    );
+    // A Provenance is about its targets' patients: indexed with it, and needed to write it.
+    const provenancePatients = stamped.resourceType === 'Provenance' ? await this.patientsOf(stamped) : undefined;
+    if (provenancePatients) addPatientRows(index, provenancePatients);
+    await this.guard?.checkWrite(this.db, stamped, versionId === 1, provenancePatients);
     const content = JSON.stringify(stamped);
     const version: NewVersion = {
       resourceType: stamped.resourceType,
@@ -370,6 +391,7 @@ export class Repository {
       content,
       index,
     };
+    if (ACCESS_TYPES.has(stamped.resourceType)) this.accessChanged = true;
     const provenance = this.provenanceOf(stamped, versionId, lastUpdated, versionId === 1 ? 'CREATE' : 'UPDATE');
     if (this.client && versionId === 1) this.pendingFirstVersions.push(version);
     else if (versionId === 1) await writeFirstVersions(this.db, provenance ? [version, provenance] : [version]);

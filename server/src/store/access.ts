@@ -47,20 +47,13 @@ export async function loadOrganizationRoles(db: Queryable, organization: string)
   return rows.map((r) => `PractitionerRole/${r.id}`);
 }
 
-/**
- * Patient relationships naming the parties or everyone ('*'); of the given
- * patients only, when given.
- */
-export async function loadRelationships(
-  db: Queryable,
-  parties: string[],
-  patients?: string[],
-): Promise<Relationship[]> {
+/** Patient relationships naming the parties or everyone ('*'). */
+export async function loadRelationships(db: Queryable, parties: string[]): Promise<Relationship[]> {
   const { rows } = await db.query<Row>({
-    name: patients ? 'access-relationships-of-patients' : 'access-relationships',
+    name: 'access-relationships',
     text: `SELECT code, patient_id, party, effect, starts, ends FROM access_relationship
-            WHERE party = ANY($1::text[]) AND patient_id IS NOT NULL${patients ? ' AND patient_id = ANY($2::text[])' : ''}`,
-    values: patients ? [[...parties, '*'], patients] : [[...parties, '*']],
+            WHERE party = ANY($1::text[]) AND patient_id IS NOT NULL`,
+    values: [[...parties, '*']],
   });
   return rows.map(toRelationship);
 }

@@ -91,7 +91,7 @@ async function startEmbedded(config: Config, log: Logger): Promise<EmbeddedPostg
     await embedded.start();
   } catch (error) {
     throw new DatabaseStartError(
-      `Embedded PostgreSQL could not start in ${clusterDir}: ${(error as Error).message ?? error}. ` +
+      `Embedded PostgreSQL could not start in ${clusterDir}: ${(error as Error | undefined)?.message ?? String(error)}. ` +
         'If the folder is damaged or from another PostgreSQL version, move it away or set HEARTH_DATA_DIR.',
     );
   }

@@ -96,7 +96,7 @@ export async function readVersion(
 }
 
 /** Each index table: its IndexRows key, and its columns after (resource_type, id) with field and array type. */
-const INDEX_SPEC: {
+export const INDEX_SPEC: {
   [K in keyof IndexRows]: [table: string, columns: [column: string, field: keyof IndexRows[K], type: string][]];
 } = {
   token: [
@@ -169,10 +169,10 @@ const INDEX_SPEC: {
     ],
   ],
 };
-const INDEX_KINDS = Object.keys(INDEX_SPEC) as (keyof IndexRows)[];
+export const INDEX_KINDS = Object.keys(INDEX_SPEC) as (keyof IndexRows)[];
 
 /** Index columns of a kind, untyped (for building statements and value lists). */
-function indexColumns(kind: keyof IndexRows): [column: string, field: string, type: string][] {
+export function indexColumns(kind: keyof IndexRows): [column: string, field: string, type: string][] {
   return INDEX_SPEC[kind][1] as [string, string, string][];
 }
 

@@ -5,7 +5,6 @@
  * on token answers (RFC 6749 §5.1).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { loginAuditEvent } from '../../audit/audit-event.ts';
 import type { AuditTrail } from '../../audit/trail.ts';
 import { decodeJwt } from 'jose';
 import {
@@ -20,17 +19,16 @@ type Form = Record<string, string | undefined>;
 
 export function registerAuthRoutes(app: FastifyInstance, auth: AuthorizationServer, audit: AuditTrail): void {
   const login = (request: FastifyRequest, success: boolean, clientId: string, username?: string, failure?: string) =>
-    audit.record([
-      loginAuditEvent({
-        success,
-        clientId,
-        username,
-        clientAddress: request.ip,
-        serverUrl: auth.issuer,
-        recorded: new Date().toISOString(),
-        failure,
-      }),
-    ]);
+    audit.record({
+      kind: 'login',
+      success,
+      clientId,
+      username,
+      clientAddress: request.ip,
+      serverUrl: auth.issuer,
+      recorded: new Date().toISOString(),
+      failure,
+    });
   app.get('/fhir/.well-known/smart-configuration', async (_request, reply) =>
     json(reply, 200, auth.smartConfiguration()),
   );

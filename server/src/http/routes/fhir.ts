@@ -11,10 +11,10 @@ import { preferValue, type FhirRequest, type FhirResponse, type InteractionConte
 import { FHIR_JSON, negotiateFormat } from '../plugins/content.ts';
 import type { Access } from '../../auth/access.ts';
 import { Guard } from '../../auth/guard.ts';
-import type { AuditEvent } from '@medplum/fhirtypes';
-import { restAuditEvents } from '../../audit/audit-event.ts';
+import type { AuditRecord } from '../../audit/audit-event.ts';
 import { classify } from '../../audit/classify.ts';
 import type { AuditTrail } from '../../audit/trail.ts';
+import type { AccessCache } from '../../auth/access-cache.ts';
 import { FhirError } from '../../fhir/errors.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -28,6 +28,8 @@ export interface SecurityOptions {
   graceMs: number;
   /** Where every request's AuditEvents go (committed before the answer is sent). */
   audit: AuditTrail;
+  /** Callers' parties and relationships, shared by requests (auth/access-cache.ts). */
+  accessCache: AccessCache;
 }
 
 /** The header a user states a break-glass reason in (emergency access, audited). */
@@ -49,22 +51,22 @@ export function registerFhirRoutes(
     let guard: Guard | undefined;
     let response: FhirResponse;
     try {
-      guard = new Guard(access.identity, security!.graceMs, breakGlass(request, access));
+      guard = new Guard(access.identity, security!.graceMs, security!.accessCache, breakGlass(request, access));
       response = await route(fhirRequest, { ...context, access, repo: context.repo.withGuard(guard) });
     } catch (error) {
       const status = error instanceof FhirError ? error.status : 500;
-      await security!.audit.record(auditEvents(request, fhirRequest, access, guard, status, context.baseUrl, error));
+      await security!.audit.record(auditRecord(request, fhirRequest, access, guard, status, context.baseUrl, error));
       throw error;
     }
-    await security!.audit.record(auditEvents(request, fhirRequest, access, guard, response.status, context.baseUrl));
+    await security!.audit.record(auditRecord(request, fhirRequest, access, guard, response.status, context.baseUrl));
     return send(reply, fhirRequest, response);
   };
   app.route({ method: [...METHODS], url: '/fhir', handler, exposeHeadRoute: false });
   app.route({ method: [...METHODS], url: '/fhir/*', handler, exposeHeadRoute: false });
 }
 
-/** The request's AuditEvents (audit/audit-event.ts): the interaction, who, which patients, the outcome. */
-function auditEvents(
+/** The request's audit record (audit/audit-event.ts): the interaction, who, which patients, the outcome. */
+function auditRecord(
   request: FastifyRequest,
   req: FhirRequest,
   access: Access,
@@ -72,10 +74,11 @@ function auditEvents(
   status: number,
   baseUrl: string,
   error?: unknown,
-): AuditEvent[] {
+): AuditRecord {
   const { interaction, what } = classify(req.method, req.path);
   const { identity } = access;
-  return restAuditEvents({
+  return {
+    kind: 'rest',
     interaction,
     what,
     method: req.method,
@@ -96,7 +99,7 @@ function auditEvents(
     patients: guard ? [...guard.touched] : [],
     refusedPatients: guard ? [...guard.refused] : [],
     recorded: new Date().toISOString(),
-  });
+  };
 }
 
 /** A user's break-glass reason; refused for systems and without a reason. */

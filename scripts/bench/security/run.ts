@@ -1,0 +1,242 @@
+/**
+ * `pnpm bench:security`: what security costs (issue "Security", benchmark):
+ * read and search throughput with HEARTH_AUTH=on (a bearer token verified on
+ * every request, scopes, the legitimate-relationship check on every resource,
+ * an AuditEvent per request per patient, committed before the answer) against
+ * HEARTH_AUTH=off, on the same data, in alternating rounds (the server is
+ * restarted between modes). The caller is the demo community nurse
+ * (sam.okafor, signed in with PKCE), whose team has `--caseload` patients on
+ * its caseload among `--patients` patients with `--observations` each.
+ * Target: security costs under 30% of throughput.
+ * Options: --patients 2000, --caseload 200, --observations 10, --concurrency 8,
+ * --duration s (10), --rounds 2, --label name ("latest"), --no-docs.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { embeddedDatabaseUrl } from '@hearth/server/store/database';
+import { runLoad, type LoadResult } from '../load.ts';
+import { machineInfo } from '../machine.ts';
+import { updateDocs } from '../report.ts';
+import { startHearth, type Hearth } from '../search/hearth.ts';
+
+const DOCS = new URL('../../../docs/benchmarks.md', import.meta.url);
+
+function options() {
+  const args = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
+  const { values: v } = parseArgs({
+    args,
+    options: {
+      patients: { type: 'string', default: '2000' },
+      caseload: { type: 'string', default: '200' },
+      observations: { type: 'string', default: '10' },
+      concurrency: { type: 'string', default: '8' },
+      duration: { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '2' },
+      label: { type: 'string', default: 'latest' },
+      'no-docs': { type: 'boolean', default: false },
+    },
+  });
+  return {
+    patients: Number(v.patients),
+    caseload: Number(v.caseload),
+    observations: Number(v.observations),
+    concurrency: Number(v.concurrency),
+    duration: Number(v.duration),
+    rounds: Number(v.rounds),
+    label: v.label!,
+    docs: !v['no-docs'],
+  };
+}
+
+type Options = ReturnType<typeof options>;
+
+/** Patients (the first `caseload` on the demo team's caseload), each with observations: transactions of 100. */
+async function seed(origin: string, o: Options): Promise<void> {
+  const entries: object[] = [];
+  for (let p = 0; p < o.patients; p++) {
+    const patient = `bench-p${p}`;
+    entries.push(put({ resourceType: 'Patient', id: patient, name: [{ family: `Bench${p}`, given: ['Pat'] }] }));
+    if (p < o.caseload) {
+      entries.push(
+        put({
+          resourceType: 'EpisodeOfCare',
+          id: `bench-ep${p}`,
+          status: 'active',
+          patient: { reference: `Patient/${patient}` },
+          team: [{ reference: 'CareTeam/demo-neighbourhood-team' }],
+        }),
+      );
+    }
+    for (let i = 0; i < o.observations; i++) {
+      entries.push(
+        put({
+          resourceType: 'Observation',
+          id: `bench-o${p}-${i}`,
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+          subject: { reference: `Patient/${patient}` },
+          effectiveDateTime: new Date(Date.UTC(2025, 0, 1 + i)).toISOString(),
+          valueQuantity: { value: 60 + i, unit: '/min' },
+        }),
+      );
+    }
+  }
+  for (let i = 0; i < entries.length; i += 100) {
+    const res = await fetch(`${origin}/fhir`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries.slice(i, i + 100) }),
+    });
+    if (!res.ok) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
+  }
+}
+
+function put(resource: { resourceType: string; id: string; [key: string]: unknown }) {
+  return { resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } };
+}
+
+/** Signs the demo nurse in as the web client does (authorization code + PKCE). */
+async function nurseToken(origin: string, dataDir: string): Promise<string> {
+  const passwords = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-users.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
+  const verifier = randomBytes(32).toString('base64url');
+  const request = {
+    response_type: 'code',
+    client_id: 'hearth-web',
+    redirect_uri: `${origin}/`,
+    scope: 'user/*.rs',
+    state: randomUUID(),
+    aud: `${origin}/fhir`,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  };
+  const signIn = await fetch(`${origin}/auth/authorize`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...request, username: 'sam.okafor', password: passwords['sam.okafor'] }),
+  });
+  const code = new URL(signIn.headers.get('location') ?? origin).searchParams.get('code');
+  if (!code) throw new Error(`sign-in failed: ${signIn.status}`);
+  const res = await fetch(`${origin}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      client_id: 'hearth-web',
+      redirect_uri: request.redirect_uri,
+    }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`token exchange failed: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+const SCENARIOS = {
+  read: (p: number) => `/fhir/Patient/bench-p${p}`,
+  search: (p: number) => `/fhir/Observation?subject=Patient/bench-p${p}&code=http://loinc.org|8867-4&_count=10`,
+};
+type Scenario = keyof typeof SCENARIOS;
+
+async function measure(hearth: Hearth, scenario: Scenario, token: string | undefined, o: Options): Promise<LoadResult> {
+  const requests = Array.from({ length: o.caseload }, (_, p) => ({
+    method: 'GET' as const,
+    path: SCENARIOS[scenario](p),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  }));
+  const r = await runLoad({
+    url: hearth.origin,
+    connections: o.concurrency,
+    durationSeconds: o.duration,
+    requests,
+    serverPid: hearth.pid,
+  });
+  const failed = Object.values(r.failures).reduce((a, b) => a + b, 0) + r.errors;
+  if (failed)
+    throw new Error(`${scenario} (auth ${token ? 'on' : 'off'}): ${failed} failed ${JSON.stringify(r.failures)}`);
+  return r;
+}
+
+async function withHearth<T>(dataDir: string, auth: boolean, fn: (h: Hearth) => Promise<T>): Promise<T> {
+  process.env.HEARTH_AUTH = auth ? 'on' : 'off';
+  const hearth = await startHearth(dataDir, embeddedDatabaseUrl);
+  try {
+    return await fn(hearth);
+  } finally {
+    await hearth.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-security-'));
+  fs.chmodSync(dataDir, 0o755);
+  const results: Record<Scenario, { on: LoadResult[]; off: LoadResult[] }> = {
+    read: { on: [], off: [] },
+    search: { on: [], off: [] },
+  };
+  try {
+    await withHearth(dataDir, false, (h) => seed(h.origin, o));
+    console.log(`seeded ${o.patients} patients, ${o.caseload} on the caseload, ${o.observations} observations each`);
+    for (let round = 0; round < o.rounds; round++) {
+      for (const auth of [false, true]) {
+        await withHearth(dataDir, auth, async (h) => {
+          const token = auth ? await nurseToken(h.origin, dataDir) : undefined;
+          for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
+            await measure(h, scenario, token, { ...o, duration: 2 }); // warm-up
+            const r = await measure(h, scenario, token, o);
+            results[scenario][auth ? 'on' : 'off'].push(r);
+            console.log(
+              `round ${round + 1}, auth ${auth ? 'on' : 'off'}, ${scenario}: ${r.requestsPerSecond.toFixed(0)}/s, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms`,
+            );
+          }
+        });
+      }
+    }
+  } finally {
+    delete process.env.HEARTH_AUTH;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  const median = (xs: LoadResult[]) =>
+    [...xs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(xs.length / 2)];
+  const machine = machineInfo();
+  const fmt = (x: number) => x.toFixed(0);
+  const rows = (Object.keys(SCENARIOS) as Scenario[]).map((scenario) => {
+    const off = median(results[scenario].off);
+    const on = median(results[scenario].on);
+    const cost = 1 - on.requestsPerSecond / off.requestsPerSecond;
+    return `| ${scenario} | ${fmt(off.requestsPerSecond)} | ${fmt(on.requestsPerSecond)} | ${(cost * 100).toFixed(1)}% | ${on.latencyMs.p50.toFixed(1)} / ${on.latencyMs.p99.toFixed(1)} | ${off.latencyMs.p50.toFixed(1)} / ${off.latencyMs.p99.toFixed(1)} | ${cost < 0.3 ? 'pass' : 'MISS'} |`;
+  });
+  const block = [
+    `#### ${o.label} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `- Machine: ${machine.cores} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM; Node ${machine.node}; embedded PostgreSQL on the same machine; load generator (autocannon ${machine.autocannon}) on the same machine`,
+    `- Data: ${o.patients} patients with ${o.observations} observations each; ${o.caseload} of them on the demo team's caseload; the caller is the demo nurse (user/*.rs), who may see exactly those`,
+    `- Load: concurrency ${o.concurrency}, ${o.duration} s per measurement after a 2 s warm-up, ${o.rounds} rounds alternating off/on (server restarted per mode); each request names one caseload patient in turn`,
+    '- "on": HEARTH_AUTH=on (token verified, scopes, relationship check, AuditEvents committed before the answer); "off": none of it',
+    '',
+    '| scenario | off req/s | on req/s | cost | on p50 / p99 ms | off p50 / p99 ms | target < 30% |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows,
+  ].join('\n');
+  console.log(`\n${block}`);
+  if (o.docs) {
+    updateDocs(DOCS, o.label, block, 'security', 'Security cost results');
+    console.log('\nresults written to docs/benchmarks.md');
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error('\nsecurity benchmark failed:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,80 @@
+/**
+ * What the access decision needs about a caller (its parties and every
+ * relationship naming them), loaded once and kept until something that could
+ * change access is written: a Patient, EpisodeOfCare, CareTeam, Task,
+ * ServiceRequest, Consent or PractitionerRole. Such a write empties this
+ * node's cache before its answer is sent and sends NOTIFY hearth_access,
+ * which every node (each LISTENs on its own connection) answers by emptying
+ * its cache too, so a revoked relationship stops counting on the next request
+ * here and within a notification's delay (milliseconds) elsewhere. Decisions
+ * themselves are made per request at that request's time (policy.ts), so
+ * relationships that lapse with time need no invalidation.
+ */
+import type pg from 'pg';
+import type { Relationship } from './relationships.ts';
+
+export const ACCESS_CHANNEL = 'hearth_access';
+
+/** Types whose writes can change who may see whom. */
+export const ACCESS_TYPES: ReadonlySet<string> = new Set([
+  'Patient',
+  'EpisodeOfCare',
+  'CareTeam',
+  'Task',
+  'ServiceRequest',
+  'Consent',
+  'PractitionerRole',
+]);
+
+export interface CallerData {
+  /** The parties the caller acts as (policy.ts). */
+  parties: ReadonlySet<string>;
+  /** Relationships naming the parties or everyone, by patient. */
+  byPatient: ReadonlyMap<string, Relationship[]>;
+}
+
+const MAX_CALLERS = 10_000;
+
+export class AccessCache {
+  private callers = new Map<string, Promise<CallerData>>();
+  private listener?: pg.PoolClient;
+
+  /** The caller's data, loading it on a miss. */
+  get(key: string, load: () => Promise<CallerData>): Promise<CallerData> {
+    let entry = this.callers.get(key);
+    if (!entry) {
+      if (this.callers.size >= MAX_CALLERS) this.callers.clear();
+      entry = load();
+      this.callers.set(key, entry);
+      entry.catch(() => this.callers.delete(key));
+    }
+    return entry;
+  }
+
+  invalidate(): void {
+    this.callers = new Map();
+  }
+
+  /** After a committed write that may change access: empty this node's cache and tell the others. */
+  async changed(pool: pg.Pool): Promise<void> {
+    this.invalidate();
+    await pool.query(`SELECT pg_notify('${ACCESS_CHANNEL}', '')`);
+  }
+
+  /** Listens for other nodes' changes on a connection of its own (until stop). */
+  async listen(pool: pg.Pool): Promise<void> {
+    this.listener = await pool.connect();
+    this.listener.on('notification', () => this.invalidate());
+    // A lost listening connection would miss changes: stop caching rather than serve stale decisions.
+    this.listener.on('error', () => {
+      this.invalidate();
+      this.get = (_key, load) => load();
+    });
+    await this.listener.query(`LISTEN ${ACCESS_CHANNEL}`);
+  }
+
+  stop(): void {
+    this.listener?.release(true);
+    this.listener = undefined;
+  }
+}

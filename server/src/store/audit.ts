@@ -1,0 +1,133 @@
+/** The SQL of the audit trail (audit/trail.ts appends, interactions/audit.ts reads). */
+import type { Visibility } from '../auth/policy.ts';
+import { SqlBuilder } from '../search/sql.ts';
+import type { Queryable } from './resources.ts';
+
+export interface AuditRow {
+  id: string;
+  recorded: string;
+  patientId: string | null;
+  requestId: string | null;
+  outcome: string;
+  type: string;
+  subtype: string;
+  agent: string | null;
+  altid: string | null;
+  breakGlass: boolean;
+  record: string;
+}
+
+const COLUMNS: [column: string, field: keyof AuditRow, type: string][] = [
+  ['id', 'id', 'text'],
+  ['recorded', 'recorded', 'timestamptz'],
+  ['patient_id', 'patientId', 'text'],
+  ['request_id', 'requestId', 'text'],
+  ['outcome', 'outcome', 'text'],
+  ['type', 'type', 'text'],
+  ['subtype', 'subtype', 'text'],
+  ['agent', 'agent', 'text'],
+  ['altid', 'altid', 'text'],
+  ['break_glass', 'breakGlass', 'boolean'],
+  ['record', 'record', 'text'],
+];
+
+const APPEND = `INSERT INTO audit_event (${COLUMNS.map(([c]) => c).join(', ')})
+  SELECT * FROM unnest(${COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})`;
+
+export async function appendAuditRows(db: Queryable, rows: AuditRow[]): Promise<void> {
+  await db.query({
+    name: 'audit-append',
+    text: APPEND,
+    values: COLUMNS.map(([, field]) => rows.map((r) => r[field])),
+  });
+}
+
+/** Conditions of an audit search; each list is OR-ed, the lists AND-ed. */
+export interface AuditQuery {
+  patients?: string[];
+  /** [operator, instant] pairs on recorded (>=, >, <=, <). */
+  recorded: [op: '>=' | '>' | '<=' | '<', instant: string][];
+  outcomes?: string[];
+  types?: string[];
+  subtypes?: string[];
+  agents?: string[];
+  altids?: string[];
+  requestIds?: string[];
+  breakGlass?: boolean;
+  visibility?: Visibility;
+  ascending: boolean;
+  /** Continue after this row (in the sort order). */
+  after?: { recorded: string; id: string };
+  limit: number;
+}
+
+function where(sql: SqlBuilder, q: AuditQuery): string {
+  const clauses: string[] = ['true'];
+  const anyOf = (column: string, values: string[] | undefined) => {
+    if (values) clauses.push(`${column} = ANY(${sql.bind(values)}::text[])`);
+  };
+  anyOf('patient_id', q.patients);
+  anyOf('outcome', q.outcomes);
+  anyOf('type', q.types);
+  anyOf('subtype', q.subtypes);
+  anyOf('agent', q.agents);
+  anyOf('altid', q.altids);
+  anyOf('request_id', q.requestIds);
+  for (const [op, instant] of q.recorded) clauses.push(`recorded ${op} ${sql.bind(instant)}::timestamptz`);
+  if (q.breakGlass !== undefined) clauses.push(`break_glass = ${sql.bind(q.breakGlass)}`);
+  const v = q.visibility;
+  if (v && !(v.every && !v.except.length)) {
+    const patients = sql.bind(v.every ? v.except : v.only);
+    clauses.push(
+      v.every
+        ? `(patient_id IS NULL OR NOT patient_id = ANY(${patients}::text[]))`
+        : `(patient_id IS NULL OR patient_id = ANY(${patients}::text[]))`,
+    );
+  }
+  return clauses.join(' AND ');
+}
+
+export async function searchAuditRows(db: Queryable, q: AuditQuery): Promise<AuditRow[]> {
+  const sql = new SqlBuilder();
+  const conditions = where(sql, q);
+  const direction = q.ascending ? 'ASC' : 'DESC';
+  const seek = q.after
+    ? ` AND (recorded, id) ${q.ascending ? '>' : '<'} (${sql.bind(q.after.recorded)}::timestamptz, ${sql.bind(q.after.id)})`
+    : '';
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS.map(([c]) => c).join(', ')} FROM audit_event WHERE ${conditions}${seek}
+      ORDER BY recorded ${direction}, id ${direction} LIMIT ${sql.bind(q.limit)}`,
+    sql.values,
+  );
+  return rows.map(toRow);
+}
+
+export async function countAuditRows(db: Queryable, q: AuditQuery): Promise<number> {
+  const sql = new SqlBuilder();
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM audit_event WHERE ${where(sql, q)}`,
+    sql.values,
+  );
+  return rows[0].n;
+}
+
+export async function readAuditRow(db: Queryable, id: string): Promise<AuditRow | undefined> {
+  const { rows } = await db.query(`SELECT ${COLUMNS.map(([c]) => c).join(', ')} FROM audit_event WHERE id = $1`, [id]);
+  return rows[0] && toRow(rows[0]);
+}
+
+function toRow(row: Record<string, unknown>): AuditRow {
+  return {
+    id: row.id as string,
+    recorded: (row.recorded as Date).toISOString(),
+    patientId: row.patient_id as string | null,
+    requestId: row.request_id as string | null,
+    outcome: row.outcome as string,
+    type: row.type as string,
+    subtype: row.subtype as string,
+    agent: row.agent as string | null,
+    altid: row.altid as string | null,
+    breakGlass: row.break_glass as boolean,
+    record: row.record as string,
+  };
+}
