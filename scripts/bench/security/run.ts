@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { embeddedDatabaseUrl } from '@hearth/server/store/database';
 import { runLoad, type LoadResult } from '../load.ts';
 import { machineInfo } from '../machine.ts';
@@ -183,7 +184,14 @@ async function main(): Promise<void> {
     search: { on: [], off: [] },
   };
   try {
-    await withHearth(dataDir, false, (h) => seed(h.origin, o));
+    await withHearth(dataDir, false, async (h) => {
+      await seed(h.origin, o);
+      // Fresh planner statistics, as autovacuum would have them a minute after a load this size.
+      const db = new pg.Client({ connectionString: h.databaseUrl });
+      await db.connect();
+      await db.query('ANALYZE');
+      await db.end();
+    });
     console.log(`seeded ${o.patients} patients, ${o.caseload} on the caseload, ${o.observations} observations each`);
     for (let round = 0; round < o.rounds; round++) {
       for (const auth of [false, true]) {
@@ -218,7 +226,7 @@ async function main(): Promise<void> {
     `#### ${o.label} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `- Machine: ${machine.cores} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM; Node ${machine.node}; embedded PostgreSQL on the same machine; load generator (autocannon ${machine.autocannon}) on the same machine`,
-    `- Data: ${o.patients} patients with ${o.observations} observations each; ${o.caseload} of them on the demo team's caseload; the caller is the demo nurse (user/*.rs), who may see exactly those`,
+    `- Data: ${o.patients} patients with ${o.observations} observations each; ${o.caseload} of them on the demo team's caseload; the caller is the demo nurse (user/*.rs), who may see exactly those; ANALYZE after loading`,
     `- Load: concurrency ${o.concurrency}, ${o.duration} s per measurement after a 2 s warm-up, ${o.rounds} rounds alternating off/on (server restarted per mode); each request names one caseload patient in turn`,
     '- "on": HEARTH_AUTH=on (token verified, scopes, relationship check, AuditEvents committed before the answer); "off": none of it',
     '',
