@@ -13,6 +13,7 @@ import { registerSecurityHeaders } from './http/plugins/security-headers.ts';
 import { registerRequestLogging } from './http/plugins/logging.ts';
 import { registerFhirRoutes } from './http/routes/fhir.ts';
 import { registerHome } from './http/routes/home.ts';
+import { registerLimits } from './http/plugins/limits.ts';
 import { registerAuthRoutes } from './http/routes/auth.ts';
 import { AuthorizationServer } from './auth/authorization-server.ts';
 import { loadSigningKey } from './auth/keys.ts';
@@ -92,6 +93,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   const audit = new AuditTrail(database.pool);
   const auth = new AuthorizationServer(database.pool, await loadSigningKey(database.pool), config.baseUrl);
   app.decorate('auth', auth);
+  await registerLimits(app, config, (token) => auth.verifyAccessToken(token));
   registerFhirRoutes(
     app,
     {

@@ -36,6 +36,10 @@ export interface Config {
   demo: boolean;
   /** How long caseload and referral relationships outlive the work (closed Task, finished episode), in hours. */
   accessGraceHours: number;
+  /** Requests per minute per client (by its verified token) with HEARTH_AUTH=on; 0 = no limit. */
+  rateLimitPerMinute: number;
+  /** Browser origins besides Hearth's own allowed to call the API (CORS), e.g. a web client served elsewhere. */
+  corsOrigins: string[];
   /** Default and maximum page size of searches and history. */
   defaultPageSize: number;
   maxPageSize: number;
@@ -77,6 +81,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: oneOf(env, 'HEARTH_DEMO', ['on', 'off'], 'on') === 'on',
     auth: oneOf(env, 'HEARTH_AUTH', ['on', 'off'], 'off') === 'on',
     accessGraceHours: integer(env, 'HEARTH_ACCESS_GRACE_HOURS', 7 * 24, 0, 24 * 366),
+    rateLimitPerMinute: integer(env, 'HEARTH_RATE_LIMIT', 6000, 0, 10_000_000),
+    corsOrigins: list(env.HEARTH_CORS_ORIGINS ?? '').map((origin) => {
+      if (!/^https?:\/\/[^/]+$/.test(origin)) {
+        throw new ConfigError(`HEARTH_CORS_ORIGINS: "${origin}" is not an origin such as https://app.example.nhs.uk`);
+      }
+      return origin;
+    }),
     nhsNumberCheck: oneOf(env, 'HEARTH_NHS_NUMBER_CHECK', ['reject', 'warn'], 'reject'),
     enforcedProfiles: list(env.HEARTH_ENFORCE_PROFILES ?? ''),
     defaultPageSize,
