@@ -9,7 +9,6 @@
  * (BALP's per-patient principle), or one without a patient. Logins are
  * DICOM User Authentication events.
  */
-import { randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding } from '@medplum/fhirtypes';
 import type { AuditRow } from '../store/audit.ts';
 
@@ -68,12 +67,11 @@ const LOGIN_SUBTYPE = `${DCM}|110122`;
  * (BALP's per-patient principle), or one without a patient; each keeps the
  * record, from which auditEventOf builds its AuditEvent when read.
  */
-export function auditRows(record: AuditRecord): AuditRow[] {
+export function auditRows(record: AuditRecord): Omit<AuditRow, 'id'>[] {
   const text = JSON.stringify(record);
   if (record.kind === 'login') {
     return [
       {
-        id: randomUUID(),
         recorded: record.recorded,
         patientId: null,
         requestId: null,
@@ -94,7 +92,6 @@ export function auditRows(record: AuditRecord): AuditRow[] {
   ];
   if (!patients.length) patients.push([null, outcome]);
   return patients.map(([patientId, patientOutcome]) => ({
-    id: randomUUID(),
     recorded: record.recorded,
     patientId,
     requestId: record.requestId,

@@ -18,7 +18,7 @@ const MAX_BATCH = 500;
 const MAX_WRITERS = 2;
 
 interface Waiting {
-  rows: AuditRow[];
+  rows: Omit<AuditRow, 'id'>[];
   resolve: () => void;
   reject: (error: unknown) => void;
 }

@@ -62,7 +62,12 @@ export class Guard {
   }
 
   /** Whether the caller may see this resource (all of its patients); noted for the audit trail. */
-  async allowsResource(db: Queryable, resource: Resource, patients = compartmentPatients(resource)): Promise<boolean> {
+  allowsResource(db: Queryable, resource: Resource, patients = compartmentPatients(resource)): Promise<boolean> {
+    return this.allowsPatients(db, patients);
+  }
+
+  /** Whether the caller may see data about all these patients; noted for the audit trail. */
+  async allowsPatients(db: Queryable, patients: string[]): Promise<boolean> {
     const allowed = await this.allows(db, patients);
     for (const p of patients) (allowed ? this.touched : this.refused).add(p);
     return allowed;

@@ -132,7 +132,7 @@ export async function searchAuditEvents(req: FhirRequest, ctx: InteractionContex
   };
   const links = [link('self', url(cursor))];
   const last = rows.at(-1);
-  if (hasMore && last) links.push(link('next', url(encodeCursor(last.recorded, last.id))));
+  if (hasMore && last) links.push(link('next', url(encodeCursor(last.id))));
   const entries = rows.map((row) => ({
     fullUrl: `${ctx.baseUrl}/AuditEvent/${row.id}`,
     resource: JSON.stringify(auditEventOf(row)),
@@ -161,14 +161,14 @@ function dateCondition(value: string): AuditQuery['recorded'] {
   }
 }
 
-function encodeCursor(recorded: string, id: string): string {
-  return Buffer.from(JSON.stringify({ recorded, id })).toString('base64url');
+function encodeCursor(id: string): string {
+  return Buffer.from(JSON.stringify({ after: id })).toString('base64url');
 }
 
-function decodeCursor(raw: string): { recorded: string; id: string } {
+function decodeCursor(raw: string): string {
   try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { recorded: string; id: string };
-    if (typeof c.recorded === 'string' && typeof c.id === 'string' && !Number.isNaN(Date.parse(c.recorded))) return c;
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof c.after === 'string' && /^\d{1,18}$/.test(c.after)) return c.after;
   } catch {
     // fall through
   }

@@ -17,6 +17,7 @@ import {
   findReferrers,
   lockCurrent,
   readCurrent,
+  readCurrentWithPatients,
   readVersion,
   writeFirstVersions,
   writeVersion,
@@ -135,8 +136,11 @@ export class Repository {
 
   async read(resourceType: string, id: string): Promise<StoredVersion> {
     await this.flush();
-    const current = await readCurrent(this.db, resourceType, id);
-    await this.checkVisible(resourceType, id, current);
+    // Under access control the current version comes with its indexed patients (deciding needs no parsing).
+    const current: (StoredVersion & { patients?: string[] }) | undefined = this.guard
+      ? await readCurrentWithPatients(this.db, resourceType, id)
+      : await readCurrent(this.db, resourceType, id);
+    await this.checkVisible(resourceType, id, current, current?.patients);
     if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
     return current;
@@ -147,8 +151,17 @@ export class Repository {
    * exist (nothing about its existence leaks); a deletion is judged by the
    * version before it.
    */
-  private async checkVisible(resourceType: string, id: string, version: StoredVersion | undefined): Promise<void> {
+  private async checkVisible(
+    resourceType: string,
+    id: string,
+    version: StoredVersion | undefined,
+    indexedPatients?: string[],
+  ): Promise<void> {
     if (!this.guard || !version) return;
+    if (indexedPatients && !version.deleted) {
+      if (await this.guard.allowsPatients(this.db, indexedPatients)) return;
+      throw new FhirError('not-found', `${resourceType}/${id} is not known`);
+    }
     let content = version.content;
     if (content === null && version.versionId > 1) {
       content = (await readVersion(this.db, resourceType, id, version.versionId - 1))?.content ?? null;

@@ -1,4 +1,8 @@
-/** The SQL of the audit trail (audit/trail.ts appends, interactions/audit.ts reads). */
+/**
+ * The SQL of the audit trail (audit/trail.ts appends, interactions/audit.ts
+ * reads). Searches run in id order, the order events were written (newest
+ * first by default), which is time order to within a group commit.
+ */
 import type { Visibility } from '../auth/policy.ts';
 import { SqlBuilder } from '../search/sql.ts';
 import type { Queryable } from './resources.ts';
@@ -18,7 +22,7 @@ export interface AuditRow {
 }
 
 const COLUMNS: [column: string, field: keyof AuditRow, type: string][] = [
-  ['id', 'id', 'text'],
+  ['id', 'id', 'bigint'],
   ['recorded', 'recorded', 'timestamptz'],
   ['patient_id', 'patientId', 'text'],
   ['request_id', 'requestId', 'text'],
@@ -31,14 +35,16 @@ const COLUMNS: [column: string, field: keyof AuditRow, type: string][] = [
   ['record', 'record', 'text'],
 ];
 
-const APPEND = `INSERT INTO audit_event (${COLUMNS.map(([c]) => c).join(', ')})
-  SELECT * FROM unnest(${COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})`;
+/** The columns written (the id is the table's sequence). */
+const WRITTEN = COLUMNS.slice(1);
+const APPEND = `INSERT INTO audit_event (${WRITTEN.map(([c]) => c).join(', ')})
+  SELECT * FROM unnest(${WRITTEN.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})`;
 
-export async function appendAuditRows(db: Queryable, rows: AuditRow[]): Promise<void> {
+export async function appendAuditRows(db: Queryable, rows: Omit<AuditRow, 'id'>[]): Promise<void> {
   await db.query({
     name: 'audit-append',
     text: APPEND,
-    values: COLUMNS.map(([, field]) => rows.map((r) => r[field])),
+    values: WRITTEN.map(([, field]) => rows.map((r) => r[field as keyof Omit<AuditRow, 'id'>])),
   });
 }
 
@@ -56,8 +62,8 @@ export interface AuditQuery {
   breakGlass?: boolean;
   visibility?: Visibility;
   ascending: boolean;
-  /** Continue after this row (in the sort order). */
-  after?: { recorded: string; id: string };
+  /** Continue after this row (in id order, the order rows were written). */
+  after?: string;
   limit: number;
 }
 
@@ -91,12 +97,10 @@ export async function searchAuditRows(db: Queryable, q: AuditQuery): Promise<Aud
   const sql = new SqlBuilder();
   const conditions = where(sql, q);
   const direction = q.ascending ? 'ASC' : 'DESC';
-  const seek = q.after
-    ? ` AND (recorded, id) ${q.ascending ? '>' : '<'} (${sql.bind(q.after.recorded)}::timestamptz, ${sql.bind(q.after.id)})`
-    : '';
+  const seek = q.after ? ` AND id ${q.ascending ? '>' : '<'} ${sql.bind(q.after)}::bigint` : '';
   const { rows } = await db.query(
     `SELECT ${COLUMNS.map(([c]) => c).join(', ')} FROM audit_event WHERE ${conditions}${seek}
-      ORDER BY recorded ${direction}, id ${direction} LIMIT ${sql.bind(q.limit)}`,
+      ORDER BY id ${direction} LIMIT ${sql.bind(q.limit)}`,
     sql.values,
   );
   return rows.map(toRow);
@@ -112,13 +116,14 @@ export async function countAuditRows(db: Queryable, q: AuditQuery): Promise<numb
 }
 
 export async function readAuditRow(db: Queryable, id: string): Promise<AuditRow | undefined> {
+  if (!/^\d{1,18}$/.test(id)) return undefined;
   const { rows } = await db.query(`SELECT ${COLUMNS.map(([c]) => c).join(', ')} FROM audit_event WHERE id = $1`, [id]);
   return rows[0] && toRow(rows[0]);
 }
 
 function toRow(row: Record<string, unknown>): AuditRow {
   return {
-    id: row.id as string,
+    id: String(row.id),
     recorded: (row.recorded as Date).toISOString(),
     patientId: row.patient_id as string | null,
     requestId: row.request_id as string | null,

@@ -3,7 +3,7 @@
  * version, the current row and the replacement index rows together.
  */
 import type pg from 'pg';
-import type { IndexRows } from '../search/extract.ts';
+import { PATIENT_CODE, type IndexRows } from '../search/extract.ts';
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
@@ -64,6 +64,22 @@ export async function readCurrent(db: Queryable, resourceType: string, id: strin
     values: [resourceType, id],
   });
   return rows[0] && toStored(rows[0]);
+}
+
+/** The current version and the patients indexed for it (`_patient` rows: the compartments it is in). */
+export async function readCurrentWithPatients(
+  db: Queryable,
+  resourceType: string,
+  id: string,
+): Promise<(StoredVersion & { patients: string[] }) | undefined> {
+  const { rows } = await db.query<Row & { patients: string[] }>({
+    name: 'read-current-with-patients',
+    text: `SELECT ${COLUMNS}, ARRAY(SELECT x.target_id FROM sp_reference x WHERE x.resource_type = $1 AND x.id = $2
+                                  AND x.code = '${PATIENT_CODE}') AS patients
+             FROM resource WHERE resource_type = $1 AND id = $2`,
+    values: [resourceType, id],
+  });
+  return rows[0] && { ...toStored(rows[0]), patients: rows[0].patients };
 }
 
 /** The current version, row-locked until the transaction ends (serialises writers of one resource). */
