@@ -230,6 +230,29 @@ describe('Provenance', () => {
     expect(second.recorded).toBe(updated.body.meta.lastUpdated);
   });
 
+  it('a delete leaves a Provenance too, and provenance never holds a resource against deletion', async () => {
+    const created = await send(nurse, 'post', 'Observation', {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'to delete' },
+      subject: ref('Patient/mine'),
+    });
+    const id = created.body.id;
+    const deleted = await s.http.delete(`/fhir/Observation/${id}`).set('Authorization', `Bearer ${nurse}`);
+    expect(deleted.status).toBe(200);
+    const res = await get(nurse, `Provenance?target=Observation/${id}`);
+    const byActivity = Object.fromEntries(
+      res.body.entry.map((e: { resource: Provenance }) => [e.resource.activity?.coding?.[0].code, e.resource]),
+    );
+    expect(Object.keys(byActivity).sort()).toEqual(['CREATE', 'DELETE']);
+    expect(byActivity.DELETE.target[0].reference).toBe(`Observation/${id}/_history/2`);
+    // A Patient whose records carry provenance can still be deleted once nothing current refers to it.
+    const patient = await send(admin, 'post', 'Patient', { resourceType: 'Patient', name: [{ family: 'Brief' }] });
+    expect(
+      (await s.http.delete(`/fhir/Patient/${patient.body.id}`).set('Authorization', `Bearer ${admin}`)).status,
+    ).toBe(200);
+  });
+
   it('is seen only by those who may see its target', async () => {
     const written = await send(admin, 'post', 'Observation', {
       resourceType: 'Observation',

@@ -400,7 +400,12 @@ function historyWhere(q: Omit<HistoryQuery, 'limit'>): { where: string; values: 
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', values };
 }
 
-/** Current, undeleted resources whose indexed references point at Type/id (for delete integrity). */
+/**
+ * Current, undeleted resources whose indexed references point at Type/id (for
+ * delete integrity). A versioned reference (`Type/id/_history/n`, as every
+ * Provenance.target is) names a version that stays in the history, so it does
+ * not hold the resource; nor do the derived `_patient` rows.
+ */
 export async function findReferrers(db: Queryable, resourceType: string, id: string, limit = 10): Promise<string[]> {
   const { rows } = await db.query<{ ref: string }>({
     name: 'find-referrers',
@@ -408,6 +413,7 @@ export async function findReferrers(db: Queryable, resourceType: string, id: str
              FROM sp_reference x JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id
             WHERE x.target_type = $1 AND x.target_id = $2 AND NOT r.deleted
               AND NOT (x.resource_type = $1 AND x.id = $2)
+              AND x.code <> '${PATIENT_CODE}' AND x.target NOT LIKE '%/\_history/%'
             LIMIT $3`,
     values: [resourceType, id, limit],
   });
