@@ -413,7 +413,7 @@ export async function findReferrers(db: Queryable, resourceType: string, id: str
              FROM sp_reference x JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id
             WHERE x.target_type = $1 AND x.target_id = $2 AND NOT r.deleted
               AND NOT (x.resource_type = $1 AND x.id = $2)
-              AND x.code <> '${PATIENT_CODE}' AND x.target NOT LIKE '%/\_history/%'
+              AND x.code <> '${PATIENT_CODE}' AND x.target NOT LIKE '%/\\_history/%'
             LIMIT $3`,
     values: [resourceType, id, limit],
   });
