@@ -6,55 +6,21 @@
  * patient, so legitimate-relationship rules play no part here.
  */
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerClient } from '../../server/src/auth/clients.ts';
-import { createPool } from '../../server/src/store/database.ts';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { registerSystem, systemToken, type SystemClient } from '../support/auth.ts';
 
 let s: TestServer;
-let key: CryptoKey;
-const clientId = `scoped-${randomUUID()}`;
+let client: SystemClient;
 
 beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on' });
-  const pair = await generateKeyPair('ES384', { extractable: true });
-  key = pair.privateKey;
-  const pool = createPool(s.databaseUrl, 1);
-  try {
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES384' };
-    // Registered for every patient: these tests are about scopes; relationships are access-matrix.test.ts's.
-    await registerClient(pool, {
-      clientId,
-      name: 'Scoped partner',
-      jwks: { keys: [jwk] },
-      scope: 'system/*.cruds',
-      allPatients: true,
-    });
-  } finally {
-    await pool.end();
-  }
+  // Registered for every patient: these tests are about scopes; relationships are access-matrix.test.ts's.
+  client = await registerSystem(s, { clientId: 'scoped-partner', scope: 'system/*.cruds', allPatients: true });
 });
 afterAll(async () => s?.close());
 
-async function token(scope: string): Promise<string> {
-  const tokenUrl = `${new URL(s.baseUrl).origin}/auth/token`;
-  const assertion = await new SignJWT({ jti: randomUUID() })
-    .setProtectedHeader({ alg: 'ES384', kid: 'k1' })
-    .setIssuer(clientId)
-    .setSubject(clientId)
-    .setAudience(tokenUrl)
-    .setExpirationTime('2m')
-    .sign(key);
-  const res = await s.http.post('/auth/token').type('form').send({
-    grant_type: 'client_credentials',
-    scope,
-    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-    client_assertion: assertion,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.access_token as string;
-}
+const token = (scope: string) => systemToken(s, client, scope);
 
 const json = (body: unknown) => JSON.stringify(body);
 

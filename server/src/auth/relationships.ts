@@ -126,27 +126,23 @@ function ofCareTeam(t: CareTeam): Relationship[] {
 function ofTask(t: Task): Relationship[] {
   const patientId = patientOf(t.for);
   const ends = openOrEnded(t.status, OPEN_TASK, ENDED_TASK, t.lastModified ?? t.meta?.lastUpdated);
-  if (!patientId || ends === null) return [];
-  return parties([t.owner, t.requester]).map((party) => ({
-    basis: 'referral',
-    patientId,
-    party,
-    effect: 'permit',
-    ends,
-  }));
+  return referral(patientId, ends, [t.owner, t.requester]);
 }
 
 function ofServiceRequest(s: ServiceRequest): Relationship[] {
   const patientId = patientOf(s.subject);
   const ends = openOrEnded(s.status, OPEN_REQUEST, ENDED_REQUEST, s.meta?.lastUpdated);
+  return referral(patientId, ends, [s.requester, ...(s.performer ?? [])]);
+}
+
+/** Referral relationships of the parties with the patient, unless the status establishes none (ends null). */
+function referral(
+  patientId: string | undefined,
+  ends: string | undefined | null,
+  refs: (Reference | undefined)[],
+): Relationship[] {
   if (!patientId || ends === null) return [];
-  return parties([s.requester, ...(s.performer ?? [])]).map((party) => ({
-    basis: 'referral',
-    patientId,
-    party,
-    effect: 'permit',
-    ends,
-  }));
+  return parties(refs).map((party) => ({ basis: 'referral', patientId, party, effect: 'permit', ends }));
 }
 
 function ofConsent(c: Consent): Relationship[] {
