@@ -135,6 +135,47 @@ describe('scopes', () => {
   });
 });
 
+describe('restricted scopes (SMART v2 granular)', () => {
+  it('user/Task.rs?owner=… style: search returns only matching Tasks, reads of others are "not known", writes are refused', async () => {
+    const writer = await token('system/*.cruds');
+    const ids: Record<string, string> = {};
+    for (const owner of ['scope-x', 'scope-y']) {
+      const res = await s.http
+        .post('/fhir/Task')
+        .set('Authorization', `Bearer ${writer}`)
+        .set('Content-Type', FHIR_JSON)
+        .send(
+          json({
+            resourceType: 'Task',
+            status: 'requested',
+            intent: 'order',
+            owner: { reference: `Organization/${owner}` },
+          }),
+        );
+      expect(res.status).toBe(201);
+      ids[owner] = res.body.id;
+    }
+    const restricted = await token('system/Task.rs?owner=Organization/scope-x');
+    const auth = (req: import('supertest').Test) => req.set('Authorization', `Bearer ${restricted}`);
+    const search = await auth(s.http.get('/fhir/Task?status=requested&_total=accurate'));
+    expect(search.status).toBe(200);
+    expect(search.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([ids['scope-x']]);
+    expect(search.body.total).toBe(1);
+    expect((await auth(s.http.get(`/fhir/Task/${ids['scope-x']}`))).status).toBe(200);
+    expect((await auth(s.http.get(`/fhir/Task/${ids['scope-y']}`))).status).toBe(404);
+    const write = await auth(s.http.post('/fhir/Task').set('Content-Type', FHIR_JSON)).send(
+      json({
+        resourceType: 'Task',
+        status: 'requested',
+        intent: 'order',
+        owner: { reference: 'Organization/scope-x' },
+      }),
+    );
+    expect(write.status).toBe(403);
+    expect((await auth(s.http.get('/fhir/Patient'))).status).toBe(403);
+  });
+});
+
 describe('hardening', () => {
   it('sends security headers on every response, errors included', async () => {
     for (const res of [await s.http.get('/fhir/metadata'), await s.http.get('/fhir/Patient'), await s.http.get('/')]) {

@@ -4,9 +4,9 @@
  * allowed. Scopes are a ceiling: a missing permission is a 403 for the
  * interaction (inside a transaction, for the whole transaction); resources
  * a search includes are left out when the token may not read their type.
- * Scopes with a query restriction (`?owner=…`) grant nothing yet (never more
- * than asked); patient and user context rules come with legitimate-relationship
- * access.
+ * Scopes with a query restriction (SMART v2 granular, `user/Task.rs?owner=…`)
+ * grant read and search of the resources that match the query (restrictions(),
+ * applied by read and search); for other interactions they grant nothing.
  */
 import { FhirError } from '../fhir/errors.ts';
 import type { AccessClaims } from './authorization-server.ts';
@@ -64,6 +64,28 @@ export function allows(access: Access | undefined, resourceType: string, permiss
       ((s.resourceType === '*' && resourceType !== 'AuditEvent') || s.resourceType === resourceType) &&
       s.permissions.includes(permission),
   );
+}
+
+/**
+ * For read ('r') and search ('s'): undefined when a scope allows it outright,
+ * else the queries of the restricted scopes that allow it (the resource must
+ * match one), or null when none does.
+ */
+export function restrictions(
+  access: Access | undefined,
+  resourceType: string,
+  permission: 'r' | 's',
+): string[] | undefined | null {
+  if (allows(access, resourceType, permission)) return undefined;
+  const queries = access!.scopes
+    .filter(
+      (s) =>
+        s.query !== undefined &&
+        (s.resourceType === resourceType || (s.resourceType === '*' && resourceType !== 'AuditEvent')) &&
+        s.permissions.includes(permission),
+    )
+    .map((s) => s.query!);
+  return queries.length ? queries : null;
 }
 
 /** Throws 403 (insufficient scope) unless the access may do `permission` on `resourceType`. */

@@ -3,10 +3,12 @@ import type { Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
 import { subsetResource } from '../fhir/subset.ts';
 import type { StoredVersion } from '../store/resources.ts';
+import { matchIds } from './conditional.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 
 export async function read(req: FhirRequest, ctx: InteractionContext, type: string, id: string): Promise<FhirResponse> {
   const current = await ctx.repo.read(type, id);
+  if (ctx.scopeQueries) await checkScopeQueries(ctx, type, id);
   if (notModified(req, current)) return { status: 304, version: current };
   return { status: 200, body: shaped(req, current), version: current };
 }
@@ -24,6 +26,14 @@ export async function vread(
   }
   const version = await ctx.repo.vread(type, id, versionId);
   return { status: 200, body: shaped(req, version), version };
+}
+
+/** A read allowed by restricted scopes only: the resource must match one of their queries, else it is "not known". */
+async function checkScopeQueries(ctx: InteractionContext, type: string, id: string): Promise<void> {
+  for (const query of ctx.scopeQueries!) {
+    if ((await matchIds(ctx.repo, type, `_id=${encodeURIComponent(id)}&${query}`)).length) return;
+  }
+  throw new FhirError('not-found', `${type}/${id} is not known`);
 }
 
 /** If-None-Match (ETag) and If-Modified-Since (whole seconds, as HTTP dates carry). */

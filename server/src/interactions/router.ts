@@ -14,7 +14,7 @@ import { searchCompartment, searchSystem } from './search-scope.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 import { validateOperation } from './validate.ts';
 import { readAuditEvent, searchAuditEvents } from './audit.ts';
-import { requireScope, type Permission } from '../auth/access.ts';
+import { requireScope, restrictions, type Permission } from '../auth/access.ts';
 import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
 
 export async function route(req: FhirRequest, ctx: InteractionContext): Promise<FhirResponse> {
@@ -52,7 +52,7 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   const conditional = req.query.some(([k]) => k !== '_format' && k !== '_pretty');
   switch (parts.length) {
     case 1:
-      if (m === 'GET') return searchType(req, need(ctx, type, 's'), type);
+      if (m === 'GET') return searchType(req, needOrRestricted(ctx, type, 's'), type);
       if (m === 'POST') return create(req, need(ctx, type, 'c'), type);
       if (m === 'PUT' && conditional) return conditionalUpdate(req, need(ctx, type, 'u'), type);
       if (m === 'PATCH' && conditional) return conditionalPatch(req, need(ctx, type, 'u'), type);
@@ -60,12 +60,12 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
       return notAllowed(req, `${type} without an id or search criteria`);
     case 2:
       if (second === '_search') {
-        return m === 'POST' ? searchType(req, need(ctx, type, 's'), type) : notAllowed(req, '_search');
+        return m === 'POST' ? searchType(req, needOrRestricted(ctx, type, 's'), type) : notAllowed(req, '_search');
       }
       if (second === '_history') {
         return m === 'GET' ? history(req, need(ctx, type, 's'), type) : notAllowed(req, 'type history');
       }
-      if (m === 'GET') return read(req, need(ctx, type, 'r'), type, second);
+      if (m === 'GET') return read(req, needOrRestricted(ctx, type, 'r'), type, second);
       if (m === 'PUT') return update(req, need(ctx, type, 'u'), type, second);
       if (m === 'PATCH') return patch(req, need(ctx, type, 'u'), type, second);
       if (m === 'DELETE') return remove(req, need(ctx, type, 'd'), type, second);
@@ -132,6 +132,13 @@ function routeOperation(
 function need(ctx: InteractionContext, type: string, permission: Permission): InteractionContext {
   requireScope(ctx.access, type, permission);
   return ctx;
+}
+
+/** Like need, for read and search, which restricted scopes (`Task.rs?owner=…`) may also allow. */
+function needOrRestricted(ctx: InteractionContext, type: string, permission: 'r' | 's'): InteractionContext {
+  const queries = restrictions(ctx.access, type, permission);
+  if (queries === null) requireScope(ctx.access, type, permission);
+  return queries ? { ...ctx, scopeQueries: queries } : ctx;
 }
 
 function notAllowed(req: FhirRequest, what: string): never {

@@ -11,7 +11,7 @@ import type { SearchResult, SearchRow } from '../repository/repository.ts';
 import { preferValue, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
 
 export async function searchType(req: FhirRequest, ctx: InteractionContext, type: string): Promise<FhirResponse> {
-  const request = parseSearch(type, searchParams(req), parseOptions(req, ctx));
+  const request = parseSearch(type, [...searchParams(req), ...scopeCriteria(ctx)], parseOptions(req, ctx));
   return searchset(ctx, request, type);
 }
 
@@ -46,6 +46,22 @@ export async function searchset(
   }
   const total = request.total === 'none' && request.summary !== 'count' ? undefined : result.total;
   return { status: 200, body: rawBundle('searchset', entries, links, total) };
+}
+
+/**
+ * A search allowed by a restricted scope only (`Task.rs?owner=Organization/x`)
+ * also carries the scope's query: it returns only what the scope covers. With
+ * several such scopes the search would have to be their union: refused.
+ */
+function scopeCriteria(ctx: InteractionContext): [string, string][] {
+  if (!ctx.scopeQueries) return [];
+  if (ctx.scopeQueries.length > 1) {
+    throw new FhirError(
+      'forbidden',
+      `The access token allows this search only through several restricted scopes (${ctx.scopeQueries.join('; ')}); search with one of their criteria at a time`,
+    );
+  }
+  return [...new URLSearchParams(ctx.scopeQueries[0])];
 }
 
 /** The search parameters of a GET, or of a POST _search (query string and form body). */

@@ -54,6 +54,8 @@ export interface InteractionContext {
   validation: Validation;
   /** The caller's access (token scopes); undefined when security is off. */
   access?: Access;
+  /** Queries of the restricted scopes (`Task.rs?owner=…`) the interaction is allowed by: a resource must match one. */
+  scopeQueries?: string[];
 }
 
 export type Interaction = (req: FhirRequest, ctx: InteractionContext, ...args: string[]) => Promise<FhirResponse>;
