@@ -63,6 +63,8 @@ async function start(): Promise<void> {
     LOG_LEVEL: 'warn',
     HEARTH_DATA_DIR: process.env.BENCH_DATA_DIR,
     HEARTH_PG_PORT: String(await freePort()),
+    // These benchmarks measure the server without security; bench:security measures what it costs.
+    HEARTH_AUTH: process.env.HEARTH_AUTH ?? 'off',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(process.env.HEARTH_DB_POOL_SIZE ? { HEARTH_DB_POOL_SIZE: process.env.HEARTH_DB_POOL_SIZE } : {}),
   });

@@ -86,7 +86,8 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     baseUrl: config.baseUrl,
     versionAwareTypes: config.versionAwareTypes,
     validation,
-    onAccessChange: config.auth ? () => accessCache.changed(database.pool) : undefined,
+    onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
+    onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
   });
   const installed = await installConformance(repo, resources);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');

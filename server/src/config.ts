@@ -30,7 +30,7 @@ export interface Config {
   nhsNumberCheck: 'reject' | 'warn';
   /** Profiles (Hearth profile names or canonical URLs) every resource of their type must meet, meta.profile or not. */
   enforcedProfiles: string[];
-  /** Access tokens required on the FHIR API (HEARTH_AUTH=on); off until every path enforces access. */
+  /** Security on the FHIR API (HEARTH_AUTH, default on): tokens, scopes, relationships, audit; off only for benchmarks of the bare server. */
   auth: boolean;
   /** Demo set-up of the embedded default (the demo partner client); HEARTH_DEMO=off turns it off. */
   demo: boolean;
@@ -79,7 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseUrl,
     versionAwareTypes: new Set(list(env.HEARTH_VERSION_AWARE_TYPES ?? 'CarePlan')),
     demo: oneOf(env, 'HEARTH_DEMO', ['on', 'off'], 'on') === 'on',
-    auth: oneOf(env, 'HEARTH_AUTH', ['on', 'off'], 'off') === 'on',
+    auth: oneOf(env, 'HEARTH_AUTH', ['on', 'off'], 'on') === 'on',
     accessGraceHours: integer(env, 'HEARTH_ACCESS_GRACE_HOURS', 7 * 24, 0, 24 * 366),
     rateLimitPerMinute: integer(env, 'HEARTH_RATE_LIMIT', 6000, 0, 10_000_000),
     corsOrigins: list(env.HEARTH_CORS_ORIGINS ?? '').map((origin) => {

@@ -18,7 +18,7 @@ let s: TestServer;
 let client: InstanceType<typeof Client>;
 beforeAll(async () => {
   s = await startTestServer();
-  client = new Client({ baseUrl: s.baseUrl });
+  client = new Client({ baseUrl: s.baseUrl, bearerToken: s.token });
 });
 afterAll(async () => s?.close());
 

@@ -58,19 +58,32 @@ describe('start command (server/src/main.ts)', () => {
     const first = run(env);
     await waitFor(first, 'Hearth is running');
     expect(first.output()).toContain(base);
+    // Security is on: without a token the API answers 401; the demo partner system gets one with pnpm hearth token
+    // (SMART Backend Services) and sees the patients of the organisation it acts for (the community trust).
+    expect((await fetch(`${base}/Patient`)).status).toBe(401);
+    expect(first.output()).toContain('pnpm hearth token --client demo-partner');
+    expect(fs.statSync(path.join(dataDir, 'demo-partner.private.jwk.json')).mode & 0o777).toBe(0o600);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/commands/token-cli.ts', '--client', 'demo-partner', '--scope', 'system/Patient.cruds'],
+      { cwd: serverDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
+    );
+    const token = stdout.trim();
+    const auth = { Authorization: `Bearer ${token}` };
     const nhs = '9434765919';
     const created = await fetch(`${base}/Patient`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/fhir+json', 'X-Request-Id': 'start-test-1' },
+      headers: { 'Content-Type': 'application/fhir+json', 'X-Request-Id': 'start-test-1', ...auth },
       body: JSON.stringify({
         resourceType: 'Patient',
         identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs }],
+        managingOrganization: { reference: 'Organization/demo-community' },
       }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
-    const search = await fetch(`${base}/Patient?identifier=${nhs}`);
-    expect(search.status).toBe(200);
+    const search = await fetch(`${base}/Patient?identifier=${nhs}`, { headers: auth });
+    expect(((await search.json()) as { total: number }).total).toBe(1);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
@@ -83,21 +96,13 @@ describe('start command (server/src/main.ts)', () => {
     expect(line).toMatchObject({ method: 'POST', route: '/fhir/Patient', status: 201 });
     expect(typeof line!.ms).toBe('number');
     expect(first.output()).not.toContain(nhs);
+    expect(first.output()).not.toContain(token);
 
+    // After a restart the data and the signing key are still there: the same token still reads the patient.
     const second = run(env);
     await waitFor(second, 'Hearth is running');
-    const read = await fetch(`${base}/Patient/${id}`);
+    const read = await fetch(`${base}/Patient/${id}`, { headers: auth });
     expect(read.status).toBe(200);
-
-    // The demo partner system: pnpm hearth token does the Backend Services exchange and prints a token.
-    expect(second.output()).toContain('pnpm hearth token --client demo-partner');
-    expect(fs.statSync(path.join(dataDir, 'demo-partner.private.jwk.json')).mode & 0o777).toBe(0o600);
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'src/commands/token-cli.ts', '--client', 'demo-partner', '--scope', 'system/Patient.rs'],
-      { cwd: serverDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
-    );
-    const token = stdout.trim();
     const introspected = await fetch(`${base.replace(/\/fhir$/, '')}/auth/introspect`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -106,7 +111,7 @@ describe('start command (server/src/main.ts)', () => {
     expect(await introspected.json()).toMatchObject({
       active: true,
       client_id: 'demo-partner',
-      scope: 'system/Patient.rs',
+      scope: 'system/Patient.cruds',
     });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);

@@ -228,7 +228,7 @@ describe('introspection', () => {
 
   it('shares the signing key between nodes on one database (behind one public base URL)', async () => {
     const token = (await requestToken(await assertion(es), 'system/Task.rs')).body.access_token as string;
-    const other = await startTestServer({ HEARTH_BASE_URL: s.baseUrl }, s.databaseUrl);
+    const other = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_BASE_URL: s.baseUrl }, s.databaseUrl);
     try {
       const res = await other.http.post('/auth/introspect').type('form').send({ token });
       expect(res.body.active).toBe(true);

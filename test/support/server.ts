@@ -9,9 +9,12 @@ import { inject } from 'vitest';
 import { buildApp, type HearthApp } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { freePort } from './ports.ts';
+import { registerSystem, systemToken } from './auth.ts';
 
 export interface TestServer {
   app: HearthApp;
+  /** With security on by default (no HEARTH_AUTH given): the harness client's token, which `http` sends. */
+  token?: string;
   /** The FHIR base URL, e.g. http://127.0.0.1:41234/fhir */
   baseUrl: string;
   /** Connection string of this file's database. */
@@ -32,7 +35,15 @@ export async function createTestDatabase(): Promise<string> {
   return url.toString();
 }
 
+/**
+ * Security is on in every test server. A test that names HEARTH_AUTH itself
+ * (the security tests) gets the server bare; any other gets `http` sending the
+ * token of a harness system client allowed everything and every patient
+ * (registered and signed in as a partner would be), and no rate limit.
+ */
 export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestServer> {
+  const harness = !('HEARTH_AUTH' in env);
+  if (harness) env = { HEARTH_AUTH: 'on', HEARTH_RATE_LIMIT: '0', ...env };
   const url = databaseUrl ?? (await createTestDatabase());
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}/fhir`;
@@ -47,7 +58,23 @@ export async function startTestServer(env: Record<string, string> = {}, database
   });
   const app = await buildApp(config);
   await app.listen({ port, host: '127.0.0.1' });
-  return { app, baseUrl, databaseUrl: url, http: supertest.agent(app.server), close: () => app.close() };
+  const server: TestServer = {
+    app,
+    baseUrl,
+    databaseUrl: url,
+    http: supertest.agent(app.server),
+    close: () => app.close(),
+  };
+  if (harness) {
+    const client = await registerSystem(server, {
+      clientId: 'test-harness',
+      scope: 'system/*.cruds',
+      allPatients: true,
+    });
+    server.token = await systemToken(server, client, 'system/*.cruds');
+    server.http.set('Authorization', `Bearer ${server.token}`);
+  }
+  return server;
 }
 
 export const FHIR_JSON = 'application/fhir+json';

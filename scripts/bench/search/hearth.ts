@@ -44,6 +44,8 @@ export async function startHearth(dataDir: string, embeddedUrl: (port: number) =
       HEARTH_DATA_DIR: dataDir,
       HEARTH_PG_PORT: String(pgPort),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // The search and validation benchmarks measure the server without security (bench:security sets it).
+      HEARTH_AUTH: process.env.HEARTH_AUTH ?? 'off',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -3,10 +3,11 @@
  * relationship naming them), loaded once and kept until something that could
  * change access is written: a Patient, EpisodeOfCare, CareTeam, Task,
  * ServiceRequest, Consent or PractitionerRole. Such a write empties this
- * node's cache before its answer is sent and sends NOTIFY hearth_access,
- * which every node (each LISTENs on its own connection) answers by emptying
- * its cache too, so a revoked relationship stops counting on the next request
- * here and within a notification's delay (milliseconds) elsewhere. Decisions
+ * node's cache once it commits (before its answer is sent) and sends NOTIFY
+ * hearth_access with its commit, which every other node (each LISTENs on its
+ * own connection) answers by emptying its cache, so a revoked relationship
+ * stops counting on the next request here and within a notification's delay
+ * (milliseconds) elsewhere. Decisions
  * themselves are made per request at that request's time (policy.ts), so
  * relationships that lapse with time need no invalidation.
  */
@@ -55,10 +56,14 @@ export class AccessCache {
     this.callers = new Map();
   }
 
-  /** After a committed write that may change access: empty this node's cache and tell the others. */
-  async changed(pool: pg.Pool): Promise<void> {
+  /**
+   * A write that may change access: empty this node's cache and notify every
+   * node (this one too) on the write's connection; inside a transaction the
+   * notification goes out when it commits, and empties the caches then.
+   */
+  async changed(db: pg.Pool | pg.PoolClient): Promise<void> {
     this.invalidate();
-    await pool.query(`SELECT pg_notify('${ACCESS_CHANNEL}', '')`);
+    await db.query(`SELECT pg_notify('${ACCESS_CHANNEL}', '')`);
   }
 
   /** Listens for other nodes' changes on a connection of its own (until stop). */

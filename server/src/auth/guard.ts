@@ -115,6 +115,12 @@ export class Guard {
     return this.visible;
   }
 
+  /** Whether the caller sees every patient (a system registered for all, or break-glass) with no consent denying it. */
+  async seesEveryone(db: Queryable): Promise<boolean> {
+    const v = await this.visibility(db);
+    return v.every && !v.except.length;
+  }
+
   private callerFrom(data: CallerData): Caller {
     return { parties: data.parties, allPatients: this.identity.allPatients, breakGlass: this.breakGlass };
   }

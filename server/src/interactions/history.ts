@@ -30,10 +30,11 @@ export async function history(
   const rows = await readHistory(db, { ...filter, beforeSeq: cursor?.before, limit: count + 1 });
   const hasMore = rows.length > count;
   if (hasMore) rows.pop();
-  // Under access control the entries the caller may not see are left out, and so is the total
-  // (a count of every version would reveal them); paging still steps over all versions.
+  // Under access control the entries the caller may not see are left out, and so is the total (a count
+  // of every version would reveal them) unless the caller sees everyone; paging steps over all versions.
   const shown = await ctx.repo.visibleVersions(rows);
-  const total = ctx.repo.guard ? undefined : await countHistory(db, filter);
+  const guard = ctx.repo.guard;
+  const total = guard && !(await guard.seesEveryone(db)) ? undefined : await countHistory(db, filter);
   const base = [ctx.baseUrl, type, id, '_history'].filter(Boolean).join('/');
   const params = new URLSearchParams();
   if (since) params.set('_since', since);

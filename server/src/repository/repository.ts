@@ -39,8 +39,14 @@ export interface RepositoryOptions {
   versionAwareTypes: ReadonlySet<string>;
   /** Base and profile validation of writes; without it, base validation only. */
   validation?: Validation;
-  /** Called after a committed write of a type that can change access (auth/access-cache.ts). */
-  onAccessChange?: () => Promise<void>;
+  /**
+   * Called for a write of a type that can change access (auth/access-cache.ts),
+   * on the write's own connection: inside a transaction just before COMMIT (a
+   * NOTIFY sent there is delivered when it commits), else after the write.
+   */
+  onAccessChange?: (db: Queryable) => Promise<void>;
+  /** Called once such a write has committed (this node forgets what it cached at once). */
+  onAccessCommitted?: () => void;
 }
 
 /** A version that was just written (or read), with its parsed resource when there is one. */
@@ -123,8 +129,10 @@ export class Repository {
       const result = await fn(repo);
       await repo.flush();
       await repo.checkBeforeCommit();
+      // On this transaction's connection: waiting for another pooled one while holding this could exhaust the pool.
+      if (repo.accessChanged) await this.options.onAccessChange?.(client);
       await client.query('COMMIT');
-      if (repo.accessChanged) await this.options.onAccessChange?.();
+      if (repo.accessChanged) this.options.onAccessCommitted?.();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -226,7 +234,8 @@ export class Repository {
       const written = await this.writeVersion(resource, id, 1, 'POST');
       if (!this.client && this.accessChanged) {
         this.accessChanged = false;
-        await this.options.onAccessChange?.();
+        await this.options.onAccessChange?.(this.db);
+        this.options.onAccessCommitted?.();
       }
       return withWarnings(written, warnings);
     } catch (error) {
@@ -470,8 +479,9 @@ export class Repository {
     for (const { resourceType, id } of this.pendingDeletes) {
       const referrers = await findReferrers(this.client!, resourceType, id);
       if (referrers.length) {
-        // Under access control the referrers are not named: the caller may not be allowed to see them.
-        const by = this.guard ? 'other resources' : referrers.join(', ');
+        // Under access control the referrers are named only to a caller who sees every patient.
+        const hidden = this.guard && !(await this.guard.seesEveryone(this.client!));
+        const by = hidden ? 'other resources' : referrers.join(', ');
         throw new FhirError('conflict', `${resourceType}/${id} cannot be deleted: it is referenced by ${by}`);
       }
     }
