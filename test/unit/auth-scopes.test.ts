@@ -51,4 +51,9 @@ describe('grantScopes', () => {
     expect(covers(ceiling, parseScope('system/Task.rs')!)).toBe(false);
     expect(covers(ceiling, parseScope('system/Task.rs?owner=Organization/y')!)).toBe(false);
   });
+
+  it('never grants the audit trail through a wildcard ceiling, only through one that names AuditEvent', () => {
+    expect(grantScopes('user/AuditEvent.rs user/Task.rs', 'user/*.cruds')).toEqual(['user/Task.rs']);
+    expect(grantScopes('system/AuditEvent.rs', 'system/AuditEvent.rs')).toEqual(['system/AuditEvent.rs']);
+  });
 });

@@ -33,6 +33,8 @@ export function formatScope(scope: ResourceScope): string {
 export function covers(allowed: ResourceScope, wanted: ResourceScope): boolean {
   if (allowed.context !== wanted.context) return false;
   if (allowed.resourceType !== '*' && allowed.resourceType !== wanted.resourceType) return false;
+  // The audit trail is granted only by a ceiling that names it (the audit role's), never through '*'.
+  if (allowed.resourceType === '*' && wanted.resourceType === 'AuditEvent') return false;
   if (![...wanted.permissions].every((p) => allowed.permissions.includes(p))) return false;
   return allowed.query === undefined || allowed.query === wanted.query;
 }
