@@ -11,13 +11,13 @@
  * Options: --patients 2000, --caseload 200, --observations 10, --concurrency 8,
  * --duration s (10), --rounds 2, --label name ("latest"), --no-docs.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { embeddedDatabaseUrl } from '@hearth/server/store/database';
+import { userToken } from '@hearth/server/auth/sign-in-client';
 import { runLoad, type LoadResult } from '../load.ts';
 import { machineInfo } from '../machine.ts';
 import { updateDocs } from '../report.ts';
@@ -100,44 +100,12 @@ function put(resource: { resourceType: string; id: string; [key: string]: unknow
 }
 
 /** Signs the demo nurse in as the web client does (authorization code + PKCE). */
-async function nurseToken(origin: string, dataDir: string): Promise<string> {
+function nurseToken(origin: string, dataDir: string): Promise<string> {
   const passwords = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-users.json'), 'utf8')) as Record<
     string,
     string
   >;
-  const verifier = randomBytes(32).toString('base64url');
-  const request = {
-    response_type: 'code',
-    client_id: 'hearth-web',
-    redirect_uri: `${origin}/`,
-    scope: 'user/*.rs',
-    state: randomUUID(),
-    aud: `${origin}/fhir`,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-  };
-  const signIn = await fetch(`${origin}/auth/authorize`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...request, username: 'sam.okafor', password: passwords['sam.okafor'] }),
-  });
-  const code = new URL(signIn.headers.get('location') ?? origin).searchParams.get('code');
-  if (!code) throw new Error(`sign-in failed: ${signIn.status}`);
-  const res = await fetch(`${origin}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      client_id: 'hearth-web',
-      redirect_uri: request.redirect_uri,
-    }),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`token exchange failed: ${JSON.stringify(body)}`);
-  return body.access_token;
+  return userToken(`${origin}/fhir`, 'sam.okafor', passwords['sam.okafor'], 'user/*.rs');
 }
 
 const SCENARIOS = {

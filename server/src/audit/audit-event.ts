@@ -54,10 +54,6 @@ export interface Actor {
 /** What the trail stores per request or sign-in until the indexer makes AuditEvents of it. */
 export type AuditRecord = ({ kind: 'rest' } & RestAudit) | ({ kind: 'login' } & LoginAudit);
 
-export function auditEventsOf(record: AuditRecord): AuditEvent[] {
-  return record.kind === 'rest' ? restAuditEvents(record) : [loginAuditEvent(record)];
-}
-
 const REST_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type|rest';
 const LOGIN_TYPE = `${DCM}|110114`;
 const LOGIN_SUBTYPE = `${DCM}|110122`;
@@ -85,12 +81,8 @@ export function auditRows(record: AuditRecord): Omit<AuditRow, 'id'>[] {
       },
     ];
   }
-  const outcome = outcomeOf(record.status);
-  const patients: [string | null, string][] = [
-    ...record.patients.map((p) => [p, outcome] as [string, string]),
-    ...record.refusedPatients.filter((p) => !record.patients.includes(p)).map((p) => [p, '4'] as [string, string]),
-  ];
-  if (!patients.length) patients.push([null, outcome]);
+  const patients: [string | null, Outcome][] = patientOutcomes(record);
+  if (!patients.length) patients.push([null, outcomeOf(record.status)]);
   return patients.map(([patientId, patientOutcome]) => ({
     recorded: record.recorded,
     patientId,
@@ -105,17 +97,28 @@ export function auditRows(record: AuditRecord): Omit<AuditRow, 'id'>[] {
   }));
 }
 
-/** The AuditEvent a stored row stands for (its patient's, when the record touched several). */
+/** The AuditEvent a stored row stands for (about its patient, with the outcome for that patient). */
 export function auditEventOf(row: AuditRow): AuditEvent {
-  const events = auditEventsOf(JSON.parse(row.record) as AuditRecord);
+  const record = JSON.parse(row.record) as AuditRecord;
   const event =
-    events.find((e) =>
-      (e.entity ?? []).some((x) => x.role?.code === '1' && x.what?.reference === `Patient/${row.patientId}`),
-    ) ?? events[0];
+    record.kind === 'login'
+      ? loginAuditEvent(record)
+      : restAuditEvent(record, row.patientId ? [row.patientId, row.outcome as Outcome] : undefined);
   return { ...event, id: row.id, meta: { versionId: '1', lastUpdated: row.recorded } };
 }
 
-function outcomeOf(status: number): '0' | '4' | '8' {
+type Outcome = '0' | '4' | '8';
+
+/** Each patient a request returned or wrote (the request's outcome) or was refused (4). */
+function patientOutcomes(a: RestAudit): [string, Outcome][] {
+  const outcome = outcomeOf(a.status);
+  return [
+    ...a.patients.map((p): [string, Outcome] => [p, outcome]),
+    ...a.refusedPatients.filter((p) => !a.patients.includes(p)).map((p): [string, Outcome] => [p, '4']),
+  ];
+}
+
+function outcomeOf(status: number): Outcome {
   return status < 400 ? '0' : status < 500 ? '4' : '8';
 }
 
@@ -168,8 +171,8 @@ const ACTION: Record<Interaction, AuditEvent['action']> = {
   capabilities: 'R',
 };
 
-/** The AuditEvents of one REST request: one per patient touched or refused, else one. */
-export function restAuditEvents(a: RestAudit): AuditEvent[] {
+/** The AuditEvent of a REST request, about one patient (with its outcome for that patient) or none. */
+function restAuditEvent(a: RestAudit, patient?: [string, Outcome]): AuditEvent {
   const outcome = outcomeOf(a.status);
   const readsOut = ['R', 'E'].includes(ACTION[a.interaction] ?? 'E');
   const base: AuditEvent = {
@@ -198,17 +201,14 @@ export function restAuditEvents(a: RestAudit): AuditEvent[] {
         : []),
     ],
   };
-  const perPatient = [
-    ...a.patients.map((p) => [p, outcome as '0' | '4' | '8'] as const),
-    ...a.refusedPatients.filter((p) => !a.patients.includes(p)).map((p) => [p, '4'] as const),
-  ];
-  if (!perPatient.length) return [base];
-  return perPatient.map(([patient, patientOutcome]) => ({
+  if (!patient) return base;
+  const [patientId, patientOutcome] = patient;
+  return {
     ...base,
     outcome: patientOutcome,
     ...(patientOutcome !== '0' && !a.failure ? { outcomeDesc: 'Refused: no legitimate relationship' } : {}),
-    entity: [...base.entity!, patientEntity(patient)],
-  }));
+    entity: [...base.entity!, patientEntity(patientId)],
+  };
 }
 
 /** A sign-in (or a system's token request), successful or not. */

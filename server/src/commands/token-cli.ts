@@ -9,12 +9,12 @@
  * Uses the same configuration as the server (HEARTH_BASE_URL or HOST/PORT;
  * HEARTH_DATA_DIR for the key and passwords).
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { DEMO_CLIENT_ID, demoKeyFile } from '../auth/demo.ts';
-import { WEB_CLIENT_ID } from '../auth/clients.ts';
+import { userToken } from '../auth/sign-in-client.ts';
 import { demoPasswordFile } from '../demo/neighbourhood.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 
@@ -66,44 +66,6 @@ async function main(): Promise<void> {
   const body = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${tokenEndpoint} answered ${response.status}: ${JSON.stringify(body)}`);
   console.log(body.access_token);
-}
-
-/** Authorization code + PKCE against the web client's registration, the sign-in form posted as a browser would. */
-export async function userToken(baseUrl: string, username: string, password: string, scope: string): Promise<string> {
-  const origin = new URL(baseUrl).origin;
-  const verifier = randomBytes(32).toString('base64url');
-  const request = {
-    response_type: 'code',
-    client_id: WEB_CLIENT_ID,
-    redirect_uri: `${origin}/`,
-    scope,
-    state: randomUUID(),
-    aud: baseUrl,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-  };
-  const signIn = await fetch(`${origin}/auth/authorize`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...request, username, password }),
-  });
-  const code = new URL(signIn.headers.get('location') ?? origin).searchParams.get('code');
-  if (signIn.status !== 302 || !code) throw new Error(`sign-in of ${username} did not succeed (${signIn.status})`);
-  const response = await fetch(`${origin}/auth/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      client_id: WEB_CLIENT_ID,
-      redirect_uri: request.redirect_uri,
-    }),
-  });
-  const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`/auth/token answered ${response.status}: ${JSON.stringify(body)}`);
-  return body.access_token as string;
 }
 
 main().catch((error: unknown) => {

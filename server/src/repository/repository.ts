@@ -165,23 +165,30 @@ export class Repository {
     version: StoredVersion | undefined,
     indexedPatients?: string[],
   ): Promise<void> {
-    if (!this.guard || !version) return;
-    if (indexedPatients && !version.deleted) {
-      if (await this.guard.allowsPatients(this.db, indexedPatients)) return;
+    if (!(await this.isVisible(resourceType, id, version, indexedPatients))) {
       throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     }
+  }
+
+  /** Whether the caller may see the version (always, without access control or when there is none). */
+  private async isVisible(
+    resourceType: string,
+    id: string,
+    version: StoredVersion | undefined,
+    indexedPatients?: string[],
+  ): Promise<boolean> {
+    if (!this.guard || !version) return true;
+    if (indexedPatients && !version.deleted) return this.guard.allowsPatients(this.db, indexedPatients);
     let content = version.content;
     if (content === null && version.versionId > 1) {
       content = (await readVersion(this.db, resourceType, id, version.versionId - 1))?.content ?? null;
     }
-    if (content === null) return;
+    if (content === null) return true;
     const resource = JSON.parse(content) as Resource;
     // A Provenance is seen with its targets: their patients are indexed with it when it is written.
     const patients =
       resourceType === 'Provenance' ? await loadIndexedPatients(this.db, [{ resourceType, id }]) : undefined;
-    if (!(await this.guard.allowsResource(this.db, resource, patients))) {
-      throw new FhirError('not-found', `${resourceType}/${id} is not known`);
-    }
+    return this.guard.allowsResource(this.db, resource, patients);
   }
 
   /** The patients a resource is about: its compartments; for a Provenance, its targets' patients. */
@@ -197,13 +204,7 @@ export class Repository {
   async visibleVersions<T extends StoredVersion>(versions: T[]): Promise<T[]> {
     if (!this.guard) return versions;
     const out: T[] = [];
-    for (const v of versions) {
-      const ok = await this.checkVisible(v.resourceType, v.id, v).then(
-        () => true,
-        () => false,
-      );
-      if (ok) out.push(v);
-    }
+    for (const v of versions) if (await this.isVisible(v.resourceType, v.id, v)) out.push(v);
     return out;
   }
 

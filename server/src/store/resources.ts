@@ -112,7 +112,7 @@ export async function readVersion(
 }
 
 /** Each index table: its IndexRows key, and its columns after (resource_type, id) with field and array type. */
-export const INDEX_SPEC: {
+const INDEX_SPEC: {
   [K in keyof IndexRows]: [table: string, columns: [column: string, field: keyof IndexRows[K], type: string][]];
 } = {
   token: [
@@ -185,10 +185,10 @@ export const INDEX_SPEC: {
     ],
   ],
 };
-export const INDEX_KINDS = Object.keys(INDEX_SPEC) as (keyof IndexRows)[];
+const INDEX_KINDS = Object.keys(INDEX_SPEC) as (keyof IndexRows)[];
 
 /** Index columns of a kind, untyped (for building statements and value lists). */
-export function indexColumns(kind: keyof IndexRows): [column: string, field: string, type: string][] {
+function indexColumns(kind: keyof IndexRows): [column: string, field: string, type: string][] {
   return INDEX_SPEC[kind][1] as [string, string, string][];
 }
 
