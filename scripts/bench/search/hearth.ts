@@ -35,7 +35,9 @@ export async function startHearth(dataDir: string, embeddedUrl: (port: number) =
   fs.chmodSync(dataDir, 0o755);
   const [port, pgPort] = [await freePort(), await freePort()];
   const external = process.env.DATABASE_URL?.trim();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // HEARTH_BENCH_NODE_ARGS: extra Node flags for the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = process.env.HEARTH_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: SERVER,
     env: {
       ...process.env,

@@ -9,7 +9,8 @@
  * its caseload among `--patients` patients with `--observations` each.
  * Target: security costs under 30% of throughput.
  * Options: --patients 2000, --caseload 200, --observations 10, --concurrency 8,
- * --duration s (10), --rounds 2, --label name ("latest"), --no-docs.
+ * --duration s (10), --rounds 2, --label name ("latest"), --no-docs, --data-dir folder
+ * (kept for the next run, seeded only when new).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,7 @@ function options() {
       rounds: { type: 'string', default: '2' },
       label: { type: 'string', default: 'latest' },
       'no-docs': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
     },
   });
   return {
@@ -49,6 +51,7 @@ function options() {
     rounds: Number(v.rounds),
     label: v.label!,
     docs: !v['no-docs'],
+    dataDir: v['data-dir'],
   };
 }
 
@@ -133,6 +136,13 @@ async function measure(hearth: Hearth, scenario: Scenario, token: string | undef
   return r;
 }
 
+/** Where the CPU went (cores), when it could be measured. */
+function cpuText(r: LoadResult): string {
+  if (!r.cpu) return '';
+  const { server, postgres, loadGenerator, other, idle } = r.cpu;
+  return `; cores: server ${server.toFixed(2)}, postgres ${postgres.toFixed(2)}, load ${loadGenerator.toFixed(2)}, other ${other.toFixed(2)}, idle ${idle.toFixed(2)}`;
+}
+
 async function withHearth<T>(dataDir: string, auth: boolean, fn: (h: Hearth) => Promise<T>): Promise<T> {
   process.env.HEARTH_AUTH = auth ? 'on' : 'off';
   // The load is one client far above any per-client limit: measured without rate limiting.
@@ -147,21 +157,26 @@ async function withHearth<T>(dataDir: string, auth: boolean, fn: (h: Hearth) => 
 
 async function main(): Promise<void> {
   const o = options();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-security-'));
+  // --data-dir keeps the seeded data for another run (seeded only when the folder is new).
+  const keep = !!o.dataDir;
+  const seeded = keep && fs.existsSync(path.join(o.dataDir!, 'pg'));
+  const dataDir = o.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-security-'));
+  fs.mkdirSync(dataDir, { recursive: true });
   fs.chmodSync(dataDir, 0o755);
   const results: Record<Scenario, { on: LoadResult[]; off: LoadResult[] }> = {
     read: { on: [], off: [] },
     search: { on: [], off: [] },
   };
   try {
-    await withHearth(dataDir, false, async (h) => {
-      await seed(h.origin, o);
-      // Fresh planner statistics, as autovacuum would have them a minute after a load this size.
-      const db = new pg.Client({ connectionString: h.databaseUrl });
-      await db.connect();
-      await db.query('ANALYZE');
-      await db.end();
-    });
+    if (!seeded)
+      await withHearth(dataDir, false, async (h) => {
+        await seed(h.origin, o);
+        // Fresh planner statistics, as autovacuum would have them a minute after a load this size.
+        const db = new pg.Client({ connectionString: h.databaseUrl });
+        await db.connect();
+        await db.query('ANALYZE');
+        await db.end();
+      });
     console.log(`seeded ${o.patients} patients, ${o.caseload} on the caseload, ${o.observations} observations each`);
     for (let round = 0; round < o.rounds; round++) {
       for (const auth of [false, true]) {
@@ -172,7 +187,7 @@ async function main(): Promise<void> {
             const r = await measure(h, scenario, token, o);
             results[scenario][auth ? 'on' : 'off'].push(r);
             console.log(
-              `round ${round + 1}, auth ${auth ? 'on' : 'off'}, ${scenario}: ${r.requestsPerSecond.toFixed(0)}/s, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms`,
+              `round ${round + 1}, auth ${auth ? 'on' : 'off'}, ${scenario}: ${r.requestsPerSecond.toFixed(0)}/s, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms${cpuText(r)}`,
             );
           }
         });
@@ -181,7 +196,7 @@ async function main(): Promise<void> {
   } finally {
     delete process.env.HEARTH_AUTH;
     delete process.env.HEARTH_RATE_LIMIT;
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) fs.rmSync(dataDir, { recursive: true, force: true });
   }
   const median = (xs: LoadResult[]) =>
     [...xs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(xs.length / 2)];

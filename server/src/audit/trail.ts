@@ -1,10 +1,11 @@
 /**
  * The audit trail's writer. Each request hands over its audit record (who,
  * what, which patients, the outcome: audit-event.ts), stored as one row per
- * patient in audit_event, and waits until it is committed. While MAX_WRITERS
- * batches are being written, arriving records gather and go together in the
- * next statement (group commit; no added wait when the trail is idle). So no
- * answer leaves before its audit record is durable: a crash loses no record
+ * patient in audit_event, and waits until it is committed. While a batch is
+ * being written, arriving records gather and go together in the next
+ * statement (group commit; no added wait when the trail is idle). One writer:
+ * fewer, larger statements cost the database less than parallel small ones.
+ * So no answer leaves before its audit record is durable: a crash loses no record
  * of an answered request (an unanswered request's may be lost, and so was its
  * answer). If the trail cannot be written, the request fails (500) rather
  * than going unaudited. A row is small (the compact record and the columns
@@ -15,7 +16,7 @@ import { appendAuditRows, type AuditRow } from '../store/audit.ts';
 import { auditRows, type AuditRecord } from './audit-event.ts';
 
 const MAX_BATCH = 500;
-const MAX_WRITERS = 2;
+const MAX_WRITERS = 1;
 
 interface Waiting {
   rows: Omit<AuditRow, 'id'>[];

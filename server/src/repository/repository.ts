@@ -325,7 +325,10 @@ export class Repository {
   private async runSearch(request: SearchRequest, options: { withTotal: boolean }): Promise<SearchResult> {
     const visibility = this.guard ? await this.guard.visibility(this.db) : undefined;
     const compileOptions = { baseUrl: this.options.baseUrl, visibility };
-    const rows = request.count === 0 ? [] : await runSearch(this.db, compileSearch(request, compileOptions));
+    const rows =
+      request.count === 0
+        ? []
+        : await runSearch(this.db, compileSearch(request, { ...compileOptions, withPatients: !!this.guard }));
     const hasMore = rows.length > request.count;
     if (hasMore) rows.pop();
     if (request.cursor?.back) rows.reverse();
@@ -337,15 +340,11 @@ export class Repository {
     const included = request.includes.length ? await this.include(request, rows, visibility) : [];
     if (this.guard) {
       // The audit trail records whose data the search returned (the rows passed the access filter).
-      const refs = [
-        ...rows.map((row) =>
-          request.resourceTypes
-            ? { resourceType: row.id.split('/')[0], id: row.id.split('/')[1] }
-            : { resourceType: request.resourceType, id: row.id },
-        ),
-        ...included.map((row) => ({ resourceType: row.resource_type, id: row.id })),
-      ];
-      this.guard.noteReturned(await loadIndexedPatients(this.db, refs));
+      for (const row of rows) this.guard.noteReturned(row.patients ?? []);
+      if (included.length) {
+        const refs = included.map((row) => ({ resourceType: row.resource_type, id: row.id }));
+        this.guard.noteReturned(await loadIndexedPatients(this.db, refs));
+      }
     }
     return { rows, hasMore, total, pin, included };
   }

@@ -33,13 +33,15 @@ export interface CompileOptions {
   baseUrl: string;
   /** The patients the caller may see (auth/policy.ts); undefined: no access control. */
   visibility?: Visibility;
+  /** Each row also carries its patients (for the audit trail). */
+  withPatients?: boolean;
 }
 
 /** The page query: current, undeleted matches in sort order from the cursor (order.ts), one row more than the page. */
 export function compileSearch(request: SearchRequest, options: CompileOptions): CompiledSql {
   const sql = new SqlBuilder();
   const where = whereClause(sql, request, options);
-  return { text: pageQuery(sql, request, where), values: sql.values };
+  return { text: pageQuery(sql, request, where, options.withPatients ?? false), values: sql.values };
 }
 
 /** All matches (at the pin of the request's cursor, if it has one). */
@@ -300,10 +302,9 @@ export function visibleClause(
 ): string | undefined {
   if (!visibility) return undefined;
   if (visibility.every && !visibility.except.length) return undefined;
-  const patients = sql.bind(visibility.every ? visibility.except : visibility.only);
-  const hidden = visibility.every
-    ? `${alias}.target_id = ANY(${patients}::text[])`
-    : `${alias}.target_id <> ALL(${patients}::text[])`;
+  // A hashed subplan: planned without estimating each patient, checked per row by hash, whatever the list's length.
+  const patients = `(SELECT unnest(${sql.bind(visibility.every ? visibility.except : visibility.only)}::text[]))`;
+  const hidden = visibility.every ? `${alias}.target_id IN ${patients}` : `${alias}.target_id NOT IN ${patients}`;
   return (
     `NOT EXISTS (SELECT 1 FROM sp_reference ${alias} WHERE ${alias}.resource_type = ${r}.resource_type` +
     ` AND ${alias}.id = ${r}.id AND ${alias}.code = '${PATIENT_CODE}' AND ${hidden})`

@@ -7,6 +7,7 @@
 import { getSearchParameters } from '@medplum/core';
 import { FhirError } from '../fhir/errors.ts';
 import type { Cursor } from './cursor.ts';
+import { PATIENT_CODE } from './extract.ts';
 import type { SearchRequest } from './parse.ts';
 import type { SqlBuilder } from './sql.ts';
 
@@ -58,11 +59,11 @@ function sortableType(resourceType: string, code: string): string {
 /**
  * Wraps the filtered rows (`FROM resource r WHERE where`) into the page query:
  * id, content, the sort-key values as text (for the next cursor) and, on a
- * first page, the pin; seek condition from the cursor; one row more than the
+ * first page, the pin; if asked, the row's patients; seek condition from the cursor; one row more than the
  * page to tell whether another follows. A backward cursor reads in reverse
  * order (the caller reverses the rows).
  */
-export function pageQuery(sql: SqlBuilder, request: SearchRequest, where: string): string {
+export function pageQuery(sql: SqlBuilder, request: SearchRequest, where: string, withPatients: boolean): string {
   const keys = sortKeys(sql, request);
   const cursor = request.cursor;
   const back = cursor?.back ?? false;
@@ -70,7 +71,13 @@ export function pageQuery(sql: SqlBuilder, request: SearchRequest, where: string
   const pinned = cursor ? ` AND ${existedAt(sql, cursor.pin)}` : '';
   // A system search spans types, so its rows are told apart (and paged) by Type/id.
   const id = request.resourceTypes ? `r.resource_type || '/' || r.id AS id` : 'r.id';
-  const inner = `SELECT ${id}, r.content${columns.map((c) => `, ${c}`).join('')} FROM resource r WHERE ${where}${pinned}`;
+  // The row's patients (its derived _patient references), read with the page for the audit trail.
+  const owner = withPatients ? ['r.resource_type AS owner_type', 'r.id AS owner_id'] : [];
+  const inner = `SELECT ${id}, r.content${[...columns, ...owner].map((c) => `, ${c}`).join('')} FROM resource r WHERE ${where}${pinned}`;
+  const patients = withPatients
+    ? `, ARRAY(SELECT x.target_id FROM sp_reference x WHERE x.resource_type = s.owner_type AND x.id = s.owner_id` +
+      ` AND x.code = '${PATIENT_CODE}') AS patients`
+    : '';
   const keyArray = keys.length ? `ARRAY[${keys.map((_, i) => `s.k${i}::text`).join(', ')}]` : 'ARRAY[]::text[]';
   const pin = cursor ? '' : ', (SELECT max(seq) FROM resource_version) AS pin';
   const seek = cursor ? ` WHERE ${seekCondition(sql, keys, cursor)}` : '';
@@ -82,7 +89,7 @@ export function pageQuery(sql: SqlBuilder, request: SearchRequest, where: string
     `s.id ${back ? 'DESC' : 'ASC'}`,
   ];
   return (
-    `SELECT s.id, s.content, ${keyArray} AS keys${pin} FROM (${inner}) s${seek}` +
+    `SELECT s.id, s.content, ${keyArray} AS keys${pin}${patients} FROM (${inner}) s${seek}` +
     ` ORDER BY ${order.join(', ')} LIMIT ${sql.bind(request.count + 1)}`
   );
 }

@@ -35,17 +35,19 @@ const COLUMNS: [column: string, field: keyof AuditRow, type: string][] = [
   ['record', 'record', 'text'],
 ];
 
-/** The columns written (the id is the table's sequence). */
+/**
+ * The columns written (the id is the table's sequence). A batch goes as one
+ * JSON parameter (the rows as objects keyed by field name): serialised
+ * natively and parsed by PostgreSQL, cheaper than array parameters, whose
+ * every element the driver escapes in JavaScript.
+ */
 const WRITTEN = COLUMNS.slice(1);
 const APPEND = `INSERT INTO audit_event (${WRITTEN.map(([c]) => c).join(', ')})
-  SELECT * FROM unnest(${WRITTEN.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})`;
+  SELECT ${WRITTEN.map(([, field]) => `"${field}"`).join(', ')}
+  FROM json_to_recordset($1::json) AS x(${WRITTEN.map(([, field, type]) => `"${field}" ${type}`).join(', ')})`;
 
 export async function appendAuditRows(db: Queryable, rows: Omit<AuditRow, 'id'>[]): Promise<void> {
-  await db.query({
-    name: 'audit-append',
-    text: APPEND,
-    values: WRITTEN.map(([, field]) => rows.map((r) => r[field as keyof Omit<AuditRow, 'id'>])),
-  });
+  await db.query({ name: 'audit-append', text: APPEND, values: [JSON.stringify(rows)] });
 }
 
 /** Conditions of an audit search; each list is OR-ed, the lists AND-ed. */

@@ -9,6 +9,8 @@ export interface SearchRow {
   keys: (string | null)[];
   /** On a first page: the newest version number when it was read (pins later pages). */
   pin?: string | number | null;
+  /** The row's patients, when asked for (CompileOptions.withPatients). */
+  patients?: string[];
 }
 
 export async function runSearch(db: Queryable, sql: CompiledSql): Promise<SearchRow[]> {
