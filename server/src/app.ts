@@ -17,6 +17,7 @@ import { registerLimits } from './http/plugins/limits.ts';
 import { registerAuthRoutes } from './http/routes/auth.ts';
 import { AuthorizationServer } from './auth/authorization-server.ts';
 import { loadSigningKey } from './auth/keys.ts';
+import { ExternalIdentityProvider } from './auth/external-idp.ts';
 import { DEMO_CLIENT_ID, ensureDemoClient } from './auth/demo.ts';
 import { ensureWebClient } from './auth/clients.ts';
 import { ensureDemoNeighbourhood } from './demo/neighbourhood.ts';
@@ -94,7 +95,11 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   const audit = new AuditTrail(database.pool);
   const auth = new AuthorizationServer(database.pool, await loadSigningKey(database.pool), config.baseUrl);
   app.decorate('auth', auth);
-  await registerLimits(app, config, (token) => auth.verifyAccessToken(token));
+  const external = config.externalIdp && new ExternalIdentityProvider(config.externalIdp, database.pool);
+  // A token of the external identity provider (by its issuer) is verified against its keys; any other is Hearth's own.
+  const verifyToken = (token: string) =>
+    external?.issued(token) ? external.verify(token) : auth.verifyAccessToken(token);
+  await registerLimits(app, config, verifyToken);
   registerFhirRoutes(
     app,
     {
@@ -106,7 +111,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     },
     config.auth
       ? {
-          authenticate: (authorization) => authenticateBearer((token) => auth.verifyAccessToken(token), authorization),
+          authenticate: (authorization) => authenticateBearer(verifyToken, authorization),
           graceMs: config.accessGraceHours * 3600_000,
           audit,
           accessCache,

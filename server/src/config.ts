@@ -5,6 +5,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExternalIdpConfig } from './auth/external-idp.ts';
+import { parseScope } from './auth/scopes.ts';
 
 export interface Config {
   /** TCP port of the HTTP server. */
@@ -40,6 +42,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Browser origins besides Hearth's own allowed to call the API (CORS), e.g. a web client served elsewhere. */
   corsOrigins: string[];
+  /** An external identity provider (e.g. NHS CIS2) whose tokens the API accepts; undefined: none. */
+  externalIdp?: ExternalIdpConfig;
   /** Default and maximum page size of searches and history. */
   defaultPageSize: number;
   maxPageSize: number;
@@ -88,10 +92,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }
       return origin;
     }),
+    externalIdp: externalIdp(env, baseUrl),
     nhsNumberCheck: oneOf(env, 'HEARTH_NHS_NUMBER_CHECK', ['reject', 'warn'], 'reject'),
     enforcedProfiles: list(env.HEARTH_ENFORCE_PROFILES ?? ''),
     defaultPageSize,
     maxPageSize,
+  };
+}
+
+/**
+ * An external identity provider whose tokens the FHIR API accepts
+ * (auth/external-idp.ts): HEARTH_EXTERNAL_ISSUER and HEARTH_EXTERNAL_JWKS_URL
+ * together, or neither. The key set is fetched over https (http only on
+ * loopback, for local set-ups and tests).
+ */
+function externalIdp(env: NodeJS.ProcessEnv, baseUrl: string): ExternalIdpConfig | undefined {
+  const issuer = env.HEARTH_EXTERNAL_ISSUER?.trim();
+  const jwksUrl = env.HEARTH_EXTERNAL_JWKS_URL?.trim();
+  if (!issuer && !jwksUrl) return undefined;
+  if (!issuer || !jwksUrl) {
+    throw new ConfigError('HEARTH_EXTERNAL_ISSUER and HEARTH_EXTERNAL_JWKS_URL are set together, or neither');
+  }
+  let url: URL;
+  try {
+    url = new URL(jwksUrl);
+  } catch {
+    throw new ConfigError(`HEARTH_EXTERNAL_JWKS_URL: "${jwksUrl}" is not a URL`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError('HEARTH_EXTERNAL_JWKS_URL must be https (http only on loopback)');
+  }
+  const defaultScopes = env.HEARTH_EXTERNAL_SCOPES?.trim() || 'user/*.cruds';
+  for (const scope of defaultScopes.split(/\s+/)) {
+    if (!parseScope(scope)) throw new ConfigError(`HEARTH_EXTERNAL_SCOPES: "${scope}" is not a SMART resource scope`);
+  }
+  return {
+    issuer,
+    jwksUrl,
+    audience: env.HEARTH_EXTERNAL_AUDIENCE?.trim() || baseUrl,
+    roleClaim: env.HEARTH_EXTERNAL_ROLE_CLAIM?.trim() || 'selected_roleid',
+    roleSystem: env.HEARTH_EXTERNAL_ROLE_SYSTEM?.trim() || 'https://fhir.nhs.uk/Id/sds-role-profile-id',
+    defaultScopes,
   };
 }
 

@@ -10,6 +10,7 @@
  */
 import { FhirError } from '../fhir/errors.ts';
 import type { AccessClaims } from './authorization-server.ts';
+import { TokenRejected } from './external-idp.ts';
 import type { Identity } from './guard.ts';
 import { parseScope, type ResourceScope } from './scopes.ts';
 
@@ -45,8 +46,9 @@ export async function authenticateBearer(
   }
   try {
     return accessFrom(await verify(token));
-  } catch {
-    throw new FhirError('unauthorized', 'The access token is not valid or has expired', {
+  } catch (error) {
+    const reason = error instanceof TokenRejected ? error.message : 'The access token is not valid or has expired';
+    throw new FhirError('unauthorized', reason, {
       headers: { 'WWW-Authenticate': 'Bearer realm="hearth", error="invalid_token"' },
     });
   }

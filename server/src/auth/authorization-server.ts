@@ -24,6 +24,7 @@ import type { Identity } from './guard.ts';
 import type { SigningKey } from './keys.ts';
 import { grantScopes } from './scopes.ts';
 import { authenticateUser, type User } from './users.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 /** Access tokens live this long (SMART: SHOULD NOT exceed 300 s). */
 export const ACCESS_TOKEN_SECONDS = 300;
@@ -32,7 +33,6 @@ const MAX_ASSERTION_SECONDS = 300;
 const CLOCK_TOLERANCE_SECONDS = 30;
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Verified access tokens remembered at most (then forgotten all at once). */
-const MAX_VERIFIED = 50_000;
 /** Authorization codes live this long and are used once. */
 const CODE_SECONDS = 60;
 
@@ -84,7 +84,7 @@ export class AuthorizationServer {
   readonly introspectionEndpoint: string;
   readonly jwksUri: string;
   private readonly remoteKeys = new Map<string, JWTVerifyGetKey>();
-  private readonly verified = new Map<string, AccessClaims>();
+  private readonly verified = new VerifiedTokens();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -291,13 +291,8 @@ export class AuthorizationServer {
    * expiry); throws if it is not one. A verified token's claims are remembered
    * until it expires (a signature check per request costs more than the read it guards).
    */
-  async verifyAccessToken(token: string): Promise<AccessClaims> {
-    const known = this.verified.get(token);
-    if (known && known.expiresAt * 1000 > Date.now()) return known;
-    const claims = await this.verifyUncached(token);
-    if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
-    this.verified.set(token, claims);
-    return claims;
+  verifyAccessToken(token: string): Promise<AccessClaims> {
+    return this.verified.claims(token, (t) => this.verifyUncached(t));
   }
 
   private async verifyUncached(token: string): Promise<AccessClaims> {

@@ -1,0 +1,140 @@
+/**
+ * Access tokens from an external identity provider, e.g. NHS CIS2
+ * Authentication (STANDARDS.md §5.6): a JWT from the configured issuer,
+ * signed by a key of its JWKS (fetched from the configured URL, cached and
+ * refetched when a new key id appears), for the configured audience, not
+ * expired. The user's selected role (CIS2 `selected_roleid`, an SDS role
+ * profile id) names a PractitionerRole by identifier; that role, its
+ * practitioner and its organisation are who the caller acts as, so the
+ * legitimate-relationship rules apply as to Hearth's own users. A new role
+ * selection is a new token: access follows the role the token names. The
+ * token's SMART resource scopes are the ceiling, or, when it carries none
+ * (CIS2 scopes are about identity), the configured default.
+ */
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Resource } from '@medplum/fhirtypes';
+import { localTarget } from '../fhir/reference.ts';
+import { readCurrent, type Queryable } from '../store/resources.ts';
+import type { AccessClaims } from './authorization-server.ts';
+import { parseScope } from './scopes.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
+
+export interface ExternalIdpConfig {
+  issuer: string;
+  jwksUrl: string;
+  /** The `aud` the provider puts in tokens for Hearth (CIS2: the client id Hearth is registered with). */
+  audience: string;
+  /** The claim naming the selected role (CIS2: selected_roleid). */
+  roleClaim: string;
+  /** The identifier system of PractitionerRoles the claim's value is found under (SDS role profile id). */
+  roleSystem: string;
+  /** Scopes granted when the token carries no SMART resource scope. */
+  defaultScopes: string;
+}
+
+/** Asymmetric signatures only: never `none`, never a shared secret. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+/** A token refused for a reason worth telling the caller (401 OperationOutcome diagnostics). */
+export class TokenRejected extends Error {}
+
+export class ExternalIdentityProvider {
+  private readonly keys: JWTVerifyGetKey;
+  private readonly verified = new VerifiedTokens();
+
+  constructor(
+    private readonly config: ExternalIdpConfig,
+    private readonly db: Queryable,
+  ) {
+    this.keys = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+  }
+
+  /** Whether the token claims to come from this provider (unverified: only to choose who verifies it). */
+  issued(token: string): boolean {
+    try {
+      return decodeJwt(token).iss === this.config.issuer;
+    } catch {
+      return false;
+    }
+  }
+
+  verify(token: string): Promise<AccessClaims> {
+    return this.verified.claims(token, (t) => this.verifyUncached(t));
+  }
+
+  private async verifyUncached(token: string): Promise<AccessClaims> {
+    const { payload } = await jwtVerify(token, this.keys, {
+      issuer: this.config.issuer,
+      audience: this.config.audience,
+      algorithms: ALGORITHMS,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['exp', 'sub'],
+    });
+    const roleId = payload[this.config.roleClaim];
+    if (typeof roleId !== 'string' || !roleId) {
+      throw new TokenRejected(
+        `The token names no selected role (${this.config.roleClaim}): sign in again and choose a role`,
+      );
+    }
+    const role = await this.findRole(roleId);
+    const resourceScopes = (typeof payload.scope === 'string' ? payload.scope : '')
+      .split(/\s+/)
+      .filter((s) => parseScope(s) !== undefined);
+    const clientId =
+      typeof payload.azp === 'string'
+        ? payload.azp
+        : typeof payload.client_id === 'string'
+          ? payload.client_id
+          : this.config.issuer;
+    return {
+      clientId,
+      scope: resourceScopes.length ? resourceScopes.join(' ') : this.config.defaultScopes,
+      subject: payload.sub!,
+      identity: {
+        kind: 'user',
+        clientId,
+        practitionerRole: `PractitionerRole/${role.id}`,
+        practitioner: role.practitioner,
+        organization: role.organization,
+        allPatients: false,
+      },
+      expiresAt: payload.exp!,
+    };
+  }
+
+  /** The active PractitionerRole with the role profile id. */
+  private async findRole(roleId: string): Promise<{ id: string; practitioner?: string; organization?: string }> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM sp_token WHERE resource_type = 'PractitionerRole' AND code = 'identifier'
+         AND system = $1 AND value = $2`,
+      [this.config.roleSystem, roleId],
+    );
+    const now = Date.now();
+    for (const { id } of rows) {
+      const stored = await readCurrent(this.db, 'PractitionerRole', id);
+      if (!stored?.content) continue;
+      const role = JSON.parse(stored.content) as Resource & {
+        active?: boolean;
+        period?: { start?: string; end?: string };
+        practitioner?: { reference?: string };
+        organization?: { reference?: string };
+      };
+      if (role.active === false) continue;
+      if (role.period?.end && Date.parse(role.period.end) < now) continue;
+      if (role.period?.start && Date.parse(role.period.start) > now) continue;
+      return {
+        id,
+        practitioner: relative(role.practitioner?.reference),
+        organization: relative(role.organization?.reference),
+      };
+    }
+    throw new TokenRejected(`The selected role ${roleId} is not an active PractitionerRole in Hearth`);
+  }
+}
+
+/** `Type/id` of a reference into this server (how parties are named in access decisions). */
+function relative(reference: string | undefined): string | undefined {
+  const target = reference ? localTarget(reference) : undefined;
+  return target && `${target.resourceType}/${target.id}`;
+}
