@@ -18,6 +18,7 @@ import { registerAuthRoutes } from './http/routes/auth.ts';
 import { AuthorizationServer } from './auth/authorization-server.ts';
 import { loadSigningKey } from './auth/keys.ts';
 import { ExternalIdentityProvider } from './auth/external-idp.ts';
+import { launchPatientFinder } from './auth/launch-context.ts';
 import { DEMO_CLIENT_ID, ensureDemoClient } from './auth/demo.ts';
 import { ensureWebClient } from './auth/clients.ts';
 import { ensureDemoNeighbourhood } from './demo/neighbourhood.ts';
@@ -93,7 +94,13 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   const installed = await installConformance(repo, resources);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   const audit = new AuditTrail(database.pool);
-  const auth = new AuthorizationServer(database.pool, await loadSigningKey(database.pool), config.baseUrl);
+  const graceMs = config.accessGraceHours * 3600_000;
+  const auth = new AuthorizationServer(
+    database.pool,
+    await loadSigningKey(database.pool),
+    config.baseUrl,
+    launchPatientFinder(database.pool, accessCache, graceMs),
+  );
   app.decorate('auth', auth);
   const external = config.externalIdp && new ExternalIdentityProvider(config.externalIdp, database.pool);
   // A token of the external identity provider (by its issuer) is verified against its keys; any other is Hearth's own.
@@ -112,7 +119,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     config.auth
       ? {
           authenticate: (authorization) => authenticateBearer(verifyToken, authorization),
-          graceMs: config.accessGraceHours * 3600_000,
+          graceMs,
           audit,
           accessCache,
         }

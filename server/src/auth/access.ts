@@ -26,10 +26,11 @@ export interface Access {
 }
 
 export function accessFrom(claims: AccessClaims): Access {
+  // patient/ scopes grant nothing without a patient in context (a token issued without one).
   const scopes = claims.scope
     .split(/\s+/)
     .map(parseScope)
-    .filter((s): s is ResourceScope => s !== undefined);
+    .filter((s): s is ResourceScope => s !== undefined && (s.context !== 'patient' || !!claims.identity.patient));
   return { clientId: claims.clientId, scopes, identity: claims.identity, subject: claims.subject };
 }
 

@@ -22,7 +22,7 @@ import type pg from 'pg';
 import { findClient, type Client } from './clients.ts';
 import type { Identity } from './guard.ts';
 import type { SigningKey } from './keys.ts';
-import { grantScopes } from './scopes.ts';
+import { grantScopes, LAUNCH_PATIENT, needsPatient } from './scopes.ts';
 import { authenticateUser, type User } from './users.ts';
 import { VerifiedTokens } from './verified-tokens.ts';
 
@@ -73,7 +73,15 @@ export interface AuthorizeRequest {
 
 /** What to do with an authorization request: show the sign-in page, or redirect back to the app. */
 export type AuthorizeOutcome =
-  | { kind: 'sign-in'; request: AuthorizeRequest; client: Client; error?: string; roles?: User['roles'] }
+  | {
+      kind: 'sign-in';
+      request: AuthorizeRequest;
+      client: Client;
+      error?: string;
+      roles?: User['roles'];
+      /** The user chooses a patient (launch/patient or patient/ scopes). */
+      choosePatient?: boolean;
+    }
   | { kind: 'redirect'; location: string }
   | { kind: 'error'; message: string };
 
@@ -90,6 +98,9 @@ export class AuthorizationServer {
     private readonly pool: pg.Pool,
     private readonly key: SigningKey,
     private readonly fhirBaseUrl: string,
+    /** The patient a user acting as `identity` may launch with, from the id or NHS number they gave; undefined if none. */
+    private readonly launchPatient: (identity: Identity, wanted: string) => Promise<string | undefined> = async () =>
+      undefined,
   ) {
     const origin = new URL(fhirBaseUrl).origin;
     this.issuer = `${origin}/auth`;
@@ -111,12 +122,22 @@ export class AuthorizationServer {
       response_types_supported: ['code'],
       token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
       token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-      scopes_supported: ['user/*.cruds', 'user/*.rs', 'system/*.cruds', 'system/*.rs'],
+      scopes_supported: [
+        'user/*.cruds',
+        'user/*.rs',
+        'patient/*.cruds',
+        'patient/*.rs',
+        LAUNCH_PATIENT,
+        'system/*.cruds',
+        'system/*.rs',
+      ],
       code_challenge_methods_supported: ['S256'],
       capabilities: [
         'launch-standalone',
         'client-public',
         'client-confidential-asymmetric',
+        'context-standalone-patient',
+        'permission-patient',
         'permission-user',
         'permission-v1',
         'permission-v2',
@@ -138,7 +159,8 @@ export class AuthorizationServer {
       throw new OAuthError(401, 'invalid_client', `A client_assertion of type ${ASSERTION_TYPE} is required`);
     }
     const client = await this.authenticate(form.client_assertion, form.client_id);
-    const scope = grantScopes(form.scope ?? '', client.scope);
+    // A system has no patient in context: patient/ scopes and launch/patient are not for it.
+    const scope = grantScopes(form.scope ?? '', client.scope).filter((s) => !needsPatient([s]));
     if (!scope.length) {
       throw new OAuthError(400, 'invalid_scope', `None of the scopes asked for ("${form.scope ?? ''}") may be granted`);
     }
@@ -170,6 +192,7 @@ export class AuthorizationServer {
       expires_in: ACCESS_TOKEN_SECONDS,
       scope: scope.join(' '),
       ...(typeof claims.fhirUser === 'string' ? { fhirUser: claims.fhirUser } : {}),
+      ...(typeof claims.patient === 'string' ? { patient: claims.patient } : {}),
     };
   }
 
@@ -196,10 +219,11 @@ export class AuthorizationServer {
       return back('invalid_request', 'code_challenge must be the base64url SHA-256 of the code_verifier');
     }
     if (request.aud !== this.fhirBaseUrl) return back('invalid_request', `aud must be ${this.fhirBaseUrl}`);
-    if (!grantScopes(request.scope ?? '', client.scope).length) {
+    const granted = grantScopes(request.scope ?? '', client.scope);
+    if (!granted.some((s) => s !== LAUNCH_PATIENT)) {
       return back('invalid_scope', `None of the scopes asked for may be granted`);
     }
-    return { kind: 'sign-in', request, client };
+    return { kind: 'sign-in', request, client, choosePatient: needsPatient(granted) };
   }
 
   /** The sign-in form (POST to the authorization endpoint): a code back to the app, or the page again. */
@@ -211,10 +235,28 @@ export class AuthorizationServer {
     if (!user.roles.length) return { ...checked, error: 'This account has no role to act in; ask an administrator' };
     const role = user.roles.length === 1 ? user.roles[0] : user.roles.find((r) => r.practitionerRole === form.role);
     if (!role) return { ...checked, roles: user.roles, error: form.role ? 'Choose one of your roles' : undefined };
+    let patient: string | undefined;
+    if (checked.choosePatient) {
+      const identity: Identity = {
+        kind: 'user',
+        clientId: checked.client.clientId,
+        practitioner: user.practitioner,
+        practitionerRole: role.practitionerRole,
+        organization: role.organization,
+        allPatients: false,
+      };
+      patient = form.patient?.trim() ? await this.launchPatient(identity, form.patient.trim()) : undefined;
+      if (!patient) {
+        const error = form.patient?.trim()
+          ? 'No patient you may see in this role has that id or NHS number'
+          : 'Choose the patient this app is for';
+        return { ...checked, roles: user.roles.length > 1 ? user.roles : undefined, error };
+      }
+    }
     const code = randomBytes(32).toString('base64url');
     await this.pool.query(
       `INSERT INTO auth_code (code_hash, client_id, redirect_uri, code_challenge, username, practitioner_role, scope,
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
+         patient, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
       [
         sha256(code),
         checked.client.clientId,
@@ -223,6 +265,7 @@ export class AuthorizationServer {
         user.username,
         role.practitionerRole,
         grantScopes(request.scope ?? '', checked.client.scope).join(' '),
+        patient ?? null,
         CODE_SECONDS,
       ],
     );
@@ -262,6 +305,7 @@ export class AuthorizationServer {
       fhirUser: users[0].practitioner,
       practitioner_role: grant.practitioner_role,
       organization: users[0].organization,
+      ...(grant.patient ? { patient: grant.patient } : {}),
     });
   }
 
@@ -279,6 +323,7 @@ export class AuthorizationServer {
         iss: this.issuer,
         sub: claims.subject,
         ...(claims.identity.practitioner ? { fhirUser: claims.identity.practitioner } : {}),
+        ...(claims.identity.patient ? { patient: claims.identity.patient } : {}),
         aud: this.fhirBaseUrl,
       };
     } catch {
@@ -318,6 +363,7 @@ export class AuthorizationServer {
         practitioner: text(payload.fhirUser),
         practitionerRole,
         allPatients: payload.all_patients === true,
+        patient: text(payload.patient),
       },
       expiresAt: payload.exp,
     };

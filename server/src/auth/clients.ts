@@ -71,7 +71,7 @@ export async function ensureWebClient(pool: pg.Pool, origin: string): Promise<vo
   await registerClient(pool, {
     clientId: WEB_CLIENT_ID,
     name: 'Hearth web client',
-    scope: 'user/*.cruds',
+    scope: 'user/*.cruds patient/*.cruds launch/patient',
     redirectUris: [`${origin}/`],
   });
 }

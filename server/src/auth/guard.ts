@@ -24,6 +24,12 @@ export interface Identity {
   practitionerRole?: string;
   /** A system registered for every patient. */
   allPatients: boolean;
+  /**
+   * The patient in context (SMART launch/patient): the token is about this
+   * patient only; other patients' data is out of its reach whatever the
+   * relationships.
+   */
+  patient?: string;
 }
 
 export class Guard {
@@ -58,7 +64,12 @@ export class Guard {
       const caller = this.callerFrom(data);
       for (const p of unknown) this.decided.set(p, decide(caller, p, data.byPatient.get(p) ?? [], this.options()));
     }
-    return patients.every((p) => this.created.has(p) || this.decided.get(p)!.allowed);
+    return patients.every((p) => this.created.has(p) || (this.inContext(p) && this.decided.get(p)!.allowed));
+  }
+
+  /** Whether a patient is within the token's patient context (any, without one). */
+  private inContext(patient: string): boolean {
+    return !this.identity.patient || this.identity.patient === patient;
   }
 
   /** Whether the caller may see this resource (all of its patients); noted for the audit trail. */
@@ -97,7 +108,7 @@ export class Guard {
       for (const p of patients) this.touched.add(p);
       return;
     }
-    const denied = patients.filter((p) => !this.created.has(p) && !this.decided.get(p)?.allowed);
+    const denied = patients.filter((p) => !this.created.has(p) && !(this.inContext(p) && this.decided.get(p)?.allowed));
     for (const p of denied) this.refused.add(p);
     throw new FhirError(
       'forbidden',
@@ -108,7 +119,9 @@ export class Guard {
 
   /** The patients searches may return, for SQL filtering. */
   async visibility(db: Queryable): Promise<Visibility> {
-    this.visible ??= (async () => {
+    this.visible ??= (async (): Promise<Visibility> => {
+      const patient = this.identity.patient;
+      if (patient) return { every: false, only: (await this.allows(db, [patient])) ? [patient] : [] };
       const data = await this.dataOf(db);
       return visibility(this.callerFrom(data), data.byPatient, this.options());
     })();

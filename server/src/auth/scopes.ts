@@ -39,10 +39,14 @@ export function covers(allowed: ResourceScope, wanted: ResourceScope): boolean {
   return allowed.query === undefined || allowed.query === wanted.query;
 }
 
+/** The launch-context scope of a standalone launch that asks the user to choose a patient. */
+export const LAUNCH_PATIENT = 'launch/patient';
+
 /**
  * The scopes to grant for a request: each requested resource scope that one
- * allowed scope covers (in its normalised v2 form); other requested scopes
- * (e.g. unknown or v1 out of order) are dropped, never widened.
+ * allowed scope covers (in its normalised v2 form), and `launch/patient` when
+ * the ceiling has it; other requested scopes (e.g. unknown or v1 out of
+ * order) are dropped, never widened.
  */
 export function grantScopes(requested: string, allowed: string): string[] {
   const ceilings = allowed
@@ -52,8 +56,14 @@ export function grantScopes(requested: string, allowed: string): string[] {
     .filter((s) => s !== undefined);
   const granted: string[] = [];
   for (const raw of requested.split(/\s+/).filter(Boolean)) {
+    if (raw === LAUNCH_PATIENT && allowed.split(/\s+/).includes(LAUNCH_PATIENT)) granted.push(raw);
     const wanted = parseScope(raw);
     if (wanted && ceilings.some((ceiling) => covers(ceiling, wanted))) granted.push(formatScope(wanted));
   }
   return [...new Set(granted)];
+}
+
+/** Whether granted scopes need a patient chosen at sign-in (launch/patient, or any patient/ scope). */
+export function needsPatient(granted: string[]): boolean {
+  return granted.some((s) => s === LAUNCH_PATIENT || s.startsWith('patient/'));
 }

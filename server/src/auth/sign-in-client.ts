@@ -7,7 +7,14 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { WEB_CLIENT_ID } from './clients.ts';
 
 /** Authorization code + PKCE against the web client's registration, the sign-in form posted as a browser would. */
-export async function userToken(baseUrl: string, username: string, password: string, scope: string): Promise<string> {
+export async function userToken(
+  baseUrl: string,
+  username: string,
+  password: string,
+  scope: string,
+  /** The patient to launch with (launch/patient), by id or NHS number. */
+  patient?: string,
+): Promise<string> {
   const origin = new URL(baseUrl).origin;
   const verifier = randomBytes(32).toString('base64url');
   const request = {
@@ -24,7 +31,7 @@ export async function userToken(baseUrl: string, username: string, password: str
     method: 'POST',
     redirect: 'manual',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...request, username, password }),
+    body: new URLSearchParams({ ...request, username, password, ...(patient ? { patient } : {}) }),
   });
   const code = new URL(signIn.headers.get('location') ?? origin).searchParams.get('code');
   if (signIn.status !== 302 || !code) throw new Error(`sign-in of ${username} did not succeed (${signIn.status})`);

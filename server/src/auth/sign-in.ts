@@ -30,6 +30,9 @@ export function signInPage(outcome: Extract<AuthorizeOutcome, { kind: 'sign-in' 
         )
         .join('')}</select></label>`
     : '';
+  const patient = outcome.choosePatient
+    ? '<label>Patient (Hearth id or NHS number) <input name="patient" autocomplete="off" required></label>'
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in to Hearth</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -42,7 +45,7 @@ ${outcome.error ? `<p class="error" role="alert">${escape(outcome.error)}</p>` :
 <form method="post" action="${escape(action)}">${hidden}
 <label>Username <input name="username" autocomplete="username" required></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-${roles}<button type="submit">Sign in</button></form></body></html>`;
+${roles}${patient}<button type="submit">Sign in</button></form></body></html>`;
 }
 
 /** The page's CSP: its form may post to the endpoint and the sign-in may redirect back to the app. */

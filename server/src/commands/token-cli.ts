@@ -6,6 +6,8 @@
  * `pnpm hearth token --user sam.okafor [--scope "user/*.rs"]`: signs a demo
  * user in the way the web client does (authorization code + PKCE, the user's
  * password from the data folder) and prints the access token.
+ * `pnpm hearth token --user sam.okafor --patient demo-patient-1`: the same,
+ * launched for one patient (launch/patient, patient/ scopes by default).
  * Uses the same configuration as the server (HEARTH_BASE_URL or HOST/PORT;
  * HEARTH_DATA_DIR for the key and passwords).
  */
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
       password: { type: 'string' },
       scope: { type: 'string' },
       key: { type: 'string' },
+      patient: { type: 'string' },
     },
   });
   const config = loadConfig();
@@ -37,7 +40,8 @@ async function main(): Promise<void> {
       : {};
     const password = values.password ?? process.env.HEARTH_PASSWORD ?? passwords[values.user];
     if (!password) throw new ConfigError(`No password for ${values.user}: pass --password or set HEARTH_PASSWORD`);
-    console.log(await userToken(config.baseUrl, values.user, password, values.scope ?? 'user/*.cruds'));
+    const scope = values.scope ?? (values.patient ? 'launch/patient patient/*.cruds' : 'user/*.cruds');
+    console.log(await userToken(config.baseUrl, values.user, password, scope, values.patient));
     return;
   }
   const keyFile = values.key ?? (values.client === DEMO_CLIENT_ID ? demoKeyFile(config.dataDir) : undefined);
