@@ -230,6 +230,60 @@ describe('Provenance', () => {
     expect(second.recorded).toBe(updated.body.meta.lastUpdated);
   });
 
+  it('takes the Provenance a client sends in X-Provenance: target and time set by the server, the caller added', async () => {
+    const supplied = {
+      resourceType: 'Provenance',
+      target: [{ reference: 'Patient/someone-else' }],
+      recorded: '2001-01-01T00:00:00Z',
+      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'CREATE' }] },
+      agent: [
+        {
+          type: {
+            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'verifier' }],
+          },
+          who: { display: 'Dr Ward, consultant' },
+        },
+      ],
+      entity: [{ role: 'source', what: { display: 'MDT meeting 12 March' } }],
+    };
+    const created = await send(
+      nurse,
+      'post',
+      'Observation',
+      { resourceType: 'Observation', status: 'final', code: { text: 'mood' }, subject: ref('Patient/mine') },
+      { 'X-Provenance': JSON.stringify(supplied) },
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const res = await get(nurse, `Observation?_id=${created.body.id}&_revinclude=Provenance:target`);
+    const provenances: Provenance[] = res.body.entry
+      .filter((e: { search: { mode: string } }) => e.search.mode === 'include')
+      .map((e: { resource: Provenance }) => e.resource);
+    expect(provenances).toHaveLength(1);
+    const [p] = provenances;
+    expect(p.target).toEqual([{ reference: `Observation/${created.body.id}/_history/1` }]);
+    expect(p.recorded).toBe(created.body.meta.lastUpdated);
+    expect(p.entity).toEqual(supplied.entity);
+    expect(p.agent[0]).toEqual(supplied.agent[0]);
+    expect(p.agent[1].who).toEqual({ reference: 'PractitionerRole/nurse-role' });
+    expect(p.agent[1].type?.coding?.[0].code).toBe('enterer');
+
+    for (const bad of [
+      'not json',
+      JSON.stringify({ resourceType: 'Patient' }),
+      JSON.stringify({ resourceType: 'Provenance' }),
+    ]) {
+      const refused = await send(
+        nurse,
+        'post',
+        'Observation',
+        { resourceType: 'Observation', status: 'final', code: { text: 'mood' }, subject: ref('Patient/mine') },
+        { 'X-Provenance': bad },
+      );
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.resourceType).toBe('OperationOutcome');
+    }
+  });
+
   it('a delete leaves a Provenance too, and provenance never holds a resource against deletion', async () => {
     const created = await send(nurse, 'post', 'Observation', {
       resourceType: 'Observation',

@@ -49,6 +49,8 @@ export class Guard {
     private readonly cache: AccessCache,
     /** A user's stated reason for break-glass access on this request. */
     readonly breakGlass?: string,
+    /** The Provenance the client sent with its write (X-Provenance), completed for each version written. */
+    private readonly supplied?: Provenance,
   ) {}
 
   /** Patient decisions made for this request (for the audit trail). */
@@ -164,7 +166,11 @@ export class Guard {
   /**
    * The Provenance of a write by this caller (STANDARDS.md §7.3): the exact
    * version as target, the user's role (or the system's organisation or
-   * client id) as author, on behalf of their organisation.
+   * client id) as author, on behalf of their organisation. With a Provenance
+   * the client supplied (X-Provenance), that one, its target and time set by
+   * the server, and the authenticated caller added to its agents as the
+   * enterer unless it names them already: a client may add to the record of
+   * who did what, never leave itself out.
    */
   provenanceFor(target: string, activity: 'CREATE' | 'UPDATE' | 'DELETE', recorded: string): Provenance {
     const { practitionerRole, organization, clientId } = this.identity;
@@ -173,30 +179,33 @@ export class Guard {
       : organization
         ? { reference: organization }
         : { identifier: { system: 'urn:hearth:client-id', value: clientId } };
+    const participant = (code: 'author' | 'enterer'): Provenance['agent'][number] => ({
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code }] },
+      who,
+      ...(organization && practitionerRole ? { onBehalfOf: { reference: organization } } : {}),
+    });
+    const supplied = this.supplied;
+    const named = supplied?.agent?.some((a) => JSON.stringify(a.who) === JSON.stringify(who));
+    const btg = this.breakGlass
+      ? [
+          {
+            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG' }],
+            text: this.breakGlass,
+          },
+        ]
+      : [];
     return {
+      ...(supplied ?? {}),
       resourceType: 'Provenance',
       target: [{ reference: target }],
       recorded,
-      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: activity }] },
-      agent: [
-        {
-          type: {
-            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' }],
-          },
-          who,
-          ...(organization && practitionerRole ? { onBehalfOf: { reference: organization } } : {}),
-        },
-      ],
-      ...(this.breakGlass
-        ? {
-            reason: [
-              {
-                coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG' }],
-                text: this.breakGlass,
-              },
-            ],
-          }
-        : {}),
+      activity: supplied?.activity ?? {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: activity }],
+      },
+      agent: supplied
+        ? [...(supplied.agent ?? []), ...(named ? [] : [participant('enterer')])]
+        : [participant('author')],
+      ...(supplied?.reason || btg.length ? { reason: [...(supplied?.reason ?? []), ...btg] } : {}),
     };
   }
 

@@ -67,6 +67,7 @@ export async function registerLimits(
       'Prefer',
       'X-Request-Id',
       'X-Break-Glass-Reason',
+      'X-Provenance',
     ],
     exposedHeaders: ['ETag', 'Last-Modified', 'Location', 'Content-Location', 'X-Request-Id', 'Retry-After'],
     maxAge: 600,

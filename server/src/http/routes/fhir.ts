@@ -16,6 +16,8 @@ import { classify } from '../../audit/classify.ts';
 import type { AuditTrail } from '../../audit/trail.ts';
 import type { AccessCache } from '../../auth/access-cache.ts';
 import { FhirError } from '../../fhir/errors.ts';
+import { assertResourceShape, validateBase } from '../../validation/validate.ts';
+import type { Provenance } from '@medplum/fhirtypes';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -34,6 +36,8 @@ export interface SecurityOptions {
 
 /** The header a user states a break-glass reason in (emergency access, audited). */
 export const BREAK_GLASS_HEADER = 'x-break-glass-reason';
+/** The header a client sends its own Provenance of a write in (R4 provenance.html#header). */
+const PROVENANCE_HEADER = 'x-provenance';
 
 export function registerFhirRoutes(
   app: FastifyInstance,
@@ -51,7 +55,13 @@ export function registerFhirRoutes(
     let guard: Guard | undefined;
     let response: FhirResponse;
     try {
-      guard = new Guard(access.identity, security!.graceMs, security!.accessCache, breakGlass(request, access));
+      guard = new Guard(
+        access.identity,
+        security!.graceMs,
+        security!.accessCache,
+        breakGlass(request, access),
+        suppliedProvenance(request, fhirRequest),
+      );
       response = await route(fhirRequest, { ...context, access, repo: context.repo.withGuard(guard) });
     } catch (error) {
       const status = error instanceof FhirError ? error.status : 500;
@@ -114,6 +124,27 @@ function breakGlass(request: FastifyRequest, access: Access): string | undefined
     throw new FhirError('forbidden', `Break-glass access needs a stated reason in the ${BREAK_GLASS_HEADER} header`);
   }
   return reason;
+}
+
+/**
+ * The Provenance a client sends with a write in the X-Provenance header (R4
+ * provenance.html#header): a Provenance without target (the server sets it,
+ * and the time), checked as any resource would be; 400 if it is not one.
+ */
+function suppliedProvenance(request: FastifyRequest, fhirRequest: FhirRequest): Provenance | undefined {
+  const raw = header(request.headers[PROVENANCE_HEADER]);
+  if (raw === undefined || fhirRequest.method === 'GET' || fhirRequest.method === 'HEAD') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new FhirError('structure', `The ${PROVENANCE_HEADER} header must hold a Provenance as JSON`);
+  }
+  assertResourceShape(parsed, 'Provenance');
+  const { id: _id, meta: _meta, target: _target, recorded: _recorded, ...rest } = parsed as Provenance;
+  // Checked as it will be stored (a target and time are filled in for each version written).
+  validateBase({ ...rest, target: [{ reference: 'Patient/x' }], recorded: new Date().toISOString() });
+  return rest as Provenance;
 }
 
 function toFhirRequest(request: FastifyRequest): FhirRequest {
