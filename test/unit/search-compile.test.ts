@@ -116,12 +116,12 @@ describe('include steps', () => {
     const [include, revinclude] = request.includes;
     const forward = compileIncludeStep(include, 'Task', ['t1', 't2'])!;
     expect(forward.text).toBe(
-      'SELECT DISTINCT r.resource_type, r.id, r.content FROM sp_reference x JOIN resource r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted WHERE x.resource_type = $2 AND x.id = ANY($3::text[]) AND x.code = ANY($4::text[]) AND x.target_type = $1',
+      'SELECT DISTINCT r.resource_type, r.id, r.content, r.patients FROM sp_reference x JOIN resource r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted WHERE x.resource_type = $2 AND x.id = ANY($3::text[]) AND x.code = ANY($4::text[]) AND x.target_type = $1',
     );
     expect(forward.values).toEqual(['ServiceRequest', 'Task', ['t1', 't2'], ['focus']]);
     const reverse = compileIncludeStep(revinclude, 'Task', ['t1'])!;
     expect(reverse.text).toBe(
-      'SELECT DISTINCT r.resource_type, r.id, r.content FROM sp_reference x JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted WHERE x.resource_type = $1 AND x.code = ANY($2::text[]) AND x.target_type = $3 AND x.target_id = ANY($4::text[])',
+      'SELECT DISTINCT r.resource_type, r.id, r.content, r.patients FROM sp_reference x JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted WHERE x.resource_type = $1 AND x.code = ANY($2::text[]) AND x.target_type = $3 AND x.target_id = ANY($4::text[])',
     );
     expect(reverse.values).toEqual(['Provenance', ['target'], 'Task', ['t1']]);
     expect(compileIncludeStep(include, 'Patient', ['p1'])).toBeUndefined();

@@ -340,11 +340,7 @@ export class Repository {
     const included = request.includes.length ? await this.include(request, rows, visibility) : [];
     if (this.guard) {
       // The audit trail records whose data the search returned (the rows passed the access filter).
-      for (const row of rows) this.guard.noteReturned(row.patients ?? []);
-      if (included.length) {
-        const refs = included.map((row) => ({ resourceType: row.resource_type, id: row.id }));
-        this.guard.noteReturned(await loadIndexedPatients(this.db, refs));
-      }
+      for (const row of [...rows, ...included]) this.guard.noteReturned(row.patients ?? []);
     }
     return { rows, hasMore, total, pin, included };
   }

@@ -103,7 +103,7 @@ export function compileHops(
   hops: Hop[],
   owner: string,
   leaf: (alias: string) => string,
-  visible: (alias: string, depth: number) => string | undefined = () => undefined,
+  visible: (alias: string) => string | undefined = () => undefined,
   depth = 1,
 ): string {
   if (!hops.length) return leaf(owner);
@@ -111,7 +111,7 @@ export function compileHops(
   const c = `c${depth}`;
   const r = `r${depth}`;
   // Each resource a hop reaches must be one the caller may see (access control).
-  const restriction = visible(r, depth);
+  const restriction = visible(r);
   const next = compileHops(sql, rest, r, leaf, visible, depth + 1);
   const inner = restriction ? `${restriction} AND ${next}` : next;
   if (hop.kind === 'chain') {

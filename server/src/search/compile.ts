@@ -15,7 +15,6 @@ import { expandValueSet } from '../validation/valuesets.ts';
 import { existedAt, pageQuery } from './order.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
-import { PATIENT_CODE } from './extract.ts';
 import type { Visibility } from '../auth/policy.ts';
 
 const TABLE_BY_TYPE: Record<string, string> = {
@@ -54,7 +53,7 @@ export function compileCount(request: SearchRequest, options: CompileOptions): C
 
 function whereClause(sql: SqlBuilder, request: SearchRequest, options: CompileOptions): string {
   const clauses = [...scopeClauses(sql, request), 'NOT r.deleted'];
-  const visible = visibleClause(sql, 'r', options.visibility, 'v0');
+  const visible = visibleClause(sql, 'r', options.visibility);
   if (visible) clauses.push(visible);
   for (const filter of request.filters) clauses.push(filterClause(sql, filter, options));
   return clauses.join(' AND ');
@@ -62,7 +61,7 @@ function whereClause(sql: SqlBuilder, request: SearchRequest, options: CompileOp
 
 function filterClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptions): string {
   if (filter.path) {
-    const visible = (alias: string, depth: number) => visibleClause(sql, alias, options.visibility, `v${depth}`);
+    const visible = (alias: string) => visibleClause(sql, alias, options.visibility);
     return compileHops(sql, filter.path, 'r', (alias) => leafClause(sql, filter, options, alias), visible);
   }
   return leafClause(sql, filter, options, 'r');
@@ -288,25 +287,22 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** Above this many visible patients the check hashes the list (linear containment costs per row). */
+const LINEAR_VISIBLE_MAX = 256;
+
 /**
  * Access control on a resource row `r`: none of the patients whose compartment
- * it is in is one the caller may not see (a resource of no patient passes).
- * Searches, chain and _has hops, counts and includes all apply it, so nothing
- * about an unseen patient's records shows in results, totals or matches.
+ * it is in (its `patients` column) is one the caller may not see (a resource
+ * of no patient passes). Searches, chain and _has hops, counts and includes
+ * all apply it, so nothing about an unseen patient's records shows in
+ * results, totals or matches. The list is a sub-select, so the planner does
+ * not estimate each patient in it (planning stays as cheap as without it).
  */
-export function visibleClause(
-  sql: SqlBuilder,
-  r: string,
-  visibility: Visibility | undefined,
-  alias: string,
-): string | undefined {
+export function visibleClause(sql: SqlBuilder, r: string, visibility: Visibility | undefined): string | undefined {
   if (!visibility) return undefined;
   if (visibility.every && !visibility.except.length) return undefined;
-  // A hashed subplan: planned without estimating each patient, checked per row by hash, whatever the list's length.
-  const patients = `(SELECT unnest(${sql.bind(visibility.every ? visibility.except : visibility.only)}::text[]))`;
-  const hidden = visibility.every ? `${alias}.target_id IN ${patients}` : `${alias}.target_id NOT IN ${patients}`;
-  return (
-    `NOT EXISTS (SELECT 1 FROM sp_reference ${alias} WHERE ${alias}.resource_type = ${r}.resource_type` +
-    ` AND ${alias}.id = ${r}.id AND ${alias}.code = '${PATIENT_CODE}' AND ${hidden})`
-  );
+  if (visibility.every) return `NOT (${r}.patients && (SELECT ${sql.bind(visibility.except)}::text[]))`;
+  const only = sql.bind(visibility.only);
+  if (visibility.only.length <= LINEAR_VISIBLE_MAX) return `${r}.patients <@ (SELECT ${only}::text[])`;
+  return `NOT EXISTS (SELECT 1 FROM unnest(${r}.patients) AS p(id) WHERE p.id NOT IN (SELECT unnest(${only}::text[])))`;
 }

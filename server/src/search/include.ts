@@ -118,7 +118,7 @@ export function compileIncludeStep(
   visibility?: Visibility,
 ): CompiledSql | undefined {
   const sql = new SqlBuilder();
-  const restriction = visibleClause(sql, 'r', visibility, 'v0');
+  const restriction = visibleClause(sql, 'r', visibility);
   const visible = restriction ? ` AND ${restriction}` : '';
   if (!directive.reverse) {
     const source = directive.sourceType === '*' ? fromType : directive.sourceType;
@@ -127,7 +127,7 @@ export function compileIncludeStep(
     if (!codes.length) return undefined;
     const target = directive.targetType ? ` AND x.target_type = ${sql.bind(directive.targetType)}` : '';
     const text =
-      'SELECT DISTINCT r.resource_type, r.id, r.content FROM sp_reference x' +
+      'SELECT DISTINCT r.resource_type, r.id, r.content, r.patients FROM sp_reference x' +
       ' JOIN resource r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted' +
       ` WHERE x.resource_type = ${sql.bind(fromType)} AND x.id = ANY(${sql.bind(fromIds)}::text[])` +
       ` AND x.code = ANY(${sql.bind(codes)}::text[])${target}${visible}`;
@@ -137,7 +137,7 @@ export function compileIncludeStep(
   const codes = directive.codes.filter((code) => referenceParams(directive.sourceType)[code]?.includes(fromType));
   if (!codes.length) return undefined;
   const text =
-    'SELECT DISTINCT r.resource_type, r.id, r.content FROM sp_reference x' +
+    'SELECT DISTINCT r.resource_type, r.id, r.content, r.patients FROM sp_reference x' +
     ' JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted' +
     ` WHERE x.resource_type = ${sql.bind(directive.sourceType)} AND x.code = ANY(${sql.bind(codes)}::text[])` +
     ` AND x.target_type = ${sql.bind(fromType)} AND x.target_id = ANY(${sql.bind(fromIds)}::text[])${visible}`;

@@ -7,7 +7,6 @@
 import { getSearchParameters } from '@medplum/core';
 import { FhirError } from '../fhir/errors.ts';
 import type { Cursor } from './cursor.ts';
-import { PATIENT_CODE } from './extract.ts';
 import type { SearchRequest } from './parse.ts';
 import type { SqlBuilder } from './sql.ts';
 
@@ -71,13 +70,9 @@ export function pageQuery(sql: SqlBuilder, request: SearchRequest, where: string
   const pinned = cursor ? ` AND ${existedAt(sql, cursor.pin)}` : '';
   // A system search spans types, so its rows are told apart (and paged) by Type/id.
   const id = request.resourceTypes ? `r.resource_type || '/' || r.id AS id` : 'r.id';
-  // The row's patients (its derived _patient references), read with the page for the audit trail.
-  const owner = withPatients ? ['r.resource_type AS owner_type', 'r.id AS owner_id'] : [];
-  const inner = `SELECT ${id}, r.content${[...columns, ...owner].map((c) => `, ${c}`).join('')} FROM resource r WHERE ${where}${pinned}`;
-  const patients = withPatients
-    ? `, ARRAY(SELECT x.target_id FROM sp_reference x WHERE x.resource_type = s.owner_type AND x.id = s.owner_id` +
-      ` AND x.code = '${PATIENT_CODE}') AS patients`
-    : '';
+  // The row's patients, read with the page for the audit trail.
+  const inner = `SELECT ${id}, r.content${[...columns, ...(withPatients ? ['r.patients'] : [])].map((c) => `, ${c}`).join('')} FROM resource r WHERE ${where}${pinned}`;
+  const patients = withPatients ? ', s.patients' : '';
   const keyArray = keys.length ? `ARRAY[${keys.map((_, i) => `s.k${i}::text`).join(', ')}]` : 'ARRAY[]::text[]';
   const pin = cursor ? '' : ', (SELECT max(seq) FROM resource_version) AS pin';
   const seek = cursor ? ` WHERE ${seekCondition(sql, keys, cursor)}` : '';

@@ -66,7 +66,7 @@ export async function readCurrent(db: Queryable, resourceType: string, id: strin
   return rows[0] && toStored(rows[0]);
 }
 
-/** The current version and the patients indexed for it (`_patient` rows: the compartments it is in). */
+/** The current version and the patients it is about (the compartments it is in). */
 export async function readCurrentWithPatients(
   db: Queryable,
   resourceType: string,
@@ -74,9 +74,7 @@ export async function readCurrentWithPatients(
 ): Promise<(StoredVersion & { patients: string[] }) | undefined> {
   const { rows } = await db.query<Row & { patients: string[] }>({
     name: 'read-current-with-patients',
-    text: `SELECT ${COLUMNS}, ARRAY(SELECT x.target_id FROM sp_reference x WHERE x.resource_type = $1 AND x.id = $2
-                                  AND x.code = '${PATIENT_CODE}') AS patients
-             FROM resource WHERE resource_type = $1 AND id = $2`,
+    text: `SELECT ${COLUMNS}, patients FROM resource WHERE resource_type = $1 AND id = $2`,
     values: [resourceType, id],
   });
   return rows[0] && { ...toStored(rows[0]), patients: rows[0].patients };
@@ -192,6 +190,12 @@ function indexColumns(kind: keyof IndexRows): [column: string, field: string, ty
   return INDEX_SPEC[kind][1] as [string, string, string][];
 }
 
+/** The patients of a version (its `_patient` index rows), for the resource row. */
+function patientsOf(index: IndexRows): string[] {
+  const { code, targetId } = index.reference;
+  return [...new Set(code.flatMap((c, i) => (c === PATIENT_CODE && targetId[i] ? [targetId[i]!] : [])))];
+}
+
 /** Inserts of one version's index rows: parameters from $7 on, owner in $1 and $2. */
 const INDEX_INSERTS = (() => {
   let n = 6;
@@ -205,6 +209,9 @@ const INDEX_INSERTS = (() => {
 
 const INDEX_TABLES = INDEX_KINDS.map((kind) => INDEX_SPEC[kind][0]);
 
+/** The parameter holding the version's patients: after the index rows'. */
+const PATIENTS_PARAM = 7 + INDEX_KINDS.reduce((n, kind) => n + indexColumns(kind).length, 0);
+
 /**
  * The write statement. A first version inserts plainly; a later one replaces the
  * current row and deletes the old index rows in the same statement (data-modifying
@@ -212,12 +219,13 @@ const INDEX_TABLES = INDEX_KINDS.map((kind) => INDEX_SPEC[kind][0]);
  */
 function writeSql(first: boolean): string {
   const current = first
-    ? `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
-  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v RETURNING seq`
-    : `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
-  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6 FROM v
+    ? `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients)
+  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6, $${PATIENTS_PARAM}::text[] FROM v RETURNING seq`
+    : `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients)
+  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6, $${PATIENTS_PARAM}::text[] FROM v
   ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id,
-    last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, content = EXCLUDED.content
+    last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, content = EXCLUDED.content,
+    patients = EXCLUDED.patients
   RETURNING seq`;
   const deletes = first
     ? ''
@@ -246,7 +254,7 @@ export async function writeVersion(db: Queryable, v: NewVersion): Promise<number
   const { rows } = await db.query<{ seq: number }>({
     name: first ? 'write-first-version' : 'write-next-version',
     text: first ? WRITE_FIRST : WRITE_NEXT,
-    values: [v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.content, ...index],
+    values: [v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.content, ...index, patientsOf(v.index)],
   });
   return rows[0].seq;
 }
@@ -260,13 +268,18 @@ const WRITE_FIRST_MANY = (() => {
     const names = ['resource_type', 'id', ...columns.map(([name]) => name)].join(', ');
     return `, i${i + 1} AS (INSERT INTO ${table} (${names}) SELECT * FROM unnest(${params.join(', ')}))`;
   });
+  // Each version's patients as a JSON array (arrays of arrays cannot be ragged), joined back by key.
   return `WITH v AS (
   INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::text[])
   RETURNING seq, resource_type, id, version_id, last_updated, content
+), p AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $${n + 1}::text[]) AS p(resource_type, id, patients)
 ), cur AS (
-  INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content)
-  SELECT resource_type, id, version_id, last_updated, content IS NULL, seq, content FROM v
+  INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients)
+  SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.content IS NULL, v.seq, v.content,
+         ARRAY(SELECT jsonb_array_elements_text(p.patients::jsonb))
+    FROM v JOIN p ON p.resource_type = v.resource_type AND p.id = v.id
 )
 ${inserts.join('\n')}
 SELECT count(*)::int AS n FROM v`;
@@ -278,11 +291,13 @@ SELECT count(*)::int AS n FROM v`;
  */
 export async function writeFirstVersions(db: Queryable, versions: NewVersion[]): Promise<void> {
   const head: unknown[][] = [[], [], [], [], [], []];
+  const patients: string[] = [];
   const index = INDEX_KINDS.map((kind) => INDEX_SPEC[kind][1].map(() => [] as unknown[]));
   const owners = INDEX_KINDS.map(() => ({ types: [] as string[], ids: [] as string[] }));
   for (const v of versions) {
     if (v.versionId !== 1) throw new Error('writeFirstVersions takes first versions only');
     [v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.content].forEach((value, i) => head[i].push(value));
+    patients.push(JSON.stringify(patientsOf(v.index)));
     INDEX_KINDS.forEach((kind, k) => {
       const rows = v.index[kind] as unknown as Record<string, unknown[]>;
       const columns = indexColumns(kind);
@@ -295,7 +310,11 @@ export async function writeFirstVersions(db: Queryable, versions: NewVersion[]):
     });
   }
   const indexValues = INDEX_KINDS.flatMap((_, k) => [owners[k].types, owners[k].ids, ...index[k]]);
-  await db.query({ name: 'write-first-versions', text: WRITE_FIRST_MANY, values: [...head, ...indexValues] });
+  await db.query({
+    name: 'write-first-versions',
+    text: WRITE_FIRST_MANY,
+    values: [...head, ...indexValues, patients],
+  });
 }
 
 /** The current, undeleted resources of some types (all when none given) after a key, in key order. */
@@ -322,6 +341,12 @@ export async function replaceIndexRows(
 ): Promise<void> {
   const types = items.map((i) => i.resourceType);
   const ids = items.map((i) => i.id);
+  await db.query(
+    `UPDATE resource r SET patients = ARRAY(SELECT jsonb_array_elements_text(o.patients::jsonb))
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS o(resource_type, id, patients)
+      WHERE r.resource_type = o.resource_type AND r.id = o.id`,
+    [types, ids, items.map((i) => JSON.stringify(patientsOf(i.index)))],
+  );
   for (const kind of INDEX_KINDS) {
     const [table] = INDEX_SPEC[kind];
     const columns = indexColumns(kind);

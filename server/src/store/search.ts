@@ -27,6 +27,8 @@ export interface IncludedRow {
   resource_type: string;
   id: string;
   content: string;
+  /** The patients it is about (for the audit trail). */
+  patients: string[];
 }
 
 export async function runIncludeStep(db: Queryable, sql: CompiledSql): Promise<IncludedRow[]> {
