@@ -161,6 +161,20 @@ describe('AuditEvent', () => {
     expect(event.outcome).toBe('0');
     expect(event.purposeOfEvent?.[0]).toMatchObject({ coding: [{ code: 'BTG' }], text: reason });
     expect(event.agent!.find((a) => a.requestor)?.purposeOfUse?.[0].text).toBe(reason);
+    // And an alert for the privacy officer: a DICOM Security Alert about the patient, with who and why.
+    const alerts = await get(auditor, 'AuditEvent?type=110113&patient=Patient/other');
+    const alert = (alerts.body.entry ?? [])
+      .map((e: { resource: AuditEvent }) => e.resource)
+      .find((e: AuditEvent) => e.entity?.some((x) => x.what?.identifier?.value === 'audit-btg-1'));
+    expect(alert?.type).toMatchObject({ system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110113' });
+    expect(alert?.subtype?.[0].code).toBe('break-glass');
+    expect(alert?.outcomeDesc).toContain(reason);
+    const bySubtype = await get(auditor, 'AuditEvent?subtype=break-glass&_total=accurate');
+    expect(bySubtype.body.total).toBeGreaterThanOrEqual(1);
+    // An ordinary read leaves no alert.
+    await get(nurse, 'Patient/mine', { 'X-Request-Id': 'audit-no-alert' });
+    const none = await get(auditor, 'AuditEvent?type=110113&entity:identifier=audit-no-alert');
+    expect(none.body.entry ?? []).toHaveLength(0);
   });
 
   it('is found by patient, by those allowed to read the audit trail, under the access rules', async () => {

@@ -174,6 +174,88 @@ describe('restricted scopes (SMART v2 granular)', () => {
     expect(write.status).toBe(403);
     expect((await auth(s.http.get('/fhir/Patient'))).status).toBe(403);
   });
+
+  it('user/Task.cud?owner=… style: writes must start from and leave a match, in every write path; nothing else is written', async () => {
+    const restricted = await token('system/Task.crud?owner=Organization/scope-w');
+    const as = { Authorization: `Bearer ${restricted}` };
+    const task = (owner: string, extra: object = {}) => ({
+      resourceType: 'Task',
+      status: 'requested',
+      intent: 'order',
+      owner: { reference: `Organization/${owner}` },
+      ...extra,
+    });
+    const post = (body: object) => s.http.post('/fhir/Task').set(as).set('Content-Type', FHIR_JSON).send(json(body));
+    const put = (id: string, body: object) =>
+      s.http
+        .put(`/fhir/Task/${id}`)
+        .set(as)
+        .set('Content-Type', FHIR_JSON)
+        .send(json({ ...body, id }));
+
+    const mine = await post(task('scope-w'));
+    expect(mine.status, JSON.stringify(mine.body)).toBe(201);
+    const elsewhere = await post(task('scope-v', { description: 'not ours' }));
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.headers['www-authenticate']).toContain('insufficient_scope');
+    expect(elsewhere.body.issue[0].diagnostics).toContain('owner=Organization/scope-w');
+
+    // Update keeping the match: allowed; moving the Task away: refused and unchanged.
+    expect((await put(mine.body.id, task('scope-w', { status: 'accepted' }))).status).toBe(200);
+    expect((await put(mine.body.id, task('scope-v', { status: 'accepted' }))).status).toBe(403);
+    const patched = await s.http
+      .patch(`/fhir/Task/${mine.body.id}`)
+      .set(as)
+      .set('Content-Type', 'application/json-patch+json')
+      .send(json([{ op: 'replace', path: '/owner/reference', value: 'Organization/scope-v' }]));
+    expect(patched.status).toBe(403);
+    const current = await s.http.get(`/fhir/Task/${mine.body.id}`).set(as);
+    expect(current.body.owner.reference).toBe('Organization/scope-w');
+    expect(current.body.meta.versionId).toBe('2');
+
+    // Someone else's Task: neither taken over nor deleted (and not even known).
+    const admin = await token('system/*.cruds');
+    const theirs = await s.http
+      .post('/fhir/Task')
+      .set('Authorization', `Bearer ${admin}`)
+      .set('Content-Type', FHIR_JSON)
+      .send(json(task('scope-v')));
+    expect([403, 404]).toContain((await put(theirs.body.id, task('scope-w'))).status);
+    expect([403, 404]).toContain((await s.http.delete(`/fhir/Task/${theirs.body.id}`).set(as)).status);
+    const still = await s.http.get(`/fhir/Task/${theirs.body.id}`).set('Authorization', `Bearer ${admin}`);
+    expect(still.body.owner.reference).toBe('Organization/scope-v');
+    expect(still.body.meta.versionId).toBe('1');
+
+    // A transaction with one entry outside the scope fails whole.
+    const family = `Restricted${Date.now()}`;
+    const bundle = await s.http
+      .post('/fhir')
+      .set(as)
+      .set('Content-Type', FHIR_JSON)
+      .send(
+        json({
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [
+            {
+              resource: task('scope-w', { identifier: [{ system: 'urn:test', value: family }] }),
+              request: { method: 'POST', url: 'Task' },
+            },
+            {
+              resource: task('scope-v', { identifier: [{ system: 'urn:test', value: family }] }),
+              request: { method: 'POST', url: 'Task' },
+            },
+          ],
+        }),
+      );
+    expect(bundle.status).toBe(403);
+    const left = await s.http.get(`/fhir/Task?identifier=urn:test|${family}`).set('Authorization', `Bearer ${admin}`);
+    expect(left.body.entry ?? [], JSON.stringify(left.body).slice(0, 1500)).toHaveLength(0);
+
+    // Delete of a matching Task: allowed.
+    expect((await s.http.delete(`/fhir/Task/${mine.body.id}`).set(as)).status).toBe(200);
+    expect((await s.http.get(`/fhir/Task/${mine.body.id}`).set('Authorization', `Bearer ${admin}`)).status).toBe(410);
+  });
 });
 
 describe('hardening', () => {

@@ -7,7 +7,9 @@
  * server; entities for the X-Request-Id, the query (base64 of the raw
  * request) and the patient. One AuditEvent per patient a request touched
  * (BALP's per-patient principle), or one without a patient. Logins are
- * DICOM User Authentication events.
+ * DICOM User Authentication events. Break-glass access also leaves a DICOM
+ * Security Alert per patient (subtype break-glass), the privacy officer's
+ * report: `AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110113`.
  */
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding } from '@medplum/fhirtypes';
 import type { AuditRow } from '../store/audit.ts';
@@ -57,6 +59,9 @@ export type AuditRecord = ({ kind: 'rest' } & RestAudit) | ({ kind: 'login' } & 
 const REST_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type|rest';
 const LOGIN_TYPE = `${DCM}|110114`;
 const LOGIN_SUBTYPE = `${DCM}|110122`;
+const ALERT_TYPE = `${DCM}|110113`;
+const ALERT_SYSTEM = 'https://hearth.example/fhir/CodeSystem/security-alert';
+const ALERT_SUBTYPE = `${ALERT_SYSTEM}|break-glass`;
 
 /**
  * The stored rows of a record: one per patient it touched or was refused
@@ -83,18 +88,26 @@ export function auditRows(record: AuditRecord): Omit<AuditRow, 'id'>[] {
   }
   const patients: [string | null, Outcome][] = patientOutcomes(record);
   if (!patients.length) patients.push([null, outcomeOf(record.status)]);
-  return patients.map(([patientId, patientOutcome]) => ({
+  const row = (patientId: string | null, outcome: Outcome, type: string, subtype: string) => ({
     recorded: record.recorded,
     patientId,
     requestId: record.requestId,
-    outcome: patientOutcome,
-    type: REST_TYPE,
-    subtype: `http://hl7.org/fhir/restful-interaction|${record.interaction}`,
+    outcome,
+    type,
+    subtype,
     agent: record.actor.practitionerRole ?? record.actor.organization ?? null,
     altid: record.actor.username ?? null,
     breakGlass: !!record.actor.breakGlass,
     record: text,
-  }));
+  });
+  const rows = patients.map(([patientId, outcome]) =>
+    row(patientId, outcome, REST_TYPE, `http://hl7.org/fhir/restful-interaction|${record.interaction}`),
+  );
+  // Break-glass: a security alert about each patient whose data it reached.
+  if (record.actor.breakGlass) {
+    for (const patientId of record.patients) rows.push(row(patientId, '0', ALERT_TYPE, ALERT_SUBTYPE));
+  }
+  return rows;
 }
 
 /** The AuditEvent a stored row stands for (about its patient, with the outcome for that patient). */
@@ -103,7 +116,9 @@ export function auditEventOf(row: AuditRow): AuditEvent {
   const event =
     record.kind === 'login'
       ? loginAuditEvent(record)
-      : restAuditEvent(record, row.patientId ? [row.patientId, row.outcome as Outcome] : undefined);
+      : row.type === ALERT_TYPE
+        ? breakGlassAlert(record, row.patientId!)
+        : restAuditEvent(record, row.patientId ? [row.patientId, row.outcome as Outcome] : undefined);
   return { ...event, id: row.id, meta: { versionId: '1', lastUpdated: row.recorded } };
 }
 
@@ -170,6 +185,18 @@ const ACTION: Record<Interaction, AuditEvent['action']> = {
   operation: 'E',
   capabilities: 'R',
 };
+
+/** The security alert of a break-glass request about one patient: who, why, which request (its rest event's entities). */
+function breakGlassAlert(a: RestAudit, patient: string): AuditEvent {
+  const event = restAuditEvent(a, [patient, '0']);
+  return {
+    ...event,
+    type: { system: DCM, code: '110113', display: 'Security Alert' },
+    subtype: [{ system: ALERT_SYSTEM, code: 'break-glass', display: 'Break-glass access' }],
+    action: 'E',
+    outcomeDesc: `Break-glass access to Patient/${patient} by ${a.actor.username ?? a.actor.clientId}: ${a.actor.breakGlass}`,
+  };
+}
 
 /** The AuditEvent of a REST request, about one patient (with its outcome for that patient) or none. */
 function restAuditEvent(a: RestAudit, patient?: [string, Outcome]): AuditEvent {

@@ -5,8 +5,10 @@
  * interaction (inside a transaction, for the whole transaction); resources
  * a search includes are left out when the token may not read their type.
  * Scopes with a query restriction (SMART v2 granular, `user/Task.rs?owner=…`)
- * grant read and search of the resources that match the query (restrictions(),
- * applied by read and search); for other interactions they grant nothing.
+ * grant their interactions on the resources that match the query
+ * (restrictions()): read and search see only matches; a create or update
+ * must leave a match, an update or delete must start from one (checked by
+ * the Repository in the write's transaction).
  */
 import { FhirError } from '../fhir/errors.ts';
 import type { AccessClaims } from './authorization-server.ts';
@@ -70,14 +72,14 @@ export function allows(access: Access | undefined, resourceType: string, permiss
 }
 
 /**
- * For read ('r') and search ('s'): undefined when a scope allows it outright,
- * else the queries of the restricted scopes that allow it (the resource must
- * match one), or null when none does.
+ * Undefined when a scope allows the permission outright, else the queries of
+ * the restricted scopes that allow it (the resource must match one), or null
+ * when none does.
  */
 export function restrictions(
   access: Access | undefined,
   resourceType: string,
-  permission: 'r' | 's',
+  permission: Permission,
 ): string[] | undefined | null {
   if (allows(access, resourceType, permission)) return undefined;
   const queries = access!.scopes
@@ -94,12 +96,21 @@ export function restrictions(
 /** Throws 403 (insufficient scope) unless the access may do `permission` on `resourceType`. */
 export function requireScope(access: Access | undefined, resourceType: string, permission: Permission): void {
   if (allows(access, resourceType, permission)) return;
+  throw insufficientScope(resourceType, permission);
+}
+
+/** Like requireScope, also passing a write that restricted scopes allow on what matches them (checked on writing). */
+export function requireWriteScope(access: Access | undefined, resourceType: string, permission: 'c' | 'u' | 'd'): void {
+  if (restrictions(access, resourceType, permission) !== null) return;
+  throw insufficientScope(resourceType, permission);
+}
+
+/** The 403 of an interaction the scopes do not allow (RFC 6750 insufficient_scope). */
+export function insufficientScope(resourceType: string, permission: Permission, detail = ''): FhirError {
   const what = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' }[permission];
-  throw new FhirError(
+  return new FhirError(
     'forbidden',
-    `The access token does not allow ${what} on ${resourceType === '*' ? 'every type' : resourceType}`,
-    {
-      headers: { 'WWW-Authenticate': 'Bearer realm="hearth", error="insufficient_scope"' },
-    },
+    `The access token does not allow ${what} on ${resourceType === '*' ? 'every type' : resourceType}${detail}`,
+    { headers: { 'WWW-Authenticate': 'Bearer realm="hearth", error="insufficient_scope"' } },
   );
 }

@@ -43,15 +43,23 @@ export class Guard {
   readonly refused = new Set<string>();
   readonly now = Date.now();
 
+  /** A user's stated reason for break-glass access on this request. */
+  readonly breakGlass?: string;
+  /** The Provenance the client sent with its write (X-Provenance), completed for each version written. */
+  private readonly supplied?: Provenance;
+  /** The queries a written resource must match, by type and permission (restricted scopes); undefined: none. */
+  readonly writeQueries: (resourceType: string, permission: 'c' | 'u' | 'd') => string[] | undefined;
+
   constructor(
     readonly identity: Identity,
     private readonly graceMs: number,
     private readonly cache: AccessCache,
-    /** A user's stated reason for break-glass access on this request. */
-    readonly breakGlass?: string,
-    /** The Provenance the client sent with its write (X-Provenance), completed for each version written. */
-    private readonly supplied?: Provenance,
-  ) {}
+    request: Partial<Pick<Guard, 'breakGlass' | 'writeQueries'>> & { provenance?: Provenance } = {},
+  ) {
+    this.breakGlass = request.breakGlass;
+    this.supplied = request.provenance;
+    this.writeQueries = request.writeQueries ?? (() => undefined);
+  }
 
   /** Patient decisions made for this request (for the audit trail). */
   decisions(): ReadonlyMap<string, Decision> {

@@ -33,8 +33,10 @@ export const AUDIT_SEARCH_PARAMS = [
 const TYPE_SYSTEMS: Record<string, string> = {
   rest: 'http://terminology.hl7.org/CodeSystem/audit-event-type',
   '110114': 'http://dicom.nema.org/resources/ontology/DCM',
+  '110113': 'http://dicom.nema.org/resources/ontology/DCM',
 };
 const SUBTYPE_SYSTEM = 'http://hl7.org/fhir/restful-interaction';
+const ALERT_SYSTEM = 'https://hearth.example/fhir/CodeSystem/security-alert';
 const CONTROL = new Set(['_count', '_sort', '_total', '_cursor', '_format', '_pretty']);
 
 export async function readAuditEvent(ctx: InteractionContext, id: string, vid?: string): Promise<FhirResponse> {
@@ -83,7 +85,13 @@ export async function searchAuditEvents(req: FhirRequest, ctx: InteractionContex
         break;
       case 'subtype':
         q.subtypes = values.map((v) =>
-          v.includes('|') ? v : v === '110122' ? `${TYPE_SYSTEMS['110114']}|${v}` : `${SUBTYPE_SYSTEM}|${v}`,
+          v.includes('|')
+            ? v
+            : v === '110122'
+              ? `${TYPE_SYSTEMS['110114']}|${v}`
+              : v === 'break-glass'
+                ? `${ALERT_SYSTEM}|${v}`
+                : `${SUBTYPE_SYSTEM}|${v}`,
         );
         break;
       case 'agent':

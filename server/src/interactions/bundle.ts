@@ -14,7 +14,7 @@ import { isFhirPathPatch } from '../fhir/fhirpath-patch.ts';
 import { ID_PATTERN, underBase } from '../fhir/reference.ts';
 import { assertResourceShape } from '../validation/validate.ts';
 import { matchIds } from './conditional.ts';
-import { requireScope } from '../auth/access.ts';
+import { requireScope, requireWriteScope } from '../auth/access.ts';
 import { read } from './read.ts';
 import { route } from './router.ts';
 import { preferValue, created, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
@@ -160,7 +160,7 @@ async function resolveTargets(entries: Entry[], ctx: InteractionContext): Promis
     const [type, id] = e.path.split('/');
     await atEntry(e, async () => {
       // Checked before any lookup, so a refused entry learns nothing (route() checks the rest again).
-      requireScope(ctx.access, type, e.method === 'POST' ? 'c' : 'u');
+      requireWriteScope(ctx.access, type, e.method === 'POST' ? 'c' : 'u');
       if (e.method === 'POST') {
         if (e.request.ifNoneExist) {
           await ctx.repo.lockCriteria(type, e.request.ifNoneExist);

@@ -14,7 +14,7 @@ import { searchCompartment, searchSystem } from './search-scope.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 import { validateOperation } from './validate.ts';
 import { readAuditEvent, searchAuditEvents } from './audit.ts';
-import { requireScope, restrictions, type Permission } from '../auth/access.ts';
+import { requireScope, requireWriteScope, restrictions, type Permission } from '../auth/access.ts';
 import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
 
 export async function route(req: FhirRequest, ctx: InteractionContext): Promise<FhirResponse> {
@@ -53,10 +53,10 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
   switch (parts.length) {
     case 1:
       if (m === 'GET') return searchType(req, needOrRestricted(ctx, type, 's'), type);
-      if (m === 'POST') return create(req, need(ctx, type, 'c'), type);
-      if (m === 'PUT' && conditional) return conditionalUpdate(req, need(ctx, type, 'u'), type);
-      if (m === 'PATCH' && conditional) return conditionalPatch(req, need(ctx, type, 'u'), type);
-      if (m === 'DELETE' && conditional) return conditionalDelete(req, need(ctx, type, 'd'), type);
+      if (m === 'POST') return create(req, needWrite(ctx, type, 'c'), type);
+      if (m === 'PUT' && conditional) return conditionalUpdate(req, needWrite(ctx, type, 'u'), type);
+      if (m === 'PATCH' && conditional) return conditionalPatch(req, needWrite(ctx, type, 'u'), type);
+      if (m === 'DELETE' && conditional) return conditionalDelete(req, needWrite(ctx, type, 'd'), type);
       return notAllowed(req, `${type} without an id or search criteria`);
     case 2:
       if (second === '_search') {
@@ -66,9 +66,9 @@ export async function route(req: FhirRequest, ctx: InteractionContext): Promise<
         return m === 'GET' ? history(req, need(ctx, type, 's'), type) : notAllowed(req, 'type history');
       }
       if (m === 'GET') return read(req, needOrRestricted(ctx, type, 'r'), type, second);
-      if (m === 'PUT') return update(req, need(ctx, type, 'u'), type, second);
-      if (m === 'PATCH') return patch(req, need(ctx, type, 'u'), type, second);
-      if (m === 'DELETE') return remove(req, need(ctx, type, 'd'), type, second);
+      if (m === 'PUT') return update(req, needWrite(ctx, type, 'u'), type, second);
+      if (m === 'PATCH') return patch(req, needWrite(ctx, type, 'u'), type, second);
+      if (m === 'DELETE') return remove(req, needWrite(ctx, type, 'd'), type, second);
       return notAllowed(req, `${type}/[id]`);
     case 3:
       if (third === '_history' && m === 'GET') return history(req, need(ctx, type, 'r'), type, second);
@@ -131,6 +131,12 @@ function routeOperation(
 /** The context, once the access is checked for `permission` on `type` ('*' for a compartment's every type). */
 function need(ctx: InteractionContext, type: string, permission: Permission): InteractionContext {
   requireScope(ctx.access, type, permission);
+  return ctx;
+}
+
+/** Like need, for writes, which restricted scopes may allow on what matches them (the Repository checks it). */
+function needWrite(ctx: InteractionContext, type: string, permission: 'c' | 'u' | 'd'): InteractionContext {
+  requireWriteScope(ctx.access, type, permission);
   return ctx;
 }
 

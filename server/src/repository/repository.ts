@@ -11,7 +11,7 @@ import { addPatientRows, compartmentPatients, extractIndexRows, emptyIndexRows }
 import { loadIndexedPatients } from '../store/access.ts';
 import { localTarget } from '../fhir/reference.ts';
 import { compileCount, compileSearch } from '../search/compile.ts';
-import type { SearchRequest } from '../search/parse.ts';
+import { parseSearch, type SearchRequest } from '../search/parse.ts';
 import { lockConditional } from '../store/locks.ts';
 import {
   findReferrers,
@@ -31,6 +31,7 @@ import { compileIncludeStep, MAX_INCLUDED, MAX_ITERATE_ROUNDS } from '../search/
 import { validateBase, type Validation } from '../validation/validate.ts';
 import type { Guard } from '../auth/guard.ts';
 import { ACCESS_TYPES } from '../auth/access-cache.ts';
+import { insufficientScope } from '../auth/access.ts';
 import type { Visibility } from '../auth/policy.ts';
 import { stamp } from './stamp.ts';
 
@@ -83,6 +84,13 @@ export interface SearchResult {
 
 export class Repository {
   private readonly pendingDeletes: { resourceType: string; id: string }[] = [];
+  /** Writes under restricted scopes, to match their queries before commit. */
+  private readonly pendingScopeChecks: {
+    resourceType: string;
+    id: string;
+    permission: 'c' | 'u';
+    queries: string[];
+  }[] = [];
   /**
    * First versions written in this transaction but not yet sent: a transaction's
    * creates go to the database as one statement. Sent before anything reads
@@ -230,6 +238,10 @@ export class Repository {
 
   /** Creates version 1: one statement, so outside a transaction it needs no BEGIN/COMMIT. */
   async create(resource: Resource, id: string = randomUUID()): Promise<WrittenVersion> {
+    // A write under restricted scopes is checked before commit: it needs a transaction.
+    if (!this.client && this.guard?.writeQueries(resource.resourceType, 'c')) {
+      return this.transaction((repo) => repo.create(resource, id));
+    }
     const warnings = this.validate(resource);
     try {
       const written = await this.writeVersion(resource, id, 1, 'POST');
@@ -257,6 +269,7 @@ export class Repository {
       const current = await lockCurrent(repo.client!, resourceType, id);
       await repo.checkVisible(resourceType, id, current);
       repo.checkIfMatch(resourceType, id, current, options.ifMatch);
+      if (current && !current.deleted) await repo.checkScopeQueries(resourceType, id, 'u');
       if (!current) {
         return {
           ...withWarnings(await repo.writeVersion(resource, id, 1, options.method ?? 'PUT'), warnings),
@@ -284,6 +297,7 @@ export class Repository {
       await repo.checkVisible(resourceType, id, current);
       if (options.ifMatch) repo.checkIfMatch(resourceType, id, current, options.ifMatch);
       if (!current || current.deleted) return undefined;
+      await repo.checkScopeQueries(resourceType, id, 'd');
       const lastUpdated = new Date().toISOString();
       const versionId = current.versionId + 1;
       await writeVersion(repo.client!, {
@@ -399,6 +413,10 @@ export class Repository {
     const provenancePatients = stamped.resourceType === 'Provenance' ? await this.patientsOf(stamped) : undefined;
     if (provenancePatients) addPatientRows(index, provenancePatients);
     await this.guard?.checkWrite(this.db, stamped, versionId === 1, provenancePatients);
+    // Under restricted scopes the new content must match one of their queries: checked before commit.
+    const permission = method === 'POST' ? 'c' : 'u';
+    const queries = this.guard?.writeQueries(stamped.resourceType, permission);
+    if (queries) this.pendingScopeChecks.push({ resourceType: stamped.resourceType, id, permission, queries });
     const content = JSON.stringify(stamped);
     const version: NewVersion = {
       resourceType: stamped.resourceType,
@@ -471,7 +489,31 @@ export class Repository {
   }
 
   /** Referential integrity: a deleted resource may not be referenced by a current one at commit. */
+  /**
+   * A write under restricted scopes (`user/Task.cu?owner=…`): the resource as
+   * it stands in this transaction must match one of the scopes' queries, else
+   * 403 and the transaction is rolled back.
+   */
+  private async checkScopeQueries(
+    resourceType: string,
+    id: string,
+    permission: 'c' | 'u' | 'd',
+    queries = this.guard?.writeQueries(resourceType, permission),
+  ): Promise<void> {
+    if (!queries) return;
+    for (const query of queries) {
+      const params: [string, string][] = [['_id', id], ...new URLSearchParams(query)];
+      const request = parseSearch(resourceType, params, { defaultCount: 1, maxCount: 1, strict: true });
+      request.sort = [];
+      if ((await this.search(request, { withTotal: false })).rows.length) return;
+    }
+    throw insufficientScope(resourceType, permission, ` here: only where ${queries.join(' or ')}`);
+  }
+
   private async checkBeforeCommit(): Promise<void> {
+    for (const { resourceType, id, permission, queries } of this.pendingScopeChecks) {
+      await this.checkScopeQueries(resourceType, id, permission, queries);
+    }
     for (const { resourceType, id } of this.pendingDeletes) {
       const referrers = await findReferrers(this.client!, resourceType, id);
       if (referrers.length) {

@@ -9,7 +9,7 @@ import { informational } from '../../fhir/errors.ts';
 import { route } from '../../interactions/router.ts';
 import { preferValue, type FhirRequest, type FhirResponse, type InteractionContext } from '../../interactions/types.ts';
 import { FHIR_JSON, negotiateFormat } from '../plugins/content.ts';
-import type { Access } from '../../auth/access.ts';
+import { restrictions, type Access } from '../../auth/access.ts';
 import { Guard } from '../../auth/guard.ts';
 import type { AuditRecord } from '../../audit/audit-event.ts';
 import { classify } from '../../audit/classify.ts';
@@ -55,13 +55,15 @@ export function registerFhirRoutes(
     let guard: Guard | undefined;
     let response: FhirResponse;
     try {
-      guard = new Guard(
-        access.identity,
-        security!.graceMs,
-        security!.accessCache,
-        breakGlass(request, access),
-        suppliedProvenance(request, fhirRequest),
-      );
+      guard = new Guard(access.identity, security!.graceMs, security!.accessCache, {
+        breakGlass: breakGlass(request, access),
+        provenance: suppliedProvenance(request, fhirRequest),
+        // No scope at all for the write: no query can be matched (the router refuses it before this).
+        writeQueries: (type, permission) => {
+          const queries = restrictions(access, type, permission);
+          return queries === null ? [] : queries;
+        },
+      });
       response = await route(fhirRequest, { ...context, access, repo: context.repo.withGuard(guard) });
     } catch (error) {
       const status = error instanceof FhirError ? error.status : 500;
