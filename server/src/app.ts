@@ -71,7 +71,12 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     throw error;
   }
   app.decorate('database', database);
-  app.addHook('onClose', async () => database.close());
+  let audit: AuditTrail | undefined;
+  // The audit trail ships its spool before the database closes.
+  app.addHook('onClose', async () => {
+    await audit?.close().catch((error: unknown) => app.log.error({ err: error }, 'audit trail not shipped on close'));
+    await database.close();
+  });
 
   registerRequestLogging(app);
   registerErrorHandling(app);
@@ -93,7 +98,10 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   });
   const installed = await installConformance(repo, resources);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
-  const audit = new AuditTrail(database.pool);
+  const auditOptions = { dataDir: config.dataDir, shipMs: config.auditShipMs };
+  audit = await AuditTrail.open(database.pool, database.url, auditOptions, (error) =>
+    app.log.error({ err: error }, 'audit trail shipping failed (it retries; the spool keeps the records)'),
+  );
   const graceMs = config.accessGraceHours * 3600_000;
   const auth = new AuthorizationServer(
     database.pool,

@@ -3,6 +3,9 @@
  * PostgreSQL, listening on a free loopback port, with a supertest agent.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import supertest from 'supertest';
 import { inject } from 'vitest';
@@ -47,8 +50,11 @@ export async function startTestServer(env: Record<string, string> = {}, database
   const url = databaseUrl ?? (await createTestDatabase());
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}/fhir`;
+  // Its own data folder (the audit spool), removed when it closes.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-test-'));
   const config = loadConfig({
     DATABASE_URL: url,
+    HEARTH_DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
     HEARTH_BASE_URL: baseUrl,
@@ -63,7 +69,10 @@ export async function startTestServer(env: Record<string, string> = {}, database
     baseUrl,
     databaseUrl: url,
     http: supertest.agent(app.server),
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
   };
   if (harness) {
     const client = await registerSystem(server, {
