@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { appendAuditRows, type AuditRow } from '../store/audit.ts';
+import { appendAuditRows, auditRowJson } from '../store/audit.ts';
 import { auditRows, type AuditRecord } from './audit-event.ts';
 
 const SEGMENT_BYTES = 16 * 2 ** 20;
@@ -37,10 +37,9 @@ const ROWS_PER_STATEMENT = 2000;
 /** Every this many shipping rounds, look for segments of nodes that died. */
 const ADOPT_EVERY = 25;
 
-type Row = Omit<AuditRow, 'id'>;
-
 interface Waiting {
-  rows: Row[];
+  /** The record's rows as spool lines (auditRowJson). */
+  lines: string[];
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -103,9 +102,9 @@ export class AuditTrail {
   /** Resolves once the record is on disk. */
   record(record: AuditRecord): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the audit trail is closed'));
-    const rows = auditRows(record);
+    const lines = auditRows(record).map(auditRowJson);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ rows, resolve, reject });
+      this.waiting.push({ lines, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -151,7 +150,7 @@ export class AuditTrail {
       this.waiting = [];
       let error: unknown;
       try {
-        const text = batch.flatMap((w) => w.rows.map((row) => JSON.stringify(row))).join('\n') + '\n';
+        const text = batch.flatMap((w) => w.lines).join('\n') + '\n';
         const bytes = Buffer.from(text);
         await write(this.current.fd, bytes);
         await datasync(this.current.fd);
@@ -208,12 +207,7 @@ export class AuditTrail {
         if (segment !== this.current) segment.durable = segment.shipped!;
         break;
       }
-      const rows = buffer
-        .subarray(0, end)
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Row);
+      const rows = buffer.subarray(0, end).toString('utf8').split('\n').filter(Boolean);
       const client = await this.pool.connect();
       try {
         await client.query('BEGIN');

@@ -37,17 +37,25 @@ const COLUMNS: [column: string, field: keyof AuditRow, type: string][] = [
 
 /**
  * The columns written (the id is the table's sequence). A batch goes as one
- * JSON parameter (the rows as objects keyed by field name): serialised
- * natively and parsed by PostgreSQL, cheaper than array parameters, whose
- * every element the driver escapes in JavaScript.
+ * JSON array of rows keyed by field name, each row's `record` embedded as
+ * JSON (not as a string of it): the audit spool's lines are such rows, and
+ * are shipped as they are, without parsing them here.
  */
 const WRITTEN = COLUMNS.slice(1);
 const APPEND = `INSERT INTO audit_event (${WRITTEN.map(([c]) => c).join(', ')})
-  SELECT ${WRITTEN.map(([, field]) => `"${field}"`).join(', ')}
-  FROM json_to_recordset($1::json) AS x(${WRITTEN.map(([, field, type]) => `"${field}" ${type}`).join(', ')})`;
+  SELECT ${WRITTEN.map(([, field]) => (field === 'record' ? '"record"::text' : `"${field}"`)).join(', ')}
+  FROM json_to_recordset($1::json)
+    AS x(${WRITTEN.map(([, field, type]) => `"${field}" ${field === 'record' ? 'json' : type}`).join(', ')})`;
 
-export async function appendAuditRows(db: Queryable, rows: Omit<AuditRow, 'id'>[]): Promise<void> {
-  await db.query({ name: 'audit-append', text: APPEND, values: [JSON.stringify(rows)] });
+/** A row as one JSON text (a spool line): its record embedded as the JSON it already is. */
+export function auditRowJson(row: Omit<AuditRow, 'id'>): string {
+  const { record, ...columns } = row;
+  return `${JSON.stringify(columns).slice(0, -1)},"record":${record}}`;
+}
+
+/** Appends rows given as JSON texts (auditRowJson), in one statement. */
+export async function appendAuditRows(db: Queryable, rows: string[]): Promise<void> {
+  await db.query({ name: 'audit-append', text: APPEND, values: [`[${rows.join(',')}]`] });
 }
 
 /** Conditions of an audit search; each list is OR-ed, the lists AND-ed. */
