@@ -71,14 +71,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     throw error;
   }
   app.decorate('database', database);
-  const opened: { audit?: AuditTrail } = {};
-  // The audit trail ships its spool before the database closes.
-  app.addHook('onClose', async () => {
-    await opened.audit
-      ?.close()
-      .catch((error: unknown) => app.log.error({ err: error }, 'audit trail not shipped on close'));
-    await database.close();
-  });
+  app.addHook('onClose', async () => database.close());
 
   registerRequestLogging(app);
   registerErrorHandling(app);
@@ -100,11 +93,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   });
   const installed = await installConformance(repo, resources);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
-  const auditOptions = { dataDir: config.dataDir, shipMs: config.auditShipMs };
-  const audit = await AuditTrail.open(database.pool, database.url, auditOptions, (error) =>
-    app.log.error({ err: error }, 'audit trail shipping failed (it retries; the spool keeps the records)'),
-  );
-  opened.audit = audit;
+  const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;
   const auth = new AuthorizationServer(
     database.pool,

@@ -38,8 +38,6 @@ export interface Config {
   demo: boolean;
   /** How long caseload and referral relationships outlive the work (closed Task, finished episode), in hours. */
   accessGraceHours: number;
-  /** How often the audit trail ships its spool into PostgreSQL, in milliseconds. */
-  auditShipMs: number;
   /** Requests per minute per client (by its verified token) with HEARTH_AUTH=on; 0 = no limit. */
   rateLimitPerMinute: number;
   /** Browser origins besides Hearth's own allowed to call the API (CORS), e.g. a web client served elsewhere. */
@@ -87,7 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: oneOf(env, 'HEARTH_DEMO', ['on', 'off'], 'on') === 'on',
     auth: oneOf(env, 'HEARTH_AUTH', ['on', 'off'], 'on') === 'on',
     accessGraceHours: integer(env, 'HEARTH_ACCESS_GRACE_HOURS', 7 * 24, 0, 24 * 366),
-    auditShipMs: integer(env, 'HEARTH_AUDIT_SHIP_MS', 200, 10, 86_400_000),
     rateLimitPerMinute: integer(env, 'HEARTH_RATE_LIMIT', 6000, 0, 10_000_000),
     corsOrigins: list(env.HEARTH_CORS_ORIGINS ?? '').map((origin) => {
       if (!/^https?:\/\/[^/]+$/.test(origin)) {

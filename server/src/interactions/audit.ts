@@ -40,7 +40,6 @@ const ALERT_SYSTEM = 'https://hearth.example/fhir/CodeSystem/security-alert';
 const CONTROL = new Set(['_count', '_sort', '_total', '_cursor', '_format', '_pretty']);
 
 export async function readAuditEvent(ctx: InteractionContext, id: string, vid?: string): Promise<FhirResponse> {
-  await ctx.shipAudit?.();
   const db = await ctx.repo.queryable();
   const row = await readAuditRow(db, id);
   const notKnown = new FhirError('not-found', `AuditEvent/${id}${vid ? `/_history/${vid}` : ''} is not known`);
@@ -58,7 +57,6 @@ export async function readAuditEvent(ctx: InteractionContext, id: string, vid?: 
 }
 
 export async function searchAuditEvents(req: FhirRequest, ctx: InteractionContext): Promise<FhirResponse> {
-  await ctx.shipAudit?.();
   const params = searchParams(req);
   const strict = preferValue(req.headers.prefer, 'handling') === 'strict';
   const q: AuditQuery = { recorded: [], ascending: false, limit: ctx.defaultPageSize };

@@ -56,8 +56,6 @@ export interface InteractionContext {
   access?: Access;
   /** Queries of the restricted scopes (`Task.rs?owner=…`) the interaction is allowed by: a resource must match one. */
   scopeQueries?: string[];
-  /** Moves this node's spooled audit records into the table (before the audit trail is read). */
-  shipAudit?: () => Promise<void>;
 }
 
 export type Interaction = (req: FhirRequest, ctx: InteractionContext, ...args: string[]) => Promise<FhirResponse>;

@@ -64,12 +64,7 @@ export function registerFhirRoutes(
           return queries === null ? [] : queries;
         },
       });
-      response = await route(fhirRequest, {
-        ...context,
-        access,
-        repo: context.repo.withGuard(guard),
-        shipAudit: () => security!.audit.ship(),
-      });
+      response = await route(fhirRequest, { ...context, access, repo: context.repo.withGuard(guard) });
     } catch (error) {
       const status = error instanceof FhirError ? error.status : 500;
       await security!.audit.record(auditRecord(request, fhirRequest, access, guard, status, context.baseUrl, error));
