@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle } from '@medplum/fhirtypes';
-import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { putAll, startTestServer, type TestServer } from '../support/server.ts';
 import { registerSystem, systemToken } from '../support/auth.ts';
 
 const CASELOAD = 300;
@@ -14,21 +14,8 @@ let s: TestServer;
 let admin: string;
 let trust: string;
 
-async function transaction(resources: { resourceType: string; id: string; [k: string]: unknown }[]): Promise<void> {
-  const res = await s.http
-    .post('/fhir')
-    .set('Authorization', `Bearer ${admin}`)
-    .set('Content-Type', FHIR_JSON)
-    .send({
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: resources.map((resource) => ({
-        resource,
-        request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
-      })),
-    });
-  expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(200);
-}
+const transaction = (resources: { resourceType: string; id: string; [k: string]: unknown }[]) =>
+  putAll(s, admin, resources);
 
 const observation = (id: string, patient: string) => ({
   resourceType: 'Observation',

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose';
 import type { AuditEvent, Bundle, Provenance } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { FHIR_JSON, putAll, startTestServer, type TestServer } from '../support/server.ts';
 import { registerSystem, systemToken } from '../support/auth.ts';
 import { loadConfig } from '../../server/src/config.ts';
 
@@ -72,19 +72,7 @@ beforeAll(async () => {
       managingOrganization: { reference: 'Organization/cis2-trust' },
     },
   ];
-  const res = await s.http
-    .post('/fhir')
-    .set('Authorization', `Bearer ${admin}`)
-    .set('Content-Type', FHIR_JSON)
-    .send({
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: resources.map((resource) => ({
-        resource,
-        request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
-      })),
-    });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  await putAll(s, admin, resources);
 });
 
 afterAll(async () => {
@@ -115,6 +103,19 @@ function cis2Token(
 
 const as = (token: string) => ({ Authorization: `Bearer ${token}` });
 
+/** An Observation of the caseload patient, created with the token. */
+const postPulse = (token: string) =>
+  s.http
+    .post('/fhir/Observation')
+    .set(as(token))
+    .set('Content-Type', FHIR_JSON)
+    .send({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'pulse' },
+      subject: { reference: 'Patient/cis2-patient' },
+    });
+
 describe('external identity provider (CIS2)', () => {
   it('acts as the selected role: its organisation’s relationships decide, and another role is another access', async () => {
     const community = await cis2Token();
@@ -133,16 +134,7 @@ describe('external identity provider (CIS2)', () => {
 
   it('writes are authored by the role on behalf of its organisation, and audited with the role as agent', async () => {
     const token = await cis2Token();
-    const created = await s.http
-      .post('/fhir/Observation')
-      .set(as(token))
-      .set('Content-Type', FHIR_JSON)
-      .send({
-        resourceType: 'Observation',
-        status: 'final',
-        code: { text: 'pulse' },
-        subject: { reference: 'Patient/cis2-patient' },
-      });
+    const created = await postPulse(token);
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const withProvenance = await s.http
       .get(`/fhir/Observation?_id=${created.body.id}&_revinclude=Provenance:target`)
@@ -165,16 +157,7 @@ describe('external identity provider (CIS2)', () => {
   it('takes SMART resource scopes in the token as the ceiling (otherwise the configured default)', async () => {
     const readOnly = await cis2Token({ scope: 'openid selectedrole user/Patient.rs' });
     expect((await s.http.get('/fhir/Patient/cis2-patient').set(as(readOnly))).status).toBe(200);
-    const write = await s.http
-      .post('/fhir/Observation')
-      .set(as(readOnly))
-      .set('Content-Type', FHIR_JSON)
-      .send({
-        resourceType: 'Observation',
-        status: 'final',
-        code: { text: 'pulse' },
-        subject: { reference: 'Patient/cis2-patient' },
-      });
+    const write = await postPulse(readOnly);
     expect(write.status).toBe(403);
   });
 

@@ -6,12 +6,17 @@
  * where the user could see others. `patient/` scopes mean nothing without a
  * patient in context, so a system never gets them.
  */
-import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { authorizeRequest, registerSystem, registerUsers, systemToken, type SystemClient } from '../support/auth.ts';
+import { FHIR_JSON, putAll, startTestServer, type TestServer } from '../support/server.ts';
+import {
+  authorizeRequest,
+  registerSystem,
+  registerUsers,
+  requestSystemToken,
+  systemToken,
+  type SystemClient,
+} from '../support/auth.ts';
 
 let s: TestServer;
 let admin: string;
@@ -69,19 +74,7 @@ beforeAll(async () => {
     observation('ctx-b'),
     observation('ctx-stranger'),
   ];
-  const res = await s.http
-    .post('/fhir')
-    .set('Authorization', `Bearer ${admin}`)
-    .set('Content-Type', FHIR_JSON)
-    .send({
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: resources.map((resource) => ({
-        resource,
-        request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
-      })),
-    });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  await putAll(s, admin, resources);
 });
 afterAll(async () => s?.close());
 
@@ -179,22 +172,7 @@ describe('standalone launch with a patient', () => {
 
 describe('patient/ scopes without a patient', () => {
   it('are never granted to a system', async () => {
-    const tokenUrl = `${new URL(s.baseUrl).origin}/auth/token`;
-    const ask = async (scope: string) => {
-      const assertion = await new SignJWT({ jti: randomUUID() })
-        .setProtectedHeader({ alg: 'ES384', kid: 'k1', typ: 'JWT' })
-        .setIssuer(partner.clientId)
-        .setSubject(partner.clientId)
-        .setAudience(tokenUrl)
-        .setExpirationTime('2m')
-        .sign(partner.key);
-      return s.http.post('/auth/token').type('form').send({
-        grant_type: 'client_credentials',
-        scope,
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-      });
-    };
+    const ask = (scope: string) => requestSystemToken(s, partner, scope);
     const mixed = await ask('system/Patient.rs patient/*.rs launch/patient');
     expect(mixed.status).toBe(200);
     expect(mixed.body.scope).toBe('system/Patient.rs');

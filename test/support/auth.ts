@@ -32,7 +32,8 @@ export async function registerSystem(
   return { clientId: client.clientId, key: pair.privateKey };
 }
 
-export async function systemToken(s: TestServer, client: SystemClient, scope: string): Promise<string> {
+/** The token endpoint's answer to a client_credentials request with a fresh client assertion (not checked). */
+export async function requestSystemToken(s: TestServer, client: SystemClient, scope: string) {
   const tokenUrl = `${new URL(s.baseUrl).origin}/auth/token`;
   const assertion = await new SignJWT({ jti: randomUUID() })
     .setProtectedHeader({ alg: 'ES384', kid: 'k1', typ: 'JWT' })
@@ -41,12 +42,16 @@ export async function systemToken(s: TestServer, client: SystemClient, scope: st
     .setAudience(tokenUrl)
     .setExpirationTime('2m')
     .sign(client.key);
-  const res = await s.http.post('/auth/token').type('form').send({
+  return s.http.post('/auth/token').type('form').send({
     grant_type: 'client_credentials',
     scope,
     client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     client_assertion: assertion,
   });
+}
+
+export async function systemToken(s: TestServer, client: SystemClient, scope: string): Promise<string> {
+  const res = await requestSystemToken(s, client, scope);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.access_token as string;
 }

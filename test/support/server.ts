@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import supertest from 'supertest';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { buildApp, type HearthApp } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { freePort } from './ports.ts';
@@ -87,3 +87,24 @@ export async function startTestServer(env: Record<string, string> = {}, database
 }
 
 export const FHIR_JSON = 'application/fhir+json';
+
+/** PUTs the resources (each with its id) in one transaction with the token; expects it to succeed. */
+export async function putAll(
+  s: TestServer,
+  token: string,
+  resources: { resourceType: string; id: string; [k: string]: unknown }[],
+): Promise<void> {
+  const res = await s.http
+    .post('/fhir')
+    .set('Authorization', `Bearer ${token}`)
+    .set('Content-Type', FHIR_JSON)
+    .send({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: resources.map((resource) => ({
+        resource,
+        request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
+      })),
+    });
+  expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(200);
+}
