@@ -86,4 +86,37 @@ describe('reindex', () => {
     expect(stderr).toContain('reindexed 3 resources');
     expect(await count(`Patient?family=${family}`)).toBe(3);
   });
+
+  it("keeps each Provenance about its targets' patients (access control reads them)", async () => {
+    const p = await s.http.post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(JSON.stringify(patient()));
+    const o = await s.http
+      .post('/fhir/Observation')
+      .set('Content-Type', FHIR_JSON)
+      .send(
+        JSON.stringify({
+          resourceType: 'Observation',
+          status: 'final',
+          code: { text: 'pulse' },
+          subject: { reference: `Patient/${p.body.id}` },
+        }),
+      );
+    expect(o.status).toBe(201);
+    const pool = createPool(s.databaseUrl, 1);
+    // The Provenance of the Observation's creation is about the Observation's patient (it targets no Patient itself).
+    const patientsOfProvenance = async () =>
+      (
+        await pool.query(
+          `SELECT patients FROM resource WHERE resource_type = 'Provenance'
+              AND content::jsonb #>> '{target,0,reference}' = $1`,
+          [`Observation/${o.body.id}/_history/1`],
+        )
+      ).rows.map((r) => r.patients);
+    try {
+      expect(await patientsOfProvenance()).toEqual([[p.body.id]]);
+      await reindex(pool, []);
+      expect(await patientsOfProvenance()).toEqual([[p.body.id]]);
+    } finally {
+      await pool.end();
+    }
+  });
 });

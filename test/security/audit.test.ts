@@ -249,7 +249,12 @@ describe('Provenance', () => {
       resourceType: 'Provenance',
       target: [{ reference: 'Patient/someone-else' }],
       recorded: '2001-01-01T00:00:00Z',
-      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'CREATE' }] },
+      // Claims the server sets itself: the activity and any break-glass reason are not the client's to make.
+      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'DELETE' }] },
+      reason: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'BTG' }] },
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }] },
+      ],
       agent: [
         {
           type: {
@@ -280,6 +285,8 @@ describe('Provenance', () => {
     expect(p.agent[0]).toEqual(supplied.agent[0]);
     expect(p.agent[1].who).toEqual({ reference: 'PractitionerRole/nurse-role' });
     expect(p.agent[1].type?.coding?.[0].code).toBe('enterer');
+    expect(p.activity?.coding?.[0].code).toBe('CREATE');
+    expect(p.reason?.map((r) => r.coding?.[0].code)).toEqual(['TREAT']);
 
     for (const bad of [
       'not json',

@@ -19,7 +19,22 @@ import { loadConfig } from '../../server/src/config.ts';
 const ISSUER = 'https://am.nhsidentity.test/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare';
 const AUDIENCE = 'hearth-cis2-client';
 const ROLE_SYSTEM = 'https://fhir.nhs.uk/Id/sds-role-profile-id';
-const ROLES = { community: '555000000001', charity: '555000000002', ended: '555000000003', unknown: '555000000099' };
+const ROLES = {
+  community: '555000000001',
+  charity: '555000000002',
+  ended: '555000000003',
+  unknown: '555000000099',
+  twice: '555000000004',
+};
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+/** The organisation (ODS code) each role is at, as CIS2's nhsid_nrbac_roles says. */
+const ROLE_ORGS: Record<string, string> = {
+  [ROLES.community]: 'RTRUST',
+  [ROLES.charity]: 'VCHARITY',
+  [ROLES.ended]: 'RTRUST',
+  [ROLES.unknown]: 'RTRUST',
+  [ROLES.twice]: 'RTRUST',
+};
 
 let s: TestServer;
 let jwks: http.Server;
@@ -57,8 +72,22 @@ beforeAll(async () => {
     ...extra,
   });
   const resources = [
-    { resourceType: 'Organization', id: 'cis2-trust', name: 'Community trust' },
-    { resourceType: 'Organization', id: 'cis2-charity', name: 'Carers charity' },
+    {
+      resourceType: 'Organization',
+      id: 'cis2-trust',
+      name: 'Community trust',
+      identifier: [{ system: ODS, value: 'RTRUST' }],
+    },
+    {
+      resourceType: 'Organization',
+      id: 'cis2-charity',
+      name: 'Carers charity',
+      identifier: [{ system: ODS, value: 'VCHARITY' }],
+    },
+    // Written by someone to move the charity role into the trust: the token says the role is at the charity.
+    role('cis2-forged-role', 'cis2-trust', ROLES.charity),
+    role('cis2-twice-a', 'cis2-trust', ROLES.twice),
+    role('cis2-twice-b', 'cis2-trust', ROLES.twice),
     { resourceType: 'Practitioner', id: 'cis2-nurse', name: [{ family: 'Okafor' }] },
     role('cis2-trust-role', 'cis2-trust', ROLES.community),
     role('cis2-charity-role', 'cis2-charity', ROLES.charity),
@@ -85,10 +114,18 @@ function cis2Token(
   claims: Record<string, unknown> = {},
   options: { key?: CryptoKey; kid?: string; alg?: string; expires?: string | number; aud?: string; iss?: string } = {},
 ): Promise<string> {
+  const roleId = (
+    claims.selected_roleid === undefined && 'selected_roleid' in claims
+      ? undefined
+      : (claims.selected_roleid ?? ROLES.community)
+  ) as string | undefined;
   return new SignJWT({
     selected_roleid: ROLES.community,
     scope: 'openid profile nationalrbacaccess selectedrole',
     azp: AUDIENCE,
+    nhsid_nrbac_roles: roleId
+      ? [{ person_roleid: roleId, org_code: ROLE_ORGS[roleId], role_code: 'S8000:G8000:R8001' }]
+      : [],
     ...claims,
   })
     .setProtectedHeader({ alg: options.alg ?? 'RS512', kid: options.kid ?? 'cis2-1' })
@@ -199,6 +236,16 @@ describe('external identity provider (CIS2)', () => {
       expect(res.status, roleId).toBe(401);
       expect(res.body.issue[0].diagnostics, roleId).toContain(`${roleId} is not an active PractitionerRole`);
     }
+    const twice = await s.http
+      .get('/fhir/Patient/cis2-patient')
+      .set(as(await cis2Token({ selected_roleid: ROLES.twice })));
+    expect(twice.status).toBe(401);
+    expect(twice.body.issue[0].diagnostics).toContain('several PractitionerRoles');
+    const unplaced = await s.http
+      .get('/fhir/Patient/cis2-patient')
+      .set(as(await cis2Token({ nhsid_nrbac_roles: undefined })));
+    expect(unplaced.status).toBe(401);
+    expect(unplaced.body.issue[0].diagnostics).toContain('which organisation');
   });
 });
 

@@ -105,7 +105,8 @@ export function auditRows(record: AuditRecord): Omit<AuditRow, 'id'>[] {
   );
   // Break-glass: a security alert about each patient whose data it reached.
   if (record.actor.breakGlass) {
-    for (const patientId of record.patients) rows.push(row(patientId, '0', ALERT_TYPE, ALERT_SUBTYPE));
+    const outcome = outcomeOf(record.status);
+    for (const patientId of record.patients) rows.push(row(patientId, outcome, ALERT_TYPE, ALERT_SUBTYPE));
   }
   return rows;
 }
@@ -117,7 +118,7 @@ export function auditEventOf(row: AuditRow): AuditEvent {
     record.kind === 'login'
       ? loginAuditEvent(record)
       : row.type === ALERT_TYPE
-        ? breakGlassAlert(record, row.patientId!)
+        ? breakGlassAlert(record, row.patientId!, row.outcome as Outcome)
         : restAuditEvent(record, row.patientId ? [row.patientId, row.outcome as Outcome] : undefined);
   return { ...event, id: row.id, meta: { versionId: '1', lastUpdated: row.recorded } };
 }
@@ -187,8 +188,8 @@ const ACTION: Record<Interaction, AuditEvent['action']> = {
 };
 
 /** The security alert of a break-glass request about one patient: who, why, which request (its rest event's entities). */
-function breakGlassAlert(a: RestAudit, patient: string): AuditEvent {
-  const event = restAuditEvent(a, [patient, '0']);
+function breakGlassAlert(a: RestAudit, patient: string, outcome: Outcome): AuditEvent {
+  const event = restAuditEvent(a, [patient, outcome]);
   return {
     ...event,
     type: { system: DCM, code: '110113', display: 'Security Alert' },

@@ -4,8 +4,10 @@
  * signed by a key of its JWKS (fetched from the configured URL, cached and
  * refetched when a new key id appears), for the configured audience, not
  * expired. The user's selected role (CIS2 `selected_roleid`, an SDS role
- * profile id) names a PractitionerRole by identifier; that role, its
- * practitioner and its organisation are who the caller acts as, so the
+ * profile id) names a PractitionerRole by identifier, at the organisation
+ * the token says the role is at (`nhsid_nrbac_roles` org_code = the
+ * Organization's ODS code); that role, its practitioner and its organisation
+ * are who the caller acts as, so the
  * legitimate-relationship rules apply as to Hearth's own users. A new role
  * selection is a new token: access follows the role the token names. The
  * token's SMART resource scopes are the ceiling, or, when it carries none
@@ -35,6 +37,7 @@ export interface ExternalIdpConfig {
 /** Asymmetric signatures only: never `none`, never a shared secret. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 const CLOCK_TOLERANCE_SECONDS = 30;
+const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
 /** A token refused for a reason worth telling the caller (401 OperationOutcome diagnostics). */
 export class TokenRejected extends Error {}
@@ -77,7 +80,7 @@ export class ExternalIdentityProvider {
         `The token names no selected role (${this.config.roleClaim}): sign in again and choose a role`,
       );
     }
-    const role = await this.findRole(roleId);
+    const role = await this.findRole(roleId, payload);
     const resourceScopes = (typeof payload.scope === 'string' ? payload.scope : '')
       .split(/\s+/)
       .filter((s) => parseScope(s) !== undefined);
@@ -103,14 +106,34 @@ export class ExternalIdentityProvider {
     };
   }
 
-  /** The active PractitionerRole with the role profile id. */
-  private async findRole(roleId: string): Promise<{ id: string; practitioner?: string; organization?: string }> {
+  /**
+   * The one active PractitionerRole with the role profile id, whose
+   * organisation is the one the identity provider says the role is at (CIS2
+   * `nhsid_nrbac_roles`: the entry with this `person_roleid` names its
+   * `org_code`, the Organization's ODS code). Hearth's data alone is not
+   * trusted to place a role in an organisation: a PractitionerRole written to
+   * claim another organisation's role id does not move anyone there; two
+   * active roles with one id are refused, not guessed between.
+   */
+  private async findRole(
+    roleId: string,
+    payload: Record<string, unknown>,
+  ): Promise<{ id: string; practitioner?: string; organization?: string }> {
+    const orgCode = (Array.isArray(payload.nhsid_nrbac_roles) ? payload.nhsid_nrbac_roles : []).find(
+      (r: { person_roleid?: unknown }) => r?.person_roleid === roleId,
+    )?.org_code;
+    if (typeof orgCode !== 'string' || !orgCode) {
+      throw new TokenRejected(
+        `The token does not say which organisation the selected role ${roleId} is at (nhsid_nrbac_roles)`,
+      );
+    }
     const { rows } = await this.db.query<{ id: string }>(
       `SELECT id FROM sp_token WHERE resource_type = 'PractitionerRole' AND code = 'identifier'
          AND system = $1 AND value = $2`,
       [this.config.roleSystem, roleId],
     );
     const now = Date.now();
+    const found: { id: string; practitioner?: string; organization?: string }[] = [];
     for (const { id } of rows) {
       const stored = await readCurrent(this.db, 'PractitionerRole', id);
       if (!stored?.content) continue;
@@ -123,13 +146,30 @@ export class ExternalIdentityProvider {
       if (role.active === false) continue;
       if (role.period?.end && Date.parse(role.period.end) < now) continue;
       if (role.period?.start && Date.parse(role.period.start) > now) continue;
-      return {
-        id,
-        practitioner: relative(role.practitioner?.reference),
-        organization: relative(role.organization?.reference),
-      };
+      const organization = relative(role.organization?.reference);
+      if (!organization || !(await this.hasOdsCode(organization, orgCode))) continue;
+      found.push({ id, practitioner: relative(role.practitioner?.reference), organization });
     }
-    throw new TokenRejected(`The selected role ${roleId} is not an active PractitionerRole in Hearth`);
+    if (found.length > 1) {
+      throw new TokenRejected(
+        `The selected role ${roleId} matches several PractitionerRoles in Hearth; ask an administrator`,
+      );
+    }
+    if (!found.length) {
+      throw new TokenRejected(`The selected role ${roleId} is not an active PractitionerRole at ${orgCode} in Hearth`);
+    }
+    return found[0];
+  }
+
+  /** Whether the Organization carries the ODS code. */
+  private async hasOdsCode(organization: string, odsCode: string): Promise<boolean> {
+    const [, id] = organization.split('/');
+    const { rows } = await this.db.query(
+      `SELECT 1 FROM sp_token WHERE resource_type = 'Organization' AND id = $1 AND code = 'identifier'
+         AND system = $2 AND value = $3`,
+      [id, ODS_SYSTEM, odsCode],
+    );
+    return rows.length > 0;
   }
 }
 

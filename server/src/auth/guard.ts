@@ -109,7 +109,8 @@ export class Guard {
     creating: boolean,
     patients = compartmentPatients(resource),
   ): Promise<void> {
-    if (resource.resourceType === 'Patient' && creating && resource.id) {
+    // A new Patient is allowed (not to a token about another patient).
+    if (resource.resourceType === 'Patient' && creating && resource.id && this.inContext(resource.id)) {
       this.created.add(resource.id);
       this.touched.add(resource.id);
       return;
@@ -175,10 +176,10 @@ export class Guard {
    * The Provenance of a write by this caller (STANDARDS.md §7.3): the exact
    * version as target, the user's role (or the system's organisation or
    * client id) as author, on behalf of their organisation. With a Provenance
-   * the client supplied (X-Provenance), that one, its target and time set by
-   * the server, and the authenticated caller added to its agents as the
-   * enterer unless it names them already: a client may add to the record of
-   * who did what, never leave itself out.
+   * the client supplied (X-Provenance), that one with the server's target,
+   * time and activity, the authenticated caller always added to its agents
+   * (as the enterer) and a break-glass reason only when break-glass was used:
+   * a client may add to the record of who did what, never rewrite it.
    */
   provenanceFor(target: string, activity: 'CREATE' | 'UPDATE' | 'DELETE', recorded: string): Provenance {
     const { practitionerRole, organization, clientId } = this.identity;
@@ -193,7 +194,8 @@ export class Guard {
       ...(organization && practitionerRole ? { onBehalfOf: { reference: organization } } : {}),
     });
     const supplied = this.supplied;
-    const named = supplied?.agent?.some((a) => JSON.stringify(a.who) === JSON.stringify(who));
+    // A client's reasons, but never a break-glass claim of its own.
+    const suppliedReasons = (supplied?.reason ?? []).filter((r) => !r.coding?.some((c) => c.code === 'BTG'));
     const btg = this.breakGlass
       ? [
           {
@@ -207,13 +209,9 @@ export class Guard {
       resourceType: 'Provenance',
       target: [{ reference: target }],
       recorded,
-      activity: supplied?.activity ?? {
-        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: activity }],
-      },
-      agent: supplied
-        ? [...(supplied.agent ?? []), ...(named ? [] : [participant('enterer')])]
-        : [participant('author')],
-      ...(supplied?.reason || btg.length ? { reason: [...(supplied?.reason ?? []), ...btg] } : {}),
+      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: activity }] },
+      agent: supplied ? [...(supplied.agent ?? []), participant('enterer')] : [participant('author')],
+      ...(suppliedReasons.length || btg.length ? { reason: [...suppliedReasons, ...btg] } : {}),
     };
   }
 

@@ -7,7 +7,9 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
-import { extractIndexRows } from '../search/extract.ts';
+import { addPatientRows, extractIndexRows } from '../search/extract.ts';
+import { localTarget } from '../fhir/reference.ts';
+import { loadIndexedPatients } from '../store/access.ts';
 import { readCurrentBatch, replaceIndexRows } from '../store/resources.ts';
 
 const BATCH = 500;
@@ -27,11 +29,14 @@ export async function reindex(
   for (;;) {
     const batch = await readCurrentBatch(pool, types, after, BATCH);
     if (!batch.length) return done;
-    const items = batch.map((r) => ({
-      resourceType: r.resourceType,
-      id: r.id,
-      index: extractIndexRows(JSON.parse(r.content) as Resource),
-    }));
+    const items = [];
+    for (const r of batch) {
+      const resource = JSON.parse(r.content) as Resource;
+      const index = extractIndexRows(resource);
+      // A Provenance is about its targets' patients (as the write path indexes it): access control depends on it.
+      if (resource.resourceType === 'Provenance') addPatientRows(index, await provenancePatients(pool, resource));
+      items.push({ resourceType: r.resourceType, id: r.id, index });
+    }
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -47,4 +52,12 @@ export async function reindex(
     after = batch[batch.length - 1];
     onProgress({ done, lastType: after.resourceType });
   }
+}
+
+/** The patients of a Provenance's targets (their current `_patient` rows). */
+function provenancePatients(pool: pg.Pool, provenance: Resource & { resourceType: 'Provenance' }): Promise<string[]> {
+  const targets = (provenance.target ?? [])
+    .map((t) => (t.reference ? localTarget(t.reference) : undefined))
+    .filter((t) => t !== undefined);
+  return loadIndexedPatients(pool, targets);
 }

@@ -202,6 +202,8 @@ export class Repository {
   /** The patients a resource is about: its compartments; for a Provenance, its targets' patients. */
   private async patientsOf(resource: Resource): Promise<string[]> {
     if (resource.resourceType !== 'Provenance') return compartmentPatients(resource);
+    // Targets written earlier in this transaction count: their deferred rows are sent first.
+    await this.flush();
     const targets = (resource.target ?? [])
       .map((t) => (t.reference ? localTarget(t.reference) : undefined))
       .filter((t) => t !== undefined);
