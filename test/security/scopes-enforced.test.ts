@@ -222,6 +222,24 @@ describe('restricted scopes (SMART v2 granular)', () => {
       .send(json(task('scope-v')));
     expect([403, 404]).toContain((await put(theirs.body.id, task('scope-w'))).status);
     expect([403, 404]).toContain((await s.http.delete(`/fhir/Task/${theirs.body.id}`).set(as)).status);
+    // A conditional create matching it says which resource matched, not what it holds.
+    const matched = await s.http
+      .post('/fhir/Task')
+      .set(as)
+      .set('Content-Type', FHIR_JSON)
+      .set('If-None-Exist', `_id=${theirs.body.id}`)
+      .send(json(task('scope-w')));
+    expect(matched.status).toBe(200);
+    expect(matched.text).toBe('');
+    // A JSON Patch `test` tells nothing either: refused alike whether it would pass or fail.
+    for (const value of ['requested', 'completed']) {
+      const probe = await s.http
+        .patch(`/fhir/Task/${theirs.body.id}`)
+        .set(as)
+        .set('Content-Type', 'application/json-patch+json')
+        .send(json([{ op: 'test', path: '/status', value }]));
+      expect(probe.status, value).toBe(403);
+    }
     const still = await s.http.get(`/fhir/Task/${theirs.body.id}`).set('Authorization', `Bearer ${admin}`);
     expect(still.body.owner.reference).toBe('Organization/scope-v');
     expect(still.body.meta.versionId).toBe('1');

@@ -15,7 +15,7 @@ import { ID_PATTERN, underBase } from '../fhir/reference.ts';
 import { assertResourceShape } from '../validation/validate.ts';
 import { matchIds } from './conditional.ts';
 import { requireScope, requireWriteScope } from '../auth/access.ts';
-import { read } from './read.ts';
+import { existingMatch } from './write.ts';
 import { route } from './router.ts';
 import { preferValue, created, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
 import { rewriteReferences, conditionalReferences } from './references.ts';
@@ -195,7 +195,7 @@ async function resolveTargets(entries: Entry[], ctx: InteractionContext): Promis
 async function processEntry(entry: Entry, ctx: InteractionContext): Promise<FhirResponse> {
   if (entry.method !== 'POST' || entry.path.includes('/')) return route(entryRequest(entry), ctx);
   const type = entry.path;
-  if (entry.existing) return read({ ...entryRequest(entry), query: [] }, ctx, type, entry.targetId!);
+  if (entry.existing) return existingMatch(entryRequest(entry), ctx, type, entry.targetId!);
   assertResourceShape(entry.resource, type);
   const written = await ctx.repo.create(entry.resource, entry.targetId);
   return created(ctx.baseUrl, written);

@@ -23,6 +23,9 @@ export async function patch(
   const apply = patcherOf(req);
   return ctx.repo.transaction(async (repo) => {
     const current = await repo.readForUpdate(type, id);
+    // Under restricted scopes the resource must be one the token may change before the patch is tried on it
+    // (a failing `test` operation would otherwise tell what it holds).
+    await repo.checkScopeQueries(type, id, 'u');
     const patched = apply(JSON.parse(current.content!) as Resource);
     if (patched.resourceType !== type || patched.id !== id) {
       throw new FhirError('invalid', 'A patch may not change resourceType or id');

@@ -2,6 +2,7 @@
 import { FhirError, informational } from '../fhir/errors.ts';
 import { ID_PATTERN } from '../fhir/reference.ts';
 import { assertResourceShape } from '../validation/validate.ts';
+import { restrictions } from '../auth/access.ts';
 import { criteriaOf, matchIds } from './conditional.ts';
 import { read } from './read.ts';
 import { created, versionUrl, type FhirRequest, type FhirResponse, type InteractionContext } from './types.ts';
@@ -20,10 +21,27 @@ export async function create(req: FhirRequest, ctx: InteractionContext, type: st
     if (matches.length > 1) {
       throw new FhirError('multiple-matches', `If-None-Exist "${ifNoneExist}" matches more than one ${type}`);
     }
-    if (matches.length === 1) return read({ ...req, query: [] }, { ...ctx, repo }, type, matches[0]);
+    if (matches.length === 1) return existingMatch(req, { ...ctx, repo }, type, matches[0]);
     const written = await repo.create(body);
     return created(ctx.baseUrl, written);
   });
+}
+
+/**
+ * The resource a conditional create matched (200, nothing created): its
+ * content only to a token that may read the type outright; otherwise the
+ * answer says which resource it is (Location, ETag) and no more.
+ */
+export async function existingMatch(
+  req: FhirRequest,
+  ctx: InteractionContext,
+  type: string,
+  id: string,
+): Promise<FhirResponse> {
+  const found = await read({ ...req, query: [] }, ctx, type, id);
+  if (restrictions(ctx.access, type, 'r') === undefined) return found;
+  const location = found.version ? versionUrl(ctx.baseUrl, found.version) : undefined;
+  return { status: 200, version: found.version, ...(location ? { location } : {}) };
 }
 
 export async function update(

@@ -496,7 +496,7 @@ export class Repository {
    * it stands in this transaction must match one of the scopes' queries, else
    * 403 and the transaction is rolled back.
    */
-  private async checkScopeQueries(
+  async checkScopeQueries(
     resourceType: string,
     id: string,
     permission: 'c' | 'u' | 'd',
