@@ -160,7 +160,7 @@ export class AuthorizationServer {
     }
     const client = await this.authenticate(form.client_assertion, form.client_id);
     // A system has no patient in context: patient/ scopes and launch/patient are not for it.
-    const scope = grantScopes(form.scope ?? '', client.scope).filter((s) => !needsPatient([s]));
+    const scope = grantScopes(form.scope ?? '', client.scope).filter((s) => !needsPatient(s));
     if (!scope.length) {
       throw new OAuthError(400, 'invalid_scope', `None of the scopes asked for ("${form.scope ?? ''}") may be granted`);
     }
@@ -223,7 +223,7 @@ export class AuthorizationServer {
     if (!granted.some((s) => s !== LAUNCH_PATIENT)) {
       return back('invalid_scope', `None of the scopes asked for may be granted`);
     }
-    return { kind: 'sign-in', request, client, choosePatient: needsPatient(granted) };
+    return { kind: 'sign-in', request, client, choosePatient: granted.some(needsPatient) };
   }
 
   /** The sign-in form (POST to the authorization endpoint): a code back to the app, or the page again. */

@@ -15,7 +15,7 @@
  */
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Resource } from '@medplum/fhirtypes';
-import { localTarget } from '../fhir/reference.ts';
+import { localKey } from '../fhir/reference.ts';
 import { readCurrent, type Queryable } from '../store/resources.ts';
 import type { AccessClaims } from './authorization-server.ts';
 import { parseScope } from './scopes.ts';
@@ -146,9 +146,9 @@ export class ExternalIdentityProvider {
       if (role.active === false) continue;
       if (role.period?.end && Date.parse(role.period.end) < now) continue;
       if (role.period?.start && Date.parse(role.period.start) > now) continue;
-      const organization = relative(role.organization?.reference);
+      const organization = localKey(role.organization?.reference);
       if (!organization || !(await this.hasOdsCode(organization, orgCode))) continue;
-      found.push({ id, practitioner: relative(role.practitioner?.reference), organization });
+      found.push({ id, practitioner: localKey(role.practitioner?.reference), organization });
     }
     if (found.length > 1) {
       throw new TokenRejected(
@@ -171,10 +171,4 @@ export class ExternalIdentityProvider {
     );
     return rows.length > 0;
   }
-}
-
-/** `Type/id` of a reference into this server (how parties are named in access decisions). */
-function relative(reference: string | undefined): string | undefined {
-  const target = reference ? localTarget(reference) : undefined;
-  return target && `${target.resourceType}/${target.id}`;
 }

@@ -30,7 +30,7 @@ import type {
   ServiceRequest,
   Task,
 } from '@medplum/fhirtypes';
-import { localTarget } from '../fhir/reference.ts';
+import { localKey, localTarget } from '../fhir/reference.ts';
 import { dateRange } from '../search/dates.ts';
 
 export type Basis = 'registration' | 'caseload' | 'care-team' | 'referral' | 'consent' | 'member';
@@ -176,8 +176,8 @@ function patientOf(ref: Reference | undefined): string | undefined {
 function parties(refs: (Reference | undefined)[]): string[] {
   const out = new Set<string>();
   for (const ref of refs) {
-    const target = ref?.reference ? localTarget(ref.reference) : undefined;
-    if (target) out.add(`${target.resourceType}/${target.id}`);
+    const key = localKey(ref?.reference);
+    if (key) out.add(key);
   }
   return [...out];
 }

@@ -63,7 +63,7 @@ export function grantScopes(requested: string, allowed: string): string[] {
   return [...new Set(granted)];
 }
 
-/** Whether granted scopes need a patient chosen at sign-in (launch/patient, or any patient/ scope). */
-export function needsPatient(granted: string[]): boolean {
-  return granted.some((s) => s === LAUNCH_PATIENT || s.startsWith('patient/'));
+/** Whether a scope needs a patient in context (launch/patient, or a patient/ scope). */
+export function needsPatient(scope: string): boolean {
+  return scope === LAUNCH_PATIENT || scope.startsWith('patient/');
 }

@@ -8,8 +8,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { addPatientRows, extractIndexRows } from '../search/extract.ts';
-import { localTarget } from '../fhir/reference.ts';
-import { loadIndexedPatients } from '../store/access.ts';
+import { provenancePatients } from '../store/access.ts';
 import { readCurrentBatch, replaceIndexRows } from '../store/resources.ts';
 
 const BATCH = 500;
@@ -52,12 +51,4 @@ export async function reindex(
     after = batch[batch.length - 1];
     onProgress({ done, lastType: after.resourceType });
   }
-}
-
-/** The patients of a Provenance's targets (their current `_patient` rows). */
-function provenancePatients(pool: pg.Pool, provenance: Resource & { resourceType: 'Provenance' }): Promise<string[]> {
-  const targets = (provenance.target ?? [])
-    .map((t) => (t.reference ? localTarget(t.reference) : undefined))
-    .filter((t) => t !== undefined);
-  return loadIndexedPatients(pool, targets);
 }

@@ -26,6 +26,12 @@ export function localTarget(reference: string): ReferenceTarget | undefined {
   return hasScheme(reference) ? undefined : parseReferenceTarget(reference);
 }
 
+/** `Type/id` of a relative literal reference into this server (how parties are named); undefined otherwise. */
+export function localKey(reference: string | undefined): string | undefined {
+  const target = reference ? localTarget(reference) : undefined;
+  return target && `${target.resourceType}/${target.id}`;
+}
+
 /** A URL under this server's base made relative to it (`[base]/Patient/1` -> `Patient/1`); others as given. */
 export function underBase(url: string, baseUrl: string): string {
   return url.startsWith(`${baseUrl}/`) ? url.slice(baseUrl.length + 1) : url;

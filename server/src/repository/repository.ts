@@ -8,15 +8,13 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { FhirError } from '../fhir/errors.ts';
 import { addPatientRows, compartmentPatients, extractIndexRows, emptyIndexRows } from '../search/extract.ts';
-import { loadIndexedPatients } from '../store/access.ts';
-import { localTarget } from '../fhir/reference.ts';
+import { loadIndexedPatients, provenancePatients } from '../store/access.ts';
 import { compileCount, compileSearch } from '../search/compile.ts';
 import { parseSearch, type SearchRequest } from '../search/parse.ts';
 import { lockConditional } from '../store/locks.ts';
 import {
   findReferrers,
   lockCurrent,
-  readCurrent,
   readCurrentWithPatients,
   readVersion,
   writeFirstVersions,
@@ -152,10 +150,8 @@ export class Repository {
 
   async read(resourceType: string, id: string): Promise<StoredVersion> {
     await this.flush();
-    // Under access control the current version comes with its indexed patients (deciding needs no parsing).
-    const current: (StoredVersion & { patients?: string[] }) | undefined = this.guard
-      ? await readCurrentWithPatients(this.db, resourceType, id)
-      : await readCurrent(this.db, resourceType, id);
+    // The current version comes with the patients it is about (access control decides without parsing).
+    const current = await readCurrentWithPatients(this.db, resourceType, id);
     await this.checkVisible(resourceType, id, current, current?.patients);
     if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
@@ -204,10 +200,7 @@ export class Repository {
     if (resource.resourceType !== 'Provenance') return compartmentPatients(resource);
     // Targets written earlier in this transaction count: their deferred rows are sent first.
     await this.flush();
-    const targets = (resource.target ?? [])
-      .map((t) => (t.reference ? localTarget(t.reference) : undefined))
-      .filter((t) => t !== undefined);
-    return loadIndexedPatients(this.db, targets);
+    return provenancePatients(this.db, resource);
   }
 
   /** Of some versions (history entries), those the caller may see. */

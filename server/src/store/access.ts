@@ -1,5 +1,7 @@
 /** The SQL behind the access guard (auth/guard.ts): relationship rows and the parties a caller acts as. */
+import type { Provenance } from '@medplum/fhirtypes';
 import type { Relationship } from '../auth/relationships.ts';
+import { localTarget } from '../fhir/reference.ts';
 import type { Queryable } from './resources.ts';
 import { PATIENT_CODE } from '../search/extract.ts';
 
@@ -56,6 +58,14 @@ export async function loadRelationships(db: Queryable, parties: string[]): Promi
     values: [[...parties, '*']],
   });
   return rows.map(toRelationship);
+}
+
+/** The patients a Provenance is about: those indexed for its targets. */
+export function provenancePatients(db: Queryable, provenance: Provenance): Promise<string[]> {
+  const targets = (provenance.target ?? [])
+    .map((t) => (t.reference ? localTarget(t.reference) : undefined))
+    .filter((t) => t !== undefined);
+  return loadIndexedPatients(db, targets);
 }
 
 /** The patients indexed (`_patient` rows) for some current resources. */
