@@ -4,6 +4,7 @@
  * Tests call it and use inject() or listen on an ephemeral port.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { ConfigError, type Config } from './config.ts';
 import { loadDefinitions } from './fhir/definitions.ts';
@@ -31,6 +32,10 @@ import type { ProfileRegistry } from './validation/profiles.ts';
 import { Validation, type ValidationPolicy } from './validation/validate.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
+import { SubscriptionRegistry } from './subscriptions/registry.ts';
+import { SubscriptionEvents } from './subscriptions/events.ts';
+import { DeliveryWorker } from './subscriptions/delivery.ts';
+import { RestHook } from './subscriptions/rest-hook.ts';
 
 export interface HearthApp extends FastifyInstance {
   database: Database;
@@ -84,17 +89,40 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     await accessCache.listen(database.pool);
     app.addHook('preClose', async () => accessCache.stop());
   }
+  const subscriptions = new SubscriptionRegistry(database.pool, app.log);
+  await subscriptions.start();
+  app.addHook('preClose', async () => subscriptions.stop());
   const repo = new Repository(database.pool, {
     baseUrl: config.baseUrl,
     versionAwareTypes: config.versionAwareTypes,
     validation,
     onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
+    observer: new SubscriptionEvents(subscriptions, config.subscriptions),
   });
   const installed = await installConformance(repo, resources);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;
+  const restHook = new RestHook(config.subscriptions);
+  const delivery = new DeliveryWorker({
+    pool: database.pool,
+    repo,
+    registry: subscriptions,
+    restHook,
+    config: config.subscriptions,
+    baseUrl: config.baseUrl,
+    graceMs,
+    accessCache,
+    auth: config.auth,
+    node: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    log: app.log,
+  });
+  app.addHook('onReady', async () => delivery.start());
+  app.addHook('preClose', async () => {
+    await delivery.stop();
+    await restHook.close();
+  });
   const auth = new AuthorizationServer(
     database.pool,
     await loadSigningKey(database.pool),

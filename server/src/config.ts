@@ -47,6 +47,23 @@ export interface Config {
   /** Default and maximum page size of searches and history. */
   defaultPageSize: number;
   maxPageSize: number;
+  subscriptions: SubscriptionConfig;
+}
+
+/** Delivery of subscription notifications (subscriptions/). */
+export interface SubscriptionConfig {
+  /** URL prefixes the operator allows rest-hook endpoints under; empty: any public https address. */
+  allowedEndpoints: string[];
+  /** Whether endpoints on loopback (127.0.0.0/8, ::1, localhost) are allowed, http too: on for the embedded default. */
+  allowLoopback: boolean;
+  /** How long a receiver has to answer, in seconds (a subscription's backport-timeout may shorten it). */
+  timeoutSeconds: number;
+  /** Failed deliveries in a row after which a subscription goes to error (its events stay numbered for $events). */
+  maxFailures: number;
+  /** First retry delay in ms; doubled per failure (with jitter), at most 5 minutes. */
+  retryBaseMs: number;
+  /** Days events are kept for $events. */
+  eventRetentionDays: number;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -97,6 +114,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     enforcedProfiles: list(env.HEARTH_ENFORCE_PROFILES ?? ''),
     defaultPageSize,
     maxPageSize,
+    subscriptions: {
+      allowedEndpoints: list(env.HEARTH_SUBSCRIPTION_ENDPOINTS ?? '').map((prefix) => {
+        if (!/^https?:\/\/[^/]+/.test(prefix)) {
+          throw new ConfigError(
+            `HEARTH_SUBSCRIPTION_ENDPOINTS: "${prefix}" is not a URL prefix such as https://partner.nhs.uk/hooks/`,
+          );
+        }
+        return prefix;
+      }),
+      allowLoopback: oneOf(env, 'HEARTH_SUBSCRIPTION_LOOPBACK', ['on', 'off'], databaseUrl ? 'off' : 'on') === 'on',
+      timeoutSeconds: integer(env, 'HEARTH_SUBSCRIPTION_TIMEOUT_SECONDS', 10, 1, 300),
+      maxFailures: integer(env, 'HEARTH_SUBSCRIPTION_MAX_FAILURES', 10, 1, 1000),
+      retryBaseMs: integer(env, 'HEARTH_SUBSCRIPTION_RETRY_MS', 1000, 10, 600_000),
+      eventRetentionDays: integer(env, 'HEARTH_SUBSCRIPTION_RETENTION_DAYS', 30, 1, 3650),
+    },
   };
 }
 

@@ -33,6 +33,8 @@ const REJECTED_EXAMPLES: Record<string, string> = {
   // The audit trail is written by the server alone; provenance records (PUT: the example has an id) never change.
   'auditevent-example.json': '405 PUT is not allowed on AuditEvent/example',
   'provenance-example.json': '405 PUT is not allowed on Provenance',
+  // A client asks for requested or off; active and error are the server's to set (subscriptions/events.ts).
+  'subscription-example-error.json': '422 A client sets status requested or off',
 };
 
 let s: TestServer;

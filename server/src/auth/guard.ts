@@ -14,6 +14,7 @@ import type { Queryable } from '../store/resources.ts';
 import type { AccessCache, CallerData } from './access-cache.ts';
 import { decide, teamsOf, visibility, type Caller, type Decision, type Visibility } from './policy.ts';
 import type { Relationship } from './relationships.ts';
+import type { ResourceScope } from './scopes.ts';
 
 /** Who the access token says the caller is. */
 export interface Identity {
@@ -49,13 +50,16 @@ export class Guard {
   private readonly supplied?: Provenance;
   /** The queries a written resource must match, by type and permission (restricted scopes); undefined: none. */
   readonly writeQueries: (resourceType: string, permission: 'c' | 'u' | 'd') => string[] | undefined;
+  /** The token's resource scopes (kept with what the caller leaves running, e.g. a Subscription). */
+  readonly scopes: readonly ResourceScope[];
 
   constructor(
     readonly identity: Identity,
     private readonly graceMs: number,
     private readonly cache: AccessCache,
-    request: Partial<Pick<Guard, 'breakGlass' | 'writeQueries'>> & { provenance?: Provenance } = {},
+    request: Partial<Pick<Guard, 'breakGlass' | 'writeQueries' | 'scopes'>> & { provenance?: Provenance } = {},
   ) {
+    this.scopes = request.scopes ?? [];
     this.breakGlass = request.breakGlass;
     this.supplied = request.provenance;
     this.writeQueries = request.writeQueries ?? (() => undefined);

@@ -9,8 +9,10 @@ import { allResourceTypes } from '../fhir/definitions.ts';
 import { supportedSearchParams } from '../search/parse.ts';
 import { searchIncludes, searchRevIncludes } from '../search/include.ts';
 import type { ProfileRegistry } from '../validation/profiles.ts';
+import { TOPICS } from '../subscriptions/topics.ts';
 
 const SOFTWARE_VERSION = '0.1.0';
+const BACKPORT_IG = 'http://hl7.org/fhir/uv/subscriptions-backport/';
 const started = new Date().toISOString();
 const cache = new Map<string, CapabilityStatement>();
 
@@ -42,6 +44,7 @@ function build(baseUrl: string, profiles: ProfileRegistry): CapabilityStatement 
     kind: 'instance',
     software: { name: 'Hearth', version: SOFTWARE_VERSION },
     implementation: { description: 'Hearth FHIR R4 server for neighbourhood health teams', url: baseUrl },
+    instantiates: [`${BACKPORT_IG}CapabilityStatement/backport-subscription-server-r4`],
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json', 'application/json'],
     patchFormat: ['application/json-patch+json', 'application/fhir+json'],
@@ -54,7 +57,10 @@ function build(baseUrl: string, profiles: ProfileRegistry): CapabilityStatement 
           'reference is refused with 409. Resources are validated against the R4 definitions on every write (400 when ' +
           'they fail) and against each profile they claim in meta.profile, plus those HEARTH_ENFORCE_PROFILES enforces ' +
           'for their type (422 when they fail); supportedProfile lists the profiles this server holds.',
-        resource: allResourceTypes().map((type) => resourceEntry(type, supported.get(type) ?? [])),
+        resource: allResourceTypes().map((type) => {
+          const entry = resourceEntry(type, supported.get(type) ?? []);
+          return type === 'Subscription' ? subscriptionEntry(entry) : entry;
+        }),
         interaction: [
           { code: 'transaction' },
           { code: 'batch' },
@@ -74,6 +80,32 @@ function build(baseUrl: string, profiles: ProfileRegistry): CapabilityStatement 
         })),
         compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
       },
+    ],
+  };
+}
+
+/**
+ * Subscription (Subscriptions R5 Backport IG on R4): the backport profile,
+ * Hearth's topics, and the $status and $events operations.
+ */
+function subscriptionEntry(entry: CapabilityStatementRestResource): CapabilityStatementRestResource {
+  return {
+    ...entry,
+    extension: TOPICS.map((t) => ({
+      url: `${BACKPORT_IG}StructureDefinition/capabilitystatement-subscriptiontopic-canonical`,
+      valueCanonical: t.url,
+    })),
+    supportedProfile: [...(entry.supportedProfile ?? []), `${BACKPORT_IG}StructureDefinition/backport-subscription`],
+    documentation:
+      'R4 criteria subscriptions (criteria = a search matched in memory: no chains, _has or result parameters; ' +
+      'no notification on delete) and topic-based subscriptions (criteria = one of the topics in the extensions; ' +
+      'filters in backport-filter-criteria on the parameters each topic allows). Channels rest-hook and websocket; ' +
+      'payload application/fhir+json with content empty, id-only or full-resource. A Subscription is seen by the ' +
+      'organisation (or client) that created it only; it delivers only what they may see.',
+    operation: [
+      ...(entry.operation ?? []),
+      { name: 'status', definition: `${BACKPORT_IG}OperationDefinition/backport-subscription-status` },
+      { name: 'events', definition: `${BACKPORT_IG}OperationDefinition/backport-subscription-events` },
     ],
   };
 }

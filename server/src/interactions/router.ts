@@ -13,6 +13,7 @@ import { searchType } from './search.ts';
 import { searchCompartment, searchSystem } from './search-scope.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 import { validateOperation } from './validate.ts';
+import { subscriptionEvents, subscriptionStatus } from './subscription-operations.ts';
 import { readAuditEvent, searchAuditEvents } from './audit.ts';
 import { requireScope, requireWriteScope, restrictions, type Permission } from '../auth/access.ts';
 import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
@@ -109,7 +110,7 @@ function routeAudit(req: FhirRequest, ctx: InteractionContext, parts: string[]):
   return notAllowed(req, `${req.path} (the audit trail is written by the server alone and never changes)`);
 }
 
-/** Operations: $validate at type and instance level. */
+/** Operations: $validate at type and instance level; the Subscription operations (Backport IG). */
 function routeOperation(
   req: FhirRequest,
   ctx: InteractionContext,
@@ -124,6 +125,12 @@ function routeOperation(
     if (m === 'POST' || (m === 'GET' && at === 2))
       return validateOperation(req, ctx, type, at === 2 ? second : undefined);
     notAllowed(req, `${req.path} (POST, or GET at instance level)`);
+  }
+  if (type === 'Subscription' && at === parts.length - 1 && (m === 'GET' || m === 'POST')) {
+    if (operation === '$status' && (at === 1 || at === 2)) {
+      return subscriptionStatus(req, need(ctx, 'Subscription', 'r'), at === 2 ? second : undefined);
+    }
+    if (operation === '$events' && at === 2) return subscriptionEvents(req, need(ctx, 'Subscription', 'r'), second);
   }
   throw new FhirError('not-supported', `Operation ${operation} is not supported at ${req.path}`);
 }

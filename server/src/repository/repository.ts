@@ -32,6 +32,8 @@ import { ACCESS_TYPES } from '../auth/access-cache.ts';
 import { insufficientScope } from '../auth/access.ts';
 import type { Visibility } from '../auth/policy.ts';
 import { stamp } from './stamp.ts';
+import type { WriteObserver, WrittenChange } from './observer.ts';
+import { OWNED_TYPES, ownedBy, ownerKey } from '../auth/ownership.ts';
 
 export interface RepositoryOptions {
   baseUrl: string;
@@ -46,6 +48,8 @@ export interface RepositoryOptions {
   onAccessChange?: (db: Queryable) => Promise<void>;
   /** Called once such a write has committed (this node forgets what it cached at once). */
   onAccessCommitted?: () => void;
+  /** Sees every write (subscriptions): may refuse or adjust it; records its events in the same transaction. */
+  observer?: WriteObserver;
 }
 
 /** A version that was just written (or read), with its parsed resource when there is one. */
@@ -97,6 +101,8 @@ export class Repository {
   private pendingFirstVersions: NewVersion[] = [];
   /** A write in this transaction may have changed who may see whom. */
   private accessChanged = false;
+  /** Writes of types the observer watches, for it to see before commit. */
+  private readonly changes: WrittenChange[] = [];
 
   constructor(
     private readonly db: Queryable,
@@ -104,11 +110,18 @@ export class Repository {
     private readonly client?: pg.PoolClient,
     /** The caller's access guard; undefined when security is off. */
     readonly guard?: Guard,
+    /** Hearth's own writes (e.g. a subscription's status), not a caller's. */
+    private readonly server = false,
   ) {}
 
   /** This repository for one request, every access decided by its guard. */
   withGuard(guard: Guard | undefined): Repository {
     return guard ? new Repository(this.db, this.options, this.client, guard) : this;
+  }
+
+  /** This repository for Hearth's own writes (no caller: no access checks, no Provenance). */
+  asServer(): Repository {
+    return new Repository(this.db, this.options, this.client, undefined, true);
   }
 
   /** The connection for read-only store queries (history), with this transaction's writes sent. */
@@ -129,16 +142,19 @@ export class Repository {
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);
     const client = await (this.db as pg.Pool).connect();
-    const repo = new Repository(client, this.options, client, this.guard);
+    const repo = new Repository(client, this.options, client, this.guard, this.server);
     try {
       await client.query('BEGIN');
       const result = await fn(repo);
       await repo.flush();
       await repo.checkBeforeCommit();
+      const observer = this.options.observer;
+      if (observer && repo.changes.length) await observer.beforeCommit(client, repo.changes, repo.guard);
       // On this transaction's connection: waiting for another pooled one while holding this could exhaust the pool.
       if (repo.accessChanged) await this.options.onAccessChange?.(client);
       await client.query('COMMIT');
       if (repo.accessChanged) this.options.onAccessCommitted?.();
+      if (observer && repo.changes.length) await observer.afterCommit(repo.changes);
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -182,13 +198,15 @@ export class Repository {
     indexedPatients?: string[],
   ): Promise<boolean> {
     if (!this.guard || !version) return true;
-    if (indexedPatients && !version.deleted) return this.guard.allowsPatients(this.db, indexedPatients);
+    const owned = OWNED_TYPES.has(resourceType);
+    if (indexedPatients && !version.deleted && !owned) return this.guard.allowsPatients(this.db, indexedPatients);
     let content = version.content;
     if (content === null && version.versionId > 1) {
       content = (await readVersion(this.db, resourceType, id, version.versionId - 1))?.content ?? null;
     }
     if (content === null) return true;
     const resource = JSON.parse(content) as Resource;
+    if (owned) return ownedBy(resource, ownerKey(this.guard.identity));
     // A Provenance is seen with its targets: their patients are indexed with it when it is written.
     const patients =
       resourceType === 'Provenance' ? await loadIndexedPatients(this.db, [{ resourceType, id }]) : undefined;
@@ -233,8 +251,10 @@ export class Repository {
 
   /** Creates version 1: one statement, so outside a transaction it needs no BEGIN/COMMIT. */
   async create(resource: Resource, id: string = randomUUID()): Promise<WrittenVersion> {
-    // A write under restricted scopes is checked before commit: it needs a transaction.
-    if (!this.client && this.guard?.writeQueries(resource.resourceType, 'c')) {
+    // A write under restricted scopes is checked before commit, and one the observer watches has consequences
+    // written with it: it needs a transaction.
+    const watched = this.options.observer?.watches(resource.resourceType);
+    if (!this.client && (watched || this.guard?.writeQueries(resource.resourceType, 'c'))) {
       return this.transaction((repo) => repo.create(resource, id));
     }
     const warnings = this.validate(resource);
@@ -272,7 +292,7 @@ export class Repository {
         };
       }
       const versionId = current.versionId + 1;
-      const written = await repo.writeVersion(resource, id, versionId, options.method ?? 'PUT');
+      const written = await repo.writeVersion(resource, id, versionId, options.method ?? 'PUT', current);
       return { ...withWarnings(written, warnings), created: current.deleted };
     });
   }
@@ -306,6 +326,10 @@ export class Repository {
       });
       repo.pendingDeletes.push({ resourceType, id });
       if (ACCESS_TYPES.has(resourceType)) repo.accessChanged = true;
+      if (repo.options.observer?.watches(resourceType)) {
+        const previous = JSON.parse(current.content!) as Resource;
+        repo.changes.push({ resourceType, id, versionId, lastUpdated, method: 'DELETE', previous });
+      }
       const provenance = repo.provenanceOf(JSON.parse(current.content!) as Resource, versionId, lastUpdated, 'DELETE');
       if (provenance) repo.pendingFirstVersions.push(provenance);
       return { resourceType, id, versionId, lastUpdated };
@@ -333,7 +357,11 @@ export class Repository {
 
   private async runSearch(request: SearchRequest, options: { withTotal: boolean }): Promise<SearchResult> {
     const visibility = this.guard ? await this.guard.visibility(this.db) : undefined;
-    const compileOptions = { baseUrl: this.options.baseUrl, visibility };
+    const compileOptions = {
+      baseUrl: this.options.baseUrl,
+      visibility,
+      owner: this.guard && ownerKey(this.guard.identity),
+    };
     const rows =
       request.count === 0
         ? []
@@ -396,11 +424,16 @@ export class Repository {
   }
 
   private async writeVersion(
-    resource: Resource,
+    submitted: Resource,
     id: string,
     versionId: number,
     method: HistoryEntry['method'],
+    current?: StoredVersion,
   ): Promise<WrittenVersion> {
+    const observer = this.options.observer?.watches(submitted.resourceType) ? this.options.observer : undefined;
+    const previous = current?.content && observer ? (JSON.parse(current.content) as Resource) : undefined;
+    const prepared = observer?.prepare(submitted, previous, { guard: this.guard, server: this.server });
+    const resource = prepared?.resource ?? submitted;
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
     const index = extractIndexRows(stamped);
@@ -428,6 +461,18 @@ export class Repository {
     else if (versionId === 1) await writeFirstVersions(this.db, provenance ? [version, provenance] : [version]);
     else await writeVersion(this.db, version);
     if (provenance && (this.client || versionId > 1)) this.pendingFirstVersions.push(provenance);
+    if (observer) {
+      this.changes.push({
+        resourceType: stamped.resourceType,
+        id,
+        versionId,
+        lastUpdated,
+        method,
+        previous,
+        current: stamped,
+        note: prepared?.note,
+      });
+    }
     return { resourceType: stamped.resourceType, id, versionId, lastUpdated, resource: stamped, content };
   }
 

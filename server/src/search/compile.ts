@@ -15,6 +15,7 @@ import { expandValueSet } from '../validation/valuesets.ts';
 import { existedAt, pageQuery } from './order.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
+import { OWNED_TYPES, OWNER_TAG } from '../auth/ownership.ts';
 import type { Visibility } from '../auth/policy.ts';
 
 const TABLE_BY_TYPE: Record<string, string> = {
@@ -34,6 +35,8 @@ export interface CompileOptions {
   visibility?: Visibility;
   /** Each row also carries its patients (for the audit trail). */
   withPatients?: boolean;
+  /** The caller's owner key (auth/ownership.ts): owned resources of others are left out; undefined: no access control. */
+  owner?: string;
 }
 
 /** The page query: current, undeleted matches in sort order from the cursor (order.ts), one row more than the page. */
@@ -55,6 +58,8 @@ function whereClause(sql: SqlBuilder, request: SearchRequest, options: CompileOp
   const clauses = [...scopeClauses(sql, request), 'NOT r.deleted'];
   const visible = visibleClause(sql, 'r', options.visibility);
   if (visible) clauses.push(visible);
+  const owned = ownedClause(sql, request, options.owner);
+  if (owned) clauses.push(owned);
   for (const filter of request.filters) clauses.push(filterClause(sql, filter, options));
   return clauses.join(' AND ');
 }
@@ -298,6 +303,18 @@ const LINEAR_VISIBLE_MAX = 256;
  * results, totals or matches. The list is a sub-select, so the planner does
  * not estimate each patient in it (planning stays as cheap as without it).
  */
+/** A search that can return owned resources (auth/ownership.ts) returns the caller's own only. */
+function ownedClause(sql: SqlBuilder, request: SearchRequest, owner: string | undefined): string | undefined {
+  if (owner === undefined) return undefined;
+  const types = request.resourceTypes ?? [request.resourceType];
+  const owned = types.length ? types.filter((t) => OWNED_TYPES.has(t)) : [...OWNED_TYPES];
+  if (!owned.length) return undefined;
+  const mine =
+    `EXISTS (SELECT 1 FROM sp_token o WHERE o.resource_type = r.resource_type AND o.id = r.id AND o.code = '_tag'` +
+    ` AND o.system = ${sql.bind(OWNER_TAG)} AND o.value = ${sql.bind(owner)})`;
+  return `(r.resource_type <> ALL(${sql.bind(owned)}::text[]) OR ${mine})`;
+}
+
 export function visibleClause(sql: SqlBuilder, r: string, visibility: Visibility | undefined): string | undefined {
   if (!visibility) return undefined;
   if (visibility.every && !visibility.except.length) return undefined;

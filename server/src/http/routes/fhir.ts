@@ -57,6 +57,7 @@ export function registerFhirRoutes(
     try {
       guard = new Guard(access.identity, security!.graceMs, security!.accessCache, {
         breakGlass: breakGlass(request, access),
+        scopes: access.scopes,
         provenance: suppliedProvenance(request, fhirRequest),
         // No scope at all for the write: no query can be matched (the router refuses it before this).
         writeQueries: (type, permission) => {

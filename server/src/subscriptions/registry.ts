@@ -1,0 +1,99 @@
+/**
+ * The subscriptions this node matches writes against, by resource type:
+ * every current Subscription that is not off (events are numbered for
+ * requested and error subscriptions too, so none is lost before activation
+ * or while delivery fails). Loaded at start and again whenever a Subscription
+ * is written on any node (NOTIFY hearth_subscriptions, sent with its commit).
+ */
+import type { Subscription } from '@medplum/fhirtypes';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { loadSubscriptions } from '../store/subscriptions.ts';
+import { isEvent } from './matcher.ts';
+import { readSpec, type SubscriptionSpec } from './spec.ts';
+import type { Change } from './topics.ts';
+
+export const SUBSCRIPTIONS_CHANNEL = 'hearth_subscriptions';
+
+export class SubscriptionRegistry {
+  private byType = new Map<string, SubscriptionSpec[]>();
+  private listener?: pg.PoolClient;
+  private current?: Promise<void>;
+  private next?: Promise<void>;
+  private readonly reloaded: (() => void)[] = [];
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly log: Pick<Logger, 'warn'>,
+  ) {}
+
+  /** Whether a write of this type can be an event (or is a Subscription). */
+  watches(resourceType: string): boolean {
+    return resourceType === 'Subscription' || this.byType.has(resourceType);
+  }
+
+  /** The subscriptions a change is an event for. */
+  matching(resourceType: string, change: Change): SubscriptionSpec[] {
+    return (this.byType.get(resourceType) ?? []).filter((spec) => isEvent(spec, change));
+  }
+
+  spec(id: string): SubscriptionSpec | undefined {
+    for (const specs of this.byType.values()) {
+      const found = specs.find((s) => s.id === id);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * Reloads every subscription (one query). A call while a load runs (which
+   * may have read before the change it is called for) gets one more load after
+   * it, shared by every such call.
+   */
+  reload(): Promise<void> {
+    if (!this.current) {
+      this.current = this.load().finally(() => {
+        this.current = undefined;
+      });
+      return this.current;
+    }
+    this.next ??= this.current.then(() => {
+      this.next = undefined;
+      return this.reload();
+    });
+    return this.next;
+  }
+
+  private async load(): Promise<void> {
+    const byType = new Map<string, SubscriptionSpec[]>();
+    for (const content of await loadSubscriptions(this.pool)) {
+      try {
+        const spec = readSpec(JSON.parse(content) as Subscription);
+        byType.set(spec.resourceType, [...(byType.get(spec.resourceType) ?? []), spec]);
+      } catch (error) {
+        this.log.warn({ err: error }, 'a stored Subscription can no longer be honoured');
+      }
+    }
+    this.byType = byType;
+    for (const listener of this.reloaded) listener();
+  }
+
+  /** Calls `listener` after every reload (the delivery worker looks for new work). */
+  onReload(listener: () => void): void {
+    this.reloaded.push(listener);
+  }
+
+  /** Loads, then listens for Subscription writes on any node (on a connection of its own, until stop). */
+  async start(): Promise<void> {
+    this.listener = await this.pool.connect();
+    this.listener.on('notification', () => void this.reload().catch((err) => this.log.warn({ err }, 'reload failed')));
+    this.listener.on('error', (err) => this.log.warn({ err }, 'subscription listener lost'));
+    await this.listener.query(`LISTEN ${SUBSCRIPTIONS_CHANNEL}`);
+    await this.reload();
+  }
+
+  stop(): void {
+    this.listener?.release(true);
+    this.listener = undefined;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The SubscriptionTopics Hearth publishes (Subscriptions R5 Backport IG on
+ * R4): the neighbourhood events a partner can subscribe to, each a trigger on
+ * one resource type, judged on the version before and after a change (pure),
+ * and the search parameters its subscriptions may filter on.
+ */
+import type { Resource, Task } from '@medplum/fhirtypes';
+
+export const TOPIC_BASE = 'https://hearth.example/fhir/SubscriptionTopic/';
+const TASK_CODE = 'http://hl7.org/fhir/CodeSystem/task-code';
+const TRIAGE = 'https://hearth.example/fhir/CodeSystem/triage-outcome';
+/** Set on an open Task when its response or due time has passed (the response clock, workflow). */
+export const TASK_BREACH_EXTENSION = 'https://hearth.example/fhir/StructureDefinition/task-breach';
+
+export type Interaction = 'create' | 'update' | 'delete';
+
+export interface Change {
+  interaction: Interaction;
+  /** The version before the change (none for a create). */
+  previous?: Resource;
+  /** The version after the change (none for a delete). */
+  current?: Resource;
+}
+
+export interface Topic {
+  url: string;
+  title: string;
+  description: string;
+  resourceType: string;
+  /** Search parameters of resourceType a subscription may filter on. */
+  filters: string[];
+  trigger: (change: Change) => boolean;
+}
+
+const isReferralTask = (r: Resource | undefined): r is Task =>
+  r?.resourceType === 'Task' && !!r.code?.coding?.some((c) => c.system === TASK_CODE && c.code === 'fulfill');
+const triageState = (t: Task | undefined) => t?.businessStatus?.coding?.find((c) => c.system === TRIAGE)?.code;
+const ownerOf = (t: Resource | undefined) => (t as Task | undefined)?.owner?.reference;
+const statusOf = (t: Resource | undefined) => (t as Task | undefined)?.status;
+const hasBreach = (t: Resource | undefined) =>
+  !!(t as Task | undefined)?.extension?.some((e) => e.url === TASK_BREACH_EXTENSION);
+const OPEN = new Set(['requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold']);
+const TRIAGED = new Set(['accepted', 'redirected', 'declined', 'awaiting-information']);
+
+const TASK_FILTERS = ['owner', 'requester', 'patient', 'status', 'priority', 'focus', 'code', 'business-status'];
+
+export const TOPICS: readonly Topic[] = [
+  {
+    url: `${TOPIC_BASE}referral-received`,
+    title: 'Referral received',
+    description: 'A referral fulfilment Task (code fulfill) is created for a team or service.',
+    resourceType: 'Task',
+    filters: TASK_FILTERS,
+    trigger: ({ interaction, current }) => interaction === 'create' && isReferralTask(current),
+  },
+  {
+    url: `${TOPIC_BASE}referral-triaged`,
+    title: 'Referral triaged',
+    description:
+      "A referral fulfilment Task's triage state becomes accepted, redirected, declined or awaiting-information " +
+      '(business-status says which).',
+    resourceType: 'Task',
+    filters: TASK_FILTERS,
+    trigger: ({ previous, current }) => {
+      if (!isReferralTask(current)) return false;
+      const state = triageState(current);
+      return !!state && TRIAGED.has(state) && state !== triageState(previous as Task | undefined);
+    },
+  },
+  {
+    url: `${TOPIC_BASE}task-assigned`,
+    title: 'Task assigned',
+    description: 'A Task is created with an owner, or its owner changes.',
+    resourceType: 'Task',
+    filters: TASK_FILTERS,
+    trigger: ({ previous, current }) => !!ownerOf(current) && ownerOf(current) !== ownerOf(previous),
+  },
+  {
+    url: `${TOPIC_BASE}task-overdue`,
+    title: 'Task overdue',
+    description: `An open Task passes its response or due time (the response clock marks it with ${TASK_BREACH_EXTENSION}).`,
+    resourceType: 'Task',
+    filters: TASK_FILTERS,
+    trigger: ({ previous, current }) => OPEN.has(statusOf(current) ?? '') && hasBreach(current) && !hasBreach(previous),
+  },
+  {
+    url: `${TOPIC_BASE}task-completed`,
+    title: 'Task completed',
+    description: 'A Task becomes completed.',
+    resourceType: 'Task',
+    filters: TASK_FILTERS,
+    trigger: ({ previous, current }) => statusOf(current) === 'completed' && statusOf(previous) !== 'completed',
+  },
+  {
+    url: `${TOPIC_BASE}care-plan-changed`,
+    title: 'Care plan changed',
+    description: 'A CarePlan is created, updated or deleted.',
+    resourceType: 'CarePlan',
+    filters: ['patient', 'status', 'category', 'care-team', 'intent'],
+    trigger: () => true,
+  },
+  {
+    url: `${TOPIC_BASE}communication-posted`,
+    title: 'Communication posted',
+    description: 'A Communication (a message in a conversation about a person) is created.',
+    resourceType: 'Communication',
+    filters: ['patient', 'recipient', 'sender', 'about', 'in-response-to', 'category'],
+    trigger: ({ interaction }) => interaction === 'create',
+  },
+  {
+    url: `${TOPIC_BASE}caseload-changed`,
+    title: 'Caseload changed',
+    description: "An EpisodeOfCare (a person on a team's caseload) is created, updated or deleted.",
+    resourceType: 'EpisodeOfCare',
+    filters: ['team', 'organization', 'care-manager', 'patient', 'status'],
+    trigger: () => true,
+  },
+];
+
+export function topicByUrl(url: string): Topic | undefined {
+  return TOPICS.find((t) => t.url === url);
+}
