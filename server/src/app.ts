@@ -36,6 +36,8 @@ import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
 import { RestHook } from './subscriptions/rest-hook.ts';
+import { WebsocketHub } from './subscriptions/websocket-hub.ts';
+import { registerSubscriptionSocket } from './http/routes/subscription-socket.ts';
 
 export interface HearthApp extends FastifyInstance {
   database: Database;
@@ -118,7 +120,18 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     node: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     log: app.log,
   });
+  const hub = new WebsocketHub({
+    pool: database.pool,
+    registry: subscriptions,
+    baseUrl: config.baseUrl,
+    graceMs,
+    accessCache,
+    auth: config.auth,
+    log: app.log,
+  });
+  delivery.onEvents = (payload) => hub.onEvents(payload);
   app.addHook('onReady', async () => delivery.start());
+  app.addHook('preClose', async () => hub.stop());
   app.addHook('preClose', async () => {
     await delivery.stop();
     await restHook.close();
@@ -154,6 +167,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
       : undefined,
   );
   registerAuthRoutes(app, auth, audit);
+  await registerSubscriptionSocket(app, hub);
   await ensureWebClient(database.pool, new URL(config.baseUrl).origin);
   if (!config.databaseUrl && config.demo) {
     if (await ensureDemoClient(database.pool, config.dataDir)) {

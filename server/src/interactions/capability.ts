@@ -10,6 +10,7 @@ import { supportedSearchParams } from '../search/parse.ts';
 import { searchIncludes, searchRevIncludes } from '../search/include.ts';
 import type { ProfileRegistry } from '../validation/profiles.ts';
 import { TOPICS } from '../subscriptions/topics.ts';
+import { socketUrl } from '../subscriptions/websocket-hub.ts';
 
 const SOFTWARE_VERSION = '0.1.0';
 const BACKPORT_IG = 'http://hl7.org/fhir/uv/subscriptions-backport/';
@@ -79,6 +80,12 @@ function build(baseUrl: string, profiles: ProfileRegistry): CapabilityStatement 
                   : 'token',
         })),
         compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'],
+        extension: [
+          {
+            url: 'http://hl7.org/fhir/StructureDefinition/capabilitystatement-websocket',
+            valueUri: socketUrl(baseUrl),
+          },
+        ],
       },
     ],
   };
@@ -106,6 +113,10 @@ function subscriptionEntry(entry: CapabilityStatementRestResource): CapabilitySt
       ...(entry.operation ?? []),
       { name: 'status', definition: `${BACKPORT_IG}OperationDefinition/backport-subscription-status` },
       { name: 'events', definition: `${BACKPORT_IG}OperationDefinition/backport-subscription-events` },
+      {
+        name: 'get-ws-binding-token',
+        definition: `${BACKPORT_IG}OperationDefinition/backport-subscription-get-ws-binding-token`,
+      },
     ],
   };
 }

@@ -13,7 +13,7 @@ import { searchType } from './search.ts';
 import { searchCompartment, searchSystem } from './search-scope.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 import { validateOperation } from './validate.ts';
-import { subscriptionEvents, subscriptionStatus } from './subscription-operations.ts';
+import { subscriptionEvents, subscriptionStatus, wsBindingToken } from './subscription-operations.ts';
 import { readAuditEvent, searchAuditEvents } from './audit.ts';
 import { requireScope, requireWriteScope, restrictions, type Permission } from '../auth/access.ts';
 import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
@@ -131,6 +131,9 @@ function routeOperation(
       return subscriptionStatus(req, need(ctx, 'Subscription', 'r'), at === 2 ? second : undefined);
     }
     if (operation === '$events' && at === 2) return subscriptionEvents(req, need(ctx, 'Subscription', 'r'), second);
+    if (operation === '$get-ws-binding-token' && (at === 1 || at === 2)) {
+      return wsBindingToken(req, need(ctx, 'Subscription', 'r'), at === 2 ? second : undefined);
+    }
   }
   throw new FhirError('not-supported', `Operation ${operation} is not supported at ${req.path}`);
 }

@@ -11,7 +11,9 @@ import type { Bundle, Parameters, Resource, Subscription } from '@medplum/fhirty
 import { restrictions } from '../auth/access.ts';
 import { FhirError } from '../fhir/errors.ts';
 import { parseSearch } from '../search/parse.ts';
-import { eventCount, readDelivery, readEvents } from '../store/subscriptions.ts';
+import { randomBytes } from 'node:crypto';
+import { eventCount, readDelivery, readEvents, saveBindingToken } from '../store/subscriptions.ts';
+import { BINDING_TOKEN_SECONDS, hashToken, socketUrl } from '../subscriptions/websocket-hub.ts';
 import { notificationBundle, statusParameters, type NotifiedEvent } from '../subscriptions/notification.ts';
 import { readSpec, type PayloadContent } from '../subscriptions/spec.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
@@ -103,6 +105,35 @@ export async function subscriptionEvents(req: FhirRequest, ctx: InteractionConte
     content,
   );
   return { status: 200, body: bundle };
+}
+
+/**
+ * `$get-ws-binding-token` (instance, or type level with `id`s): a token that
+ * binds a websocket to those of the caller's websocket subscriptions, with
+ * its expiry and the websocket URL. Only a hash of it is kept.
+ */
+export async function wsBindingToken(req: FhirRequest, ctx: InteractionContext, id?: string): Promise<FhirResponse> {
+  const ids = id ? [id] : (operationParameters(req).get('id') ?? []).flatMap((v) => v.split(',')).filter(Boolean);
+  if (!ids.length) throw new FhirError('invalid', '$get-ws-binding-token needs the id of at least one Subscription');
+  for (const one of ids) {
+    const subscription = JSON.parse((await ctx.repo.read('Subscription', one)).content!) as Subscription;
+    if (subscription.channel.type !== 'websocket') {
+      throw new FhirError('business-rule', `Subscription/${one} does not use the websocket channel`);
+    }
+  }
+  const token = randomBytes(32).toString('base64url');
+  const expiration = new Date(Date.now() + BINDING_TOKEN_SECONDS * 1000).toISOString();
+  await saveBindingToken(await ctx.repo.queryable(), hashToken(token), ids, expiration);
+  const parameters: Parameters = {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'token', valueString: token },
+      { name: 'expiration', valueDateTime: expiration },
+      ...ids.map((s) => ({ name: 'subscription', valueString: s })),
+      { name: 'websocket-url', valueUrl: socketUrl(ctx.baseUrl) },
+    ],
+  };
+  return { status: 200, body: parameters };
 }
 
 /** The version, if the caller may read it (scopes and relationship, as vread decides). */

@@ -292,3 +292,26 @@ export async function loadSubscriptions(db: Queryable): Promise<string[]> {
   });
   return rows.map((r) => r.content);
 }
+
+/** Keeps a websocket binding token (its hash) for these subscriptions until it expires; forgets expired ones. */
+export async function saveBindingToken(db: Queryable, tokenHash: string, subscriptions: string[], expires: string) {
+  await db.query({
+    name: 'subscription-save-ws-token',
+    text: `WITH gone AS (DELETE FROM subscription_ws_token WHERE expires < now())
+           INSERT INTO subscription_ws_token (token_hash, subscriptions, expires) VALUES ($1, $2, $3)`,
+    values: [tokenHash, subscriptions, expires],
+  });
+}
+
+/** The subscriptions and expiry of a binding token that has not expired. */
+export async function readBindingToken(
+  db: Queryable,
+  tokenHash: string,
+): Promise<{ subscriptions: string[]; expires: string } | undefined> {
+  const { rows } = await db.query<{ subscriptions: string[]; expires: Date }>({
+    name: 'subscription-read-ws-token',
+    text: 'SELECT subscriptions, expires FROM subscription_ws_token WHERE token_hash = $1 AND expires > now()',
+    values: [tokenHash],
+  });
+  return rows[0] && { subscriptions: rows[0].subscriptions, expires: rows[0].expires.toISOString() };
+}

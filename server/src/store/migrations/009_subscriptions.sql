@@ -66,3 +66,12 @@ END;
 $$;
 CREATE TRIGGER subscription_event_inserted AFTER INSERT ON subscription_event
   REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION subscription_event_notify();
+
+-- Binding tokens for websocket subscriptions ($get-ws-binding-token): a
+-- client binds a socket on any node with one (`bind-with-token`) until it
+-- expires. Only a hash is kept.
+CREATE TABLE subscription_ws_token (
+  token_hash text PRIMARY KEY,
+  subscriptions text[] NOT NULL,
+  expires timestamptz NOT NULL
+);
