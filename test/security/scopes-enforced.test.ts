@@ -108,6 +108,61 @@ describe('scopes', () => {
     ]);
   });
 
+  it('needs c to create by update (a new id, or reviving a deleted resource), also in a transaction', async () => {
+    const admin = await token('system/*.cruds');
+    const updater = await token('system/Task.rus');
+    const as = (t: string) => ({ Authorization: `Bearer ${t}` });
+    const put = (t: string, id: string, extra: object = {}) =>
+      s.http
+        .put(`/fhir/Task/${id}`)
+        .set(as(t))
+        .set('Content-Type', FHIR_JSON)
+        .send(json({ resourceType: 'Task', id, status: 'requested', intent: 'order', ...extra }));
+    const refused = (res: import('supertest').Response) => {
+      expect(res.status, JSON.stringify(res.body)).toBe(403);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+      expect(res.body.issue[0].diagnostics).toContain('create on Task');
+      expect(res.headers['www-authenticate']).toContain('insufficient_scope');
+    };
+
+    // A new id: refused, nothing written; with c it is a create (201).
+    const fresh = `uac-${randomUUID()}`;
+    refused(await put(updater, fresh));
+    expect((await s.http.get(`/fhir/Task/${fresh}`).set(as(admin))).status).toBe(404);
+    expect((await put(admin, fresh)).status).toBe(201);
+    // An existing one: an update, u is enough.
+    expect((await put(updater, fresh, { status: 'accepted' })).status).toBe(200);
+    // Deleted, then revived by an update: a create again.
+    expect((await s.http.delete(`/fhir/Task/${fresh}`).set(as(admin))).status).toBe(200);
+    refused(await put(updater, fresh));
+    expect((await s.http.get(`/fhir/Task/${fresh}`).set(as(admin))).status).toBe(410);
+    // A conditional update that matches nothing creates too.
+    const conditional = await s.http
+      .put(`/fhir/Task?identifier=urn:test|${fresh}`)
+      .set(as(updater))
+      .set('Content-Type', FHIR_JSON)
+      .send(json({ resourceType: 'Task', status: 'requested', intent: 'order' }));
+    refused(conditional);
+
+    // In a transaction the PUT that would create fails it whole (the update beside it is not written).
+    const other = `uac-${randomUUID()}`;
+    expect((await put(admin, other)).status).toBe(201);
+    const entry = (id: string, status: string) => ({
+      resource: { resourceType: 'Task', id, status, intent: 'order' },
+      request: { method: 'PUT', url: `Task/${id}` },
+    });
+    const tx = await s.http
+      .post('/fhir')
+      .set(as(updater))
+      .set('Content-Type', FHIR_JSON)
+      .send(
+        json({ resourceType: 'Bundle', type: 'transaction', entry: [entry(other, 'accepted'), entry(fresh, 'ready')] }),
+      );
+    refused(tx);
+    expect((await s.http.get(`/fhir/Task/${other}`).set(as(admin))).body.meta.versionId).toBe('1');
+    expect((await s.http.get(`/fhir/Task/${fresh}`).set(as(admin))).status).toBe(410);
+  });
+
   it('leaves out included resources of a type the token may not read', async () => {
     const writer = await token('system/*.cruds');
     const patient = await s.http
@@ -269,6 +324,24 @@ describe('restricted scopes (SMART v2 granular)', () => {
     expect(bundle.status).toBe(403);
     const left = await s.http.get(`/fhir/Task?identifier=urn:test|${family}`).set('Authorization', `Bearer ${admin}`);
     expect(left.body.entry ?? [], JSON.stringify(left.body).slice(0, 1500)).toHaveLength(0);
+
+    // Creating by update needs a c scope: the new content must match one of its queries, whatever u allows.
+    const mixed = await token('system/Task.u system/Task.c?owner=Organization/scope-w');
+    const putAs = (t: string, id: string, owner: string) =>
+      s.http
+        .put(`/fhir/Task/${id}`)
+        .set('Authorization', `Bearer ${t}`)
+        .set('Content-Type', FHIR_JSON)
+        .send(json({ ...task(owner), id }));
+    const outside = `uac-${randomUUID()}`;
+    const refusedCreate = await putAs(mixed, outside, 'scope-v');
+    expect(refusedCreate.status).toBe(403);
+    expect(refusedCreate.headers['www-authenticate']).toContain('insufficient_scope');
+    expect(refusedCreate.body.issue[0].diagnostics).toContain('create on Task here: only where owner=');
+    expect((await s.http.get(`/fhir/Task/${outside}`).set('Authorization', `Bearer ${admin}`)).status).toBe(404);
+    expect((await putAs(mixed, outside, 'scope-w')).status).toBe(201);
+    // ...and an existing Task may still be moved anywhere by the unrestricted u.
+    expect((await putAs(mixed, outside, 'scope-v')).status).toBe(200);
 
     // Delete of a matching Task: allowed.
     expect((await s.http.delete(`/fhir/Task/${mine.body.id}`).set(as)).status).toBe(200);

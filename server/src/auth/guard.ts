@@ -47,7 +47,10 @@ export class Guard {
   readonly breakGlass?: string;
   /** The Provenance the client sent with its write (X-Provenance), completed for each version written. */
   private readonly supplied?: Provenance;
-  /** The queries a written resource must match, by type and permission (restricted scopes); undefined: none. */
+  /**
+   * The queries a written resource must match, by type and permission (restricted scopes): undefined when a
+   * scope allows the write outright, empty when no scope allows it at all.
+   */
   readonly writeQueries: (resourceType: string, permission: 'c' | 'u' | 'd') => string[] | undefined;
 
   constructor(

@@ -265,15 +265,11 @@ export class Repository {
       await repo.checkVisible(resourceType, id, current);
       repo.checkIfMatch(resourceType, id, current, options.ifMatch);
       if (current && !current.deleted) await repo.checkScopeQueries(resourceType, id, 'u');
-      if (!current) {
-        return {
-          ...withWarnings(await repo.writeVersion(resource, id, 1, options.method ?? 'PUT'), warnings),
-          created: true,
-        };
-      }
-      const versionId = current.versionId + 1;
-      const written = await repo.writeVersion(resource, id, versionId, options.method ?? 'PUT');
-      return { ...withWarnings(written, warnings), created: current.deleted };
+      // A new id, or a deleted resource revived: a create (SMART `c`), though it came as an update.
+      const creating = !current || current.deleted;
+      const versionId = current ? current.versionId + 1 : 1;
+      const written = await repo.writeVersion(resource, id, versionId, options.method ?? 'PUT', creating);
+      return { ...withWarnings(written, warnings), created: creating };
     });
   }
 
@@ -395,11 +391,13 @@ export class Repository {
     await lockConditional(this.client, `${resourceType}?${criteria}`);
   }
 
+  /** Writes a version; `creating`: it makes the resource exist (a first version, or one after a deletion). */
   private async writeVersion(
     resource: Resource,
     id: string,
     versionId: number,
     method: HistoryEntry['method'],
+    creating = versionId === 1,
   ): Promise<WrittenVersion> {
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
@@ -408,9 +406,11 @@ export class Repository {
     const provenancePatients = stamped.resourceType === 'Provenance' ? await this.patientsOf(stamped) : undefined;
     if (provenancePatients) addPatientRows(index, provenancePatients);
     await this.guard?.checkWrite(this.db, stamped, versionId === 1, provenancePatients);
-    // Under restricted scopes the new content must match one of their queries: checked before commit.
-    const permission = method === 'POST' ? 'c' : 'u';
+    // A create needs `c` however it came (POST, PUT to a new id or a deleted one); without any scope allowing it,
+    // refused now; under restricted scopes the new content must match one of their queries: checked before commit.
+    const permission = creating ? 'c' : 'u';
     const queries = this.guard?.writeQueries(stamped.resourceType, permission);
+    if (queries && !queries.length) throw insufficientScope(stamped.resourceType, permission);
     if (queries) this.pendingScopeChecks.push({ resourceType: stamped.resourceType, id, permission, queries });
     const content = JSON.stringify(stamped);
     const version: NewVersion = {
