@@ -250,6 +250,26 @@ describe('access matrix', () => {
   });
 });
 
+describe('a resource others refer to', () => {
+  it('$validate mode=delete names its referrers exactly as DELETE does: only to a caller who sees every patient', async () => {
+    const { patient, obs } = ids('caseload');
+    for (const [token, named] of [
+      [tokens.nurse, false],
+      [admin, true],
+    ] as const) {
+      const as = { Authorization: `Bearer ${token}` };
+      const validated = await s.http.post(`/fhir/Patient/${patient}/$validate?mode=delete`).set(as).send();
+      expect(validated.status).toBe(200);
+      const deleted = await s.http.delete(`/fhir/Patient/${patient}`).set(as);
+      expect(deleted.status, JSON.stringify(deleted.body)).toBe(409);
+      const said = validated.body.issue[0].diagnostics as string;
+      expect(said).toBe(deleted.body.issue[0].diagnostics);
+      expect(said.includes(`Observation/${obs}`), said).toBe(named);
+      if (!named) expect(said).toBe(`Patient/${patient} cannot be deleted: it is referenced by other resources`);
+    }
+  });
+});
+
 describe('break-glass', () => {
   it('lets a user see a patient without a relationship when a reason is stated, and not without one', async () => {
     const none = `Patient/${ids('none').patient}`;
