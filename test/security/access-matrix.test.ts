@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
 
 let s: TestServer;
 const tokens: Record<string, string> = {};
@@ -45,8 +45,8 @@ const ref = (r: string) => ({ reference: r });
 
 beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_ACCESS_GRACE_HOURS: '0' });
-  const adminClient = await registerSystem(s, { clientId: 'admin', scope: 'system/*.cruds', allPatients: true });
-  admin = await systemToken(s, adminClient, 'system/*.cruds');
+  const adminClient = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
+  admin = await systemToken(s, adminClient, ADMIN_SCOPE);
   for (const [who, org] of [
     ['gp', 'gp'],
     ['nurse', 'trust'],

@@ -13,7 +13,7 @@ import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type
 import type { AuditEvent, Bundle, Provenance } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, putAll, startTestServer, type TestServer } from '../support/server.ts';
-import { registerSystem, systemToken } from '../support/auth.ts';
+import { ADMIN_SCOPE, registerSystem, systemToken } from '../support/auth.ts';
 import { loadConfig } from '../../server/src/config.ts';
 
 const ISSUER = 'https://am.nhsidentity.test/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare';
@@ -59,8 +59,8 @@ beforeAll(async () => {
     HEARTH_EXTERNAL_JWKS_URL: `http://127.0.0.1:${port}/jwks`,
     HEARTH_EXTERNAL_AUDIENCE: AUDIENCE,
   });
-  const system = await registerSystem(s, { clientId: 'admin', scope: 'system/*.cruds', allPatients: true });
-  admin = await systemToken(s, system, 'system/*.cruds');
+  const system = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
+  admin = await systemToken(s, system, ADMIN_SCOPE);
   const audit = await registerSystem(s, { clientId: 'auditor', scope: 'system/AuditEvent.rs', allPatients: true });
   auditor = await systemToken(s, audit, 'system/AuditEvent.rs');
   const role = (id: string, org: string, roleId: string, extra: object = {}) => ({

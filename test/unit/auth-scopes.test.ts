@@ -56,4 +56,13 @@ describe('grantScopes', () => {
     expect(grantScopes('user/AuditEvent.rs user/Task.rs', 'user/*.cruds')).toEqual(['user/Task.rs']);
     expect(grantScopes('system/AuditEvent.rs', 'system/AuditEvent.rs')).toEqual(['system/AuditEvent.rs']);
   });
+
+  it("never grants the directory's writes through a wildcard ceiling, only through one that names the type", () => {
+    const wanted = 'user/Organization.cruds user/PractitionerRole.cu user/CareTeam.rs user/Practitioner.d';
+    expect(grantScopes(wanted, 'user/*.cruds')).toEqual(['user/CareTeam.rs']);
+    expect(grantScopes(wanted, 'user/*.cruds user/PractitionerRole.cruds')).toEqual([
+      'user/PractitionerRole.cu',
+      'user/CareTeam.rs',
+    ]);
+  });
 });

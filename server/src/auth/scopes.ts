@@ -13,6 +13,34 @@ export interface ResourceScope {
   query?: string;
 }
 
+/**
+ * The directory: the types whose writes decide who a caller is. A user or
+ * system acts as its PractitionerRole, every role of its organisation (a
+ * PractitionerRole's organisation) and the teams it is a member of (a
+ * CareTeam's participants) (policy.ts); an external identity provider's role
+ * is found by a PractitionerRole's identifier at an Organization's ODS code,
+ * with the role's Practitioner (external-idp.ts). Writing them needs a scope
+ * naming the type; reading them does not.
+ */
+export const DIRECTORY_TYPES: ReadonlySet<string> = new Set([
+  'Organization',
+  'Practitioner',
+  'PractitionerRole',
+  'CareTeam',
+]);
+
+const WRITES = new Set(['c', 'u', 'd']);
+
+/**
+ * Whether a `*` scope reaches `permission` on the type: not the audit trail
+ * (only a scope naming AuditEvent, the audit role's, reads it) nor writes of
+ * the directory, in a token as in a client's ceiling.
+ */
+export function wildcardReaches(resourceType: string, permission: string): boolean {
+  if (resourceType === 'AuditEvent') return false;
+  return !(DIRECTORY_TYPES.has(resourceType) && WRITES.has(permission));
+}
+
 const SCOPE = /^(patient|user|system)\/(\*|[A-Z][A-Za-z]+)\.([a-z*]+)(?:\?(.+))?$/;
 const V1: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
 
@@ -33,8 +61,10 @@ export function formatScope(scope: ResourceScope): string {
 export function covers(allowed: ResourceScope, wanted: ResourceScope): boolean {
   if (allowed.context !== wanted.context) return false;
   if (allowed.resourceType !== '*' && allowed.resourceType !== wanted.resourceType) return false;
-  // The audit trail is granted only by a ceiling that names it (the audit role's), never through '*'.
-  if (allowed.resourceType === '*' && wanted.resourceType === 'AuditEvent') return false;
+  // The audit trail and the directory's writes are granted only by a ceiling that names the type.
+  if (allowed.resourceType === '*' && ![...wanted.permissions].every((p) => wildcardReaches(wanted.resourceType, p))) {
+    return false;
+  }
   if (![...wanted.permissions].every((p) => allowed.permissions.includes(p))) return false;
   return allowed.query === undefined || allowed.query === wanted.query;
 }
