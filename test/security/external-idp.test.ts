@@ -112,7 +112,15 @@ afterAll(async () => {
 /** An ID token as CIS2 issues it after role selection; `claims` and `options` override the defaults. */
 function cis2Token(
   claims: Record<string, unknown> = {},
-  options: { key?: CryptoKey; kid?: string; alg?: string; expires?: string | number; aud?: string; iss?: string } = {},
+  options: {
+    key?: CryptoKey;
+    kid?: string;
+    alg?: string;
+    typ?: string;
+    expires?: string | number;
+    aud?: string;
+    iss?: string;
+  } = {},
 ): Promise<string> {
   const roleId = (
     claims.selected_roleid === undefined && 'selected_roleid' in claims
@@ -128,7 +136,7 @@ function cis2Token(
       : [],
     ...claims,
   })
-    .setProtectedHeader({ alg: options.alg ?? 'RS512', kid: options.kid ?? 'cis2-1' })
+    .setProtectedHeader({ alg: options.alg ?? 'RS512', kid: options.kid ?? 'cis2-1', typ: options.typ })
     .setIssuer(options.iss ?? ISSUER)
     .setSubject('910000000001')
     .setAudience(options.aud ?? AUDIENCE)
@@ -196,6 +204,20 @@ describe('external identity provider (CIS2)', () => {
     expect((await s.http.get('/fhir/Patient/cis2-patient').set(as(readOnly))).status).toBe(200);
     const write = await postPulse(readOnly);
     expect(write.status).toBe(403);
+  });
+
+  it('accepts a token typed JWT or at+jwt (or untyped), and refuses any other type, e.g. an ID token typed id+jwt', async () => {
+    for (const typ of [undefined, 'JWT', 'at+jwt', 'application/at+JWT']) {
+      const res = await s.http.get('/fhir/Patient/cis2-patient').set(as(await cis2Token({}, { typ })));
+      expect(res.status, String(typ)).toBe(200);
+    }
+    for (const typ of ['id+jwt', 'logout+jwt', 'JOSE']) {
+      const res = await s.http.get('/fhir/Patient/cis2-patient').set(as(await cis2Token({}, { typ })));
+      expect(res.status, typ).toBe(401);
+      expect(res.body.resourceType, typ).toBe('OperationOutcome');
+      expect(res.headers['www-authenticate'], typ).toContain('error="invalid_token"');
+      expect(res.body.issue[0].diagnostics, typ).toContain(`typ "${typ}"`);
+    }
   });
 
   it('answers 401 with OperationOutcome for tokens it cannot verify or whose role is not usable', async () => {

@@ -11,7 +11,9 @@
  * legitimate-relationship rules apply as to Hearth's own users. A new role
  * selection is a new token: access follows the role the token names. The
  * token's SMART resource scopes are the ceiling, or, when it carries none
- * (CIS2 scopes are about identity), the configured default.
+ * (CIS2 scopes are about identity), the configured default. The token's
+ * `typ`, when it has one, must be that of an access token (JWT, or at+jwt:
+ * RFC 9068).
  */
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Resource } from '@medplum/fhirtypes';
@@ -38,6 +40,8 @@ export interface ExternalIdpConfig {
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 const CLOCK_TOLERANCE_SECONDS = 30;
 const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
+/** Token types (JOSE `typ`, lower case, without `application/`) of access tokens; none at all is accepted too. */
+const ACCESS_TOKEN_TYPES = new Set(['jwt', 'at+jwt']);
 
 /** A token refused for a reason worth telling the caller (401 OperationOutcome diagnostics). */
 export class TokenRejected extends Error {}
@@ -67,13 +71,18 @@ export class ExternalIdentityProvider {
   }
 
   private async verifyUncached(token: string): Promise<AccessClaims> {
-    const { payload } = await jwtVerify(token, this.keys, {
+    const { payload, protectedHeader } = await jwtVerify(token, this.keys, {
       issuer: this.config.issuer,
       audience: this.config.audience,
       algorithms: ALGORITHMS,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ['exp', 'sub'],
     });
+    // RFC 7515 §4.1.9: compared without case, `application/` may be left out.
+    const type = protectedHeader.typ?.toLowerCase().replace(/^application\//, '');
+    if (type !== undefined && !ACCESS_TOKEN_TYPES.has(type)) {
+      throw new TokenRejected(`The token's type (typ "${protectedHeader.typ}") is not that of an access token`);
+    }
     const roleId = payload[this.config.roleClaim];
     if (typeof roleId !== 'string' || !roleId) {
       throw new TokenRejected(
