@@ -206,6 +206,21 @@ describe('external identity provider (CIS2)', () => {
     expect(write.status).toBe(403);
   });
 
+  it('caps the token’s SMART scopes by HEARTH_EXTERNAL_SCOPES: a token grants nothing the ceiling does not', async () => {
+    // The ceiling (user/*.cruds) reaches neither the audit trail nor the directory's writes.
+    const wide = await cis2Token({ scope: 'openid selectedrole user/AuditEvent.rs user/PractitionerRole.cruds' });
+    const audit = await s.http.get('/fhir/AuditEvent?patient=Patient/cis2-patient').set(as(wide));
+    expect(audit.status, JSON.stringify(audit.body)).toBe(403);
+    const role = await s.http
+      .put('/fhir/PractitionerRole/cis2-trust-role')
+      .set(as(wide))
+      .set('Content-Type', FHIR_JSON)
+      .send({ resourceType: 'PractitionerRole', id: 'cis2-trust-role', active: false });
+    expect(role.status, JSON.stringify(role.body)).toBe(403);
+    // What both allow is kept: reading roles.
+    expect((await s.http.get('/fhir/PractitionerRole/cis2-trust-role').set(as(wide))).status).toBe(200);
+  });
+
   it('accepts a token typed JWT or at+jwt (or untyped), and refuses any other type, e.g. an ID token typed id+jwt', async () => {
     for (const typ of [undefined, 'JWT', 'at+jwt', 'application/at+JWT']) {
       const res = await s.http.get('/fhir/Patient/cis2-patient').set(as(await cis2Token({}, { typ })));
@@ -278,7 +293,7 @@ describe('external identity provider configuration', () => {
       issuer: ISSUER,
       roleClaim: 'selected_roleid',
       roleSystem: ROLE_SYSTEM,
-      defaultScopes: 'user/*.cruds',
+      scopeCeiling: 'user/*.cruds',
     });
     expect(loadConfig({}).externalIdp).toBeUndefined();
     expect(() => loadConfig({ HEARTH_EXTERNAL_ISSUER: ISSUER })).toThrow(/set together/);

@@ -10,8 +10,8 @@
  * are who the caller acts as, so the
  * legitimate-relationship rules apply as to Hearth's own users. A new role
  * selection is a new token: access follows the role the token names. The
- * token's SMART resource scopes are the ceiling, or, when it carries none
- * (CIS2 scopes are about identity), the configured default. The token's
+ * token's SMART resource scopes are capped by the configured ceiling; a
+ * token without any (CIS2 scopes are about identity) gets the ceiling. The token's
  * `typ`, when it has one, must be that of an access token (JWT, or at+jwt:
  * RFC 9068).
  */
@@ -20,7 +20,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { localKey } from '../fhir/reference.ts';
 import { readCurrent, type Queryable } from '../store/resources.ts';
 import type { AccessClaims } from './authorization-server.ts';
-import { parseScope } from './scopes.ts';
+import { capScopes, parseScope } from './scopes.ts';
 import { VerifiedTokens } from './verified-tokens.ts';
 
 export interface ExternalIdpConfig {
@@ -32,8 +32,8 @@ export interface ExternalIdpConfig {
   roleClaim: string;
   /** The identifier system of PractitionerRoles the claim's value is found under (SDS role profile id). */
   roleSystem: string;
-  /** Scopes granted when the token carries no SMART resource scope. */
-  defaultScopes: string;
+  /** The ceiling of a token's SMART resource scopes, and the scopes of a token without any. */
+  scopeCeiling: string;
 }
 
 /** Asymmetric signatures only: never `none`, never a shared secret. */
@@ -99,9 +99,11 @@ export class ExternalIdentityProvider {
         : typeof payload.client_id === 'string'
           ? payload.client_id
           : this.config.issuer;
+    const ceiling = this.config.scopeCeiling;
     return {
       clientId,
-      scope: resourceScopes.length ? resourceScopes.join(' ') : this.config.defaultScopes,
+      // Never more than the ceiling (an empty cap grants nothing; it does not fall back to the ceiling).
+      scope: resourceScopes.length ? capScopes(resourceScopes, ceiling).join(' ') : ceiling,
       subject: payload.sub!,
       identity: {
         kind: 'user',

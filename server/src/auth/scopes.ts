@@ -69,6 +69,43 @@ export function covers(allowed: ResourceScope, wanted: ResourceScope): boolean {
   return allowed.query === undefined || allowed.query === wanted.query;
 }
 
+/**
+ * What both scopes grant, or undefined: one context, the named type where one
+ * is `*` (with only the permissions `*` reaches on it), the permissions in
+ * both, and the query of either (two different queries: undefined, never
+ * wider than either).
+ */
+export function intersect(a: ResourceScope, b: ResourceScope): ResourceScope | undefined {
+  if (a.context !== b.context) return undefined;
+  if (a.query !== undefined && b.query !== undefined && a.query !== b.query) return undefined;
+  if (a.resourceType !== b.resourceType && a.resourceType !== '*' && b.resourceType !== '*') return undefined;
+  const resourceType = a.resourceType === '*' ? b.resourceType : a.resourceType;
+  const throughWildcard = resourceType !== '*' && (a.resourceType === '*' || b.resourceType === '*');
+  const permissions = [...'cruds'].filter(
+    (p) =>
+      a.permissions.includes(p) && b.permissions.includes(p) && (!throughWildcard || wildcardReaches(resourceType, p)),
+  );
+  if (!permissions.length) return undefined;
+  return { context: a.context, resourceType, permissions: permissions.join(''), query: a.query ?? b.query };
+}
+
+/**
+ * Resource scopes capped by a ceiling: what each grants that the ceiling
+ * grants too (normalised, v2). Scopes that are not resource scopes are dropped.
+ */
+export function capScopes(scopes: string[], ceiling: string): string[] {
+  const ceilings = ceiling
+    .split(/\s+/)
+    .map(parseScope)
+    .filter((c) => c !== undefined);
+  const capped = scopes
+    .map(parseScope)
+    .filter((s) => s !== undefined)
+    .flatMap((s) => ceilings.map((c) => intersect(s, c)))
+    .filter((s) => s !== undefined);
+  return [...new Set(capped.map(formatScope))];
+}
+
 /** The launch-context scope of a standalone launch that asks the user to choose a patient. */
 export const LAUNCH_PATIENT = 'launch/patient';
 
