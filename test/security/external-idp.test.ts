@@ -25,6 +25,7 @@ const ROLES = {
   ended: '555000000003',
   unknown: '555000000099',
   twice: '555000000004',
+  fresh: '555000000005',
 };
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 /** The organisation (ODS code) each role is at, as CIS2's nhsid_nrbac_roles says. */
@@ -34,6 +35,7 @@ const ROLE_ORGS: Record<string, string> = {
   [ROLES.ended]: 'RTRUST',
   [ROLES.unknown]: 'RTRUST',
   [ROLES.twice]: 'RTRUST',
+  [ROLES.fresh]: 'RTRUST',
 };
 
 let s: TestServer;
@@ -92,6 +94,7 @@ beforeAll(async () => {
     role('cis2-trust-role', 'cis2-trust', ROLES.community),
     role('cis2-charity-role', 'cis2-charity', ROLES.charity),
     role('cis2-ended-role', 'cis2-trust', ROLES.ended, { period: { end: '2020-01-01' } }),
+    role('cis2-fresh-role', 'cis2-trust', ROLES.fresh),
     { resourceType: 'Patient', id: 'cis2-patient', name: [{ family: 'Caseload' }] },
     {
       resourceType: 'EpisodeOfCare',
@@ -233,6 +236,46 @@ describe('external identity provider (CIS2)', () => {
       expect(res.headers['www-authenticate'], typ).toContain('error="invalid_token"');
       expect(res.body.issue[0].diagnostics, typ).toContain(`typ "${typ}"`);
     }
+  });
+
+  it('stops acting in a role as soon as it ends, moves or is removed, though the token has not expired', async () => {
+    const token = await cis2Token({ selected_roleid: ROLES.fresh });
+    const read = () => s.http.get('/fhir/Patient/cis2-patient').set(as(token));
+    const put = (resource: { resourceType: string; id: string; [k: string]: unknown }) =>
+      s.http
+        .put(`/fhir/${resource.resourceType}/${resource.id}`)
+        .set(as(admin))
+        .set('Content-Type', FHIR_JSON)
+        .send(resource);
+    const role = {
+      resourceType: 'PractitionerRole',
+      id: 'cis2-fresh-role',
+      identifier: [{ system: ROLE_SYSTEM, value: ROLES.fresh }],
+      practitioner: { reference: 'Practitioner/cis2-nurse' },
+      organization: { reference: 'Organization/cis2-trust' },
+    };
+    const trust = {
+      resourceType: 'Organization',
+      id: 'cis2-trust',
+      name: 'Community trust',
+      identifier: [{ system: ODS, value: 'RTRUST' }],
+    };
+    expect((await read()).status).toBe(200);
+    // Ended: refused on the next request.
+    expect((await put({ ...role, period: { end: '2021-01-01' } })).status).toBe(200);
+    const ended = await read();
+    expect(ended.status).toBe(401);
+    expect(ended.body.issue[0].diagnostics).toContain(`${ROLES.fresh} is not an active PractitionerRole`);
+    expect((await put(role)).status).toBe(200);
+    expect((await read()).status).toBe(200);
+    // Its organisation no longer has the ODS code the token places the role at.
+    expect((await put({ ...trust, identifier: [{ system: ODS, value: 'RTRUST-OLD' }] })).status).toBe(200);
+    expect((await read()).status).toBe(401);
+    expect((await put(trust)).status).toBe(200);
+    expect((await read()).status).toBe(200);
+    // Removed.
+    expect((await s.http.delete('/fhir/PractitionerRole/cis2-fresh-role').set(as(admin))).status).toBe(200);
+    expect((await read()).status).toBe(401);
   });
 
   it('answers 401 with OperationOutcome for tokens it cannot verify or whose role is not usable', async () => {
