@@ -144,6 +144,8 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   );
   app.decorate('auth', auth);
   const external = config.externalIdp && new ExternalIdentityProvider(config.externalIdp, database.pool);
+  // A write that may change access may end or move a role an external token acts in.
+  if (external) accessCache.onInvalidate(() => external.forgetRoles());
   // A token of the external identity provider (by its issuer) is verified against its keys; any other is Hearth's own.
   const verifyToken = (token: string) =>
     external?.issued(token) ? external.verify(token) : auth.verifyAccessToken(token);

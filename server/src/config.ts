@@ -155,8 +155,8 @@ function externalIdp(env: NodeJS.ProcessEnv, baseUrl: string): ExternalIdpConfig
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new ConfigError('HEARTH_EXTERNAL_JWKS_URL must be https (http only on loopback)');
   }
-  const defaultScopes = env.HEARTH_EXTERNAL_SCOPES?.trim() || 'user/*.cruds';
-  for (const scope of defaultScopes.split(/\s+/)) {
+  const scopeCeiling = env.HEARTH_EXTERNAL_SCOPES?.trim() || 'user/*.cruds';
+  for (const scope of scopeCeiling.split(/\s+/)) {
     if (!parseScope(scope)) throw new ConfigError(`HEARTH_EXTERNAL_SCOPES: "${scope}" is not a SMART resource scope`);
   }
   return {
@@ -165,7 +165,7 @@ function externalIdp(env: NodeJS.ProcessEnv, baseUrl: string): ExternalIdpConfig
     audience: env.HEARTH_EXTERNAL_AUDIENCE?.trim() || baseUrl,
     roleClaim: env.HEARTH_EXTERNAL_ROLE_CLAIM?.trim() || 'selected_roleid',
     roleSystem: env.HEARTH_EXTERNAL_ROLE_SYSTEM?.trim() || 'https://fhir.nhs.uk/Id/sds-role-profile-id',
-    defaultScopes,
+    scopeCeiling,
   };
 }
 

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
 
 let s: TestServer;
 const tokens: Record<string, string> = {};
@@ -45,8 +45,8 @@ const ref = (r: string) => ({ reference: r });
 
 beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_ACCESS_GRACE_HOURS: '0' });
-  const adminClient = await registerSystem(s, { clientId: 'admin', scope: 'system/*.cruds', allPatients: true });
-  admin = await systemToken(s, adminClient, 'system/*.cruds');
+  const adminClient = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
+  admin = await systemToken(s, adminClient, ADMIN_SCOPE);
   for (const [who, org] of [
     ['gp', 'gp'],
     ['nurse', 'trust'],
@@ -246,6 +246,26 @@ describe('access matrix', () => {
       expect(res.body.total, caller).toBe(visible.length);
       const patients = ALLOWED[caller].map((p) => `Patient/${ids(p).patient}`);
       expect(entryIds(res.body), caller).toEqual([...visible, ...patients].sort());
+    }
+  });
+});
+
+describe('a resource others refer to', () => {
+  it('$validate mode=delete names its referrers exactly as DELETE does: only to a caller who sees every patient', async () => {
+    const { patient, obs } = ids('caseload');
+    for (const [token, named] of [
+      [tokens.nurse, false],
+      [admin, true],
+    ] as const) {
+      const as = { Authorization: `Bearer ${token}` };
+      const validated = await s.http.post(`/fhir/Patient/${patient}/$validate?mode=delete`).set(as).send();
+      expect(validated.status).toBe(200);
+      const deleted = await s.http.delete(`/fhir/Patient/${patient}`).set(as);
+      expect(deleted.status, JSON.stringify(deleted.body)).toBe(409);
+      const said = validated.body.issue[0].diagnostics as string;
+      expect(said).toBe(deleted.body.issue[0].diagnostics);
+      expect(said.includes(`Observation/${obs}`), said).toBe(named);
+      if (!named) expect(said).toBe(`Patient/${patient} cannot be deleted: it is referenced by other resources`);
     }
   });
 });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle } from '@medplum/fhirtypes';
 import { putAll, startTestServer, type TestServer } from '../support/server.ts';
-import { registerSystem, systemToken } from '../support/auth.ts';
+import { ADMIN_SCOPE, registerSystem, systemToken } from '../support/auth.ts';
 
 const CASELOAD = 300;
 let s: TestServer;
@@ -29,8 +29,8 @@ beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_RATE_LIMIT: '0' });
   admin = await systemToken(
     s,
-    await registerSystem(s, { clientId: 'admin', scope: 'system/*.cruds', allPatients: true }),
-    'system/*.cruds',
+    await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true }),
+    ADMIN_SCOPE,
   );
   trust = await systemToken(
     s,

@@ -10,7 +10,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Provenance } from '@medplum/fhirtypes';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { authorizeRequest, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import {
+  ADMIN_SCOPE,
+  authorizeRequest,
+  registerSystem,
+  registerUsers,
+  systemToken,
+  userToken,
+} from '../support/auth.ts';
 
 let s: TestServer;
 let admin: string;
@@ -52,8 +59,8 @@ beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on' });
   admin = await systemToken(
     s,
-    await registerSystem(s, { clientId: 'admin', scope: 'system/*.cruds', allPatients: true }),
-    'system/*.cruds',
+    await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true }),
+    ADMIN_SCOPE,
   );
   auditor = await systemToken(
     s,

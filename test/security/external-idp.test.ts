@@ -13,7 +13,7 @@ import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type
 import type { AuditEvent, Bundle, Provenance } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, putAll, startTestServer, type TestServer } from '../support/server.ts';
-import { registerSystem, systemToken } from '../support/auth.ts';
+import { ADMIN_SCOPE, registerSystem, systemToken } from '../support/auth.ts';
 import { loadConfig } from '../../server/src/config.ts';
 
 const ISSUER = 'https://am.nhsidentity.test/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare';
@@ -25,6 +25,7 @@ const ROLES = {
   ended: '555000000003',
   unknown: '555000000099',
   twice: '555000000004',
+  fresh: '555000000005',
 };
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 /** The organisation (ODS code) each role is at, as CIS2's nhsid_nrbac_roles says. */
@@ -34,6 +35,7 @@ const ROLE_ORGS: Record<string, string> = {
   [ROLES.ended]: 'RTRUST',
   [ROLES.unknown]: 'RTRUST',
   [ROLES.twice]: 'RTRUST',
+  [ROLES.fresh]: 'RTRUST',
 };
 
 let s: TestServer;
@@ -59,8 +61,8 @@ beforeAll(async () => {
     HEARTH_EXTERNAL_JWKS_URL: `http://127.0.0.1:${port}/jwks`,
     HEARTH_EXTERNAL_AUDIENCE: AUDIENCE,
   });
-  const system = await registerSystem(s, { clientId: 'admin', scope: 'system/*.cruds', allPatients: true });
-  admin = await systemToken(s, system, 'system/*.cruds');
+  const system = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
+  admin = await systemToken(s, system, ADMIN_SCOPE);
   const audit = await registerSystem(s, { clientId: 'auditor', scope: 'system/AuditEvent.rs', allPatients: true });
   auditor = await systemToken(s, audit, 'system/AuditEvent.rs');
   const role = (id: string, org: string, roleId: string, extra: object = {}) => ({
@@ -92,6 +94,7 @@ beforeAll(async () => {
     role('cis2-trust-role', 'cis2-trust', ROLES.community),
     role('cis2-charity-role', 'cis2-charity', ROLES.charity),
     role('cis2-ended-role', 'cis2-trust', ROLES.ended, { period: { end: '2020-01-01' } }),
+    role('cis2-fresh-role', 'cis2-trust', ROLES.fresh),
     { resourceType: 'Patient', id: 'cis2-patient', name: [{ family: 'Caseload' }] },
     {
       resourceType: 'EpisodeOfCare',
@@ -112,7 +115,15 @@ afterAll(async () => {
 /** An ID token as CIS2 issues it after role selection; `claims` and `options` override the defaults. */
 function cis2Token(
   claims: Record<string, unknown> = {},
-  options: { key?: CryptoKey; kid?: string; alg?: string; expires?: string | number; aud?: string; iss?: string } = {},
+  options: {
+    key?: CryptoKey;
+    kid?: string;
+    alg?: string;
+    typ?: string;
+    expires?: string | number;
+    aud?: string;
+    iss?: string;
+  } = {},
 ): Promise<string> {
   const roleId = (
     claims.selected_roleid === undefined && 'selected_roleid' in claims
@@ -128,7 +139,7 @@ function cis2Token(
       : [],
     ...claims,
   })
-    .setProtectedHeader({ alg: options.alg ?? 'RS512', kid: options.kid ?? 'cis2-1' })
+    .setProtectedHeader({ alg: options.alg ?? 'RS512', kid: options.kid ?? 'cis2-1', typ: options.typ })
     .setIssuer(options.iss ?? ISSUER)
     .setSubject('910000000001')
     .setAudience(options.aud ?? AUDIENCE)
@@ -198,6 +209,75 @@ describe('external identity provider (CIS2)', () => {
     expect(write.status).toBe(403);
   });
 
+  it('caps the token’s SMART scopes by HEARTH_EXTERNAL_SCOPES: a token grants nothing the ceiling does not', async () => {
+    // The ceiling (user/*.cruds) reaches neither the audit trail nor the directory's writes.
+    const wide = await cis2Token({ scope: 'openid selectedrole user/AuditEvent.rs user/PractitionerRole.cruds' });
+    const audit = await s.http.get('/fhir/AuditEvent?patient=Patient/cis2-patient').set(as(wide));
+    expect(audit.status, JSON.stringify(audit.body)).toBe(403);
+    const role = await s.http
+      .put('/fhir/PractitionerRole/cis2-trust-role')
+      .set(as(wide))
+      .set('Content-Type', FHIR_JSON)
+      .send({ resourceType: 'PractitionerRole', id: 'cis2-trust-role', active: false });
+    expect(role.status, JSON.stringify(role.body)).toBe(403);
+    // What both allow is kept: reading roles.
+    expect((await s.http.get('/fhir/PractitionerRole/cis2-trust-role').set(as(wide))).status).toBe(200);
+  });
+
+  it('accepts a token typed JWT or at+jwt (or untyped), and refuses any other type, e.g. an ID token typed id+jwt', async () => {
+    for (const typ of [undefined, 'JWT', 'at+jwt', 'application/at+JWT']) {
+      const res = await s.http.get('/fhir/Patient/cis2-patient').set(as(await cis2Token({}, { typ })));
+      expect(res.status, String(typ)).toBe(200);
+    }
+    for (const typ of ['id+jwt', 'logout+jwt', 'JOSE']) {
+      const res = await s.http.get('/fhir/Patient/cis2-patient').set(as(await cis2Token({}, { typ })));
+      expect(res.status, typ).toBe(401);
+      expect(res.body.resourceType, typ).toBe('OperationOutcome');
+      expect(res.headers['www-authenticate'], typ).toContain('error="invalid_token"');
+      expect(res.body.issue[0].diagnostics, typ).toContain(`typ "${typ}"`);
+    }
+  });
+
+  it('stops acting in a role as soon as it ends, moves or is removed, though the token has not expired', async () => {
+    const token = await cis2Token({ selected_roleid: ROLES.fresh });
+    const read = () => s.http.get('/fhir/Patient/cis2-patient').set(as(token));
+    const put = (resource: { resourceType: string; id: string; [k: string]: unknown }) =>
+      s.http
+        .put(`/fhir/${resource.resourceType}/${resource.id}`)
+        .set(as(admin))
+        .set('Content-Type', FHIR_JSON)
+        .send(resource);
+    const role = {
+      resourceType: 'PractitionerRole',
+      id: 'cis2-fresh-role',
+      identifier: [{ system: ROLE_SYSTEM, value: ROLES.fresh }],
+      practitioner: { reference: 'Practitioner/cis2-nurse' },
+      organization: { reference: 'Organization/cis2-trust' },
+    };
+    const trust = {
+      resourceType: 'Organization',
+      id: 'cis2-trust',
+      name: 'Community trust',
+      identifier: [{ system: ODS, value: 'RTRUST' }],
+    };
+    expect((await read()).status).toBe(200);
+    // Ended: refused on the next request.
+    expect((await put({ ...role, period: { end: '2021-01-01' } })).status).toBe(200);
+    const ended = await read();
+    expect(ended.status).toBe(401);
+    expect(ended.body.issue[0].diagnostics).toContain(`${ROLES.fresh} is not an active PractitionerRole`);
+    expect((await put(role)).status).toBe(200);
+    expect((await read()).status).toBe(200);
+    // Its organisation no longer has the ODS code the token places the role at.
+    expect((await put({ ...trust, identifier: [{ system: ODS, value: 'RTRUST-OLD' }] })).status).toBe(200);
+    expect((await read()).status).toBe(401);
+    expect((await put(trust)).status).toBe(200);
+    expect((await read()).status).toBe(200);
+    // Removed.
+    expect((await s.http.delete('/fhir/PractitionerRole/cis2-fresh-role').set(as(admin))).status).toBe(200);
+    expect((await read()).status).toBe(401);
+  });
+
   it('answers 401 with OperationOutcome for tokens it cannot verify or whose role is not usable', async () => {
     const other = await generateKeyPair('RS512');
     const cases: [string, Promise<string> | string][] = [
@@ -256,7 +336,7 @@ describe('external identity provider configuration', () => {
       issuer: ISSUER,
       roleClaim: 'selected_roleid',
       roleSystem: ROLE_SYSTEM,
-      defaultScopes: 'user/*.cruds',
+      scopeCeiling: 'user/*.cruds',
     });
     expect(loadConfig({}).externalIdp).toBeUndefined();
     expect(() => loadConfig({ HEARTH_EXTERNAL_ISSUER: ISSUER })).toThrow(/set together/);

@@ -10,6 +10,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, putAll, startTestServer, type TestServer } from '../support/server.ts';
 import {
+  ADMIN_SCOPE,
   authorizeRequest,
   registerSystem,
   registerUsers,
@@ -27,8 +28,8 @@ beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_RATE_LIMIT: '0' });
   admin = await systemToken(
     s,
-    await registerSystem(s, { clientId: 'admin', scope: 'system/*.cruds', allPatients: true }),
-    'system/*.cruds',
+    await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true }),
+    ADMIN_SCOPE,
   );
   partner = await registerSystem(s, {
     clientId: 'partner',

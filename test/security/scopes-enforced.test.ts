@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { registerSystem, systemToken, type SystemClient } from '../support/auth.ts';
+import { registerSystem, requestSystemToken, systemToken, type SystemClient } from '../support/auth.ts';
 
 let s: TestServer;
 let client: SystemClient;
@@ -106,6 +106,20 @@ describe('scopes', () => {
       '201',
       '403',
     ]);
+  });
+
+  it('lets u create by update (SMART v2: update-as-create "is allowed by the update scope")', async () => {
+    const admin = await token('system/*.cruds');
+    const updater = await token('system/Task.rus');
+    const as = (t: string) => ({ Authorization: `Bearer ${t}` });
+    const id = `uac-${randomUUID()}`;
+    const put = await s.http
+      .put(`/fhir/Task/${id}`)
+      .set(as(updater))
+      .set('Content-Type', FHIR_JSON)
+      .send(json({ resourceType: 'Task', id, status: 'requested', intent: 'order' }));
+    expect(put.status).toBe(201);
+    expect((await s.http.get(`/fhir/Task/${id}`).set(as(admin))).body.meta.versionId).toBe('1');
   });
 
   it('leaves out included resources of a type the token may not read', async () => {
@@ -273,6 +287,69 @@ describe('restricted scopes (SMART v2 granular)', () => {
     // Delete of a matching Task: allowed.
     expect((await s.http.delete(`/fhir/Task/${mine.body.id}`).set(as)).status).toBe(200);
     expect((await s.http.get(`/fhir/Task/${mine.body.id}`).set('Authorization', `Bearer ${admin}`)).status).toBe(410);
+  });
+});
+
+describe('the directory (Organization, Practitioner, PractitionerRole, and teams: CareTeams without a subject)', () => {
+  it('is written only with a scope naming the type: `*` neither reaches nor grants its writes; reads stay as they are', async () => {
+    const types = ['Organization', 'Practitioner', 'PractitionerRole', 'CareTeam'];
+    const named = types.map((type) => `system/${type}.cruds`).join(' ');
+    const keeper = await registerSystem(s, { clientId: 'directory', scope: named, allPatients: true });
+    const directory = await systemToken(s, keeper, named);
+    const everything = await token('system/*.cruds');
+    const as = (t: string) => ({ Authorization: `Bearer ${t}` });
+    const send = (req: import('supertest').Test, body: unknown) => req.set('Content-Type', FHIR_JSON).send(json(body));
+    const refused = (res: import('supertest').Response, what: string) => {
+      expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(403);
+      expect(res.body.resourceType, what).toBe('OperationOutcome');
+      expect(res.headers['www-authenticate'], what).toContain('insufficient_scope');
+    };
+    const examples: Record<string, object> = {
+      Organization: { name: 'Directory test' },
+      Practitioner: { name: [{ family: 'Directory' }] },
+      PractitionerRole: { active: true, organization: { reference: 'Organization/directory-x' } },
+      CareTeam: { status: 'active', participant: [{ member: { reference: 'Practitioner/directory-x' } }] },
+    };
+    for (const type of types) {
+      const body = { resourceType: type, ...examples[type] };
+      const created = await send(s.http.post(`/fhir/${type}`).set(as(directory)), body);
+      expect(created.status, type).toBe(201);
+      const id = created.body.id as string;
+      refused(await send(s.http.post(`/fhir/${type}`).set(as(everything)), body), `create ${type}`);
+      refused(await send(s.http.put(`/fhir/${type}/${id}`).set(as(everything)), { ...body, id }), `update ${type}`);
+      const patch = s.http
+        .patch(`/fhir/${type}/${id}`)
+        .set(as(everything))
+        .set('Content-Type', 'application/json-patch+json')
+        .send(json([{ op: 'add', path: '/language', value: 'en' }]));
+      refused(await patch, `patch ${type}`);
+      refused(await s.http.delete(`/fhir/${type}/${id}`).set(as(everything)), `delete ${type}`);
+      const transaction = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [{ resource: body, request: { method: 'POST', url: type } }],
+      };
+      refused(await send(s.http.post('/fhir').set(as(everything)), transaction), `transaction ${type}`);
+      // Nothing was written, and reading and searching are as before.
+      const read = await s.http.get(`/fhir/${type}/${id}`).set(as(everything));
+      expect(read.status, type).toBe(200);
+      expect(read.body.meta.versionId, type).toBe('1');
+      expect((await s.http.get(`/fhir/${type}?_id=${id}`).set(as(everything))).body.entry, type).toHaveLength(1);
+    }
+    // A person's care team is not the directory: `*` writes it (this client sees every patient).
+    const careTeam = await send(s.http.post('/fhir/CareTeam').set(as(everything)), {
+      resourceType: 'CareTeam',
+      status: 'active',
+      subject: {
+        reference: `Patient/${(await send(s.http.post('/fhir/Patient').set(as(everything)), { resourceType: 'Patient' })).body.id}`,
+      },
+      participant: [{ member: { reference: 'Practitioner/directory-x' } }],
+    });
+    expect(careTeam.status, JSON.stringify(careTeam.body)).toBe(201);
+    // A ceiling of `*` does not grant the named scope either (the client asking has system/*.cruds).
+    const asked = await requestSystemToken(s, client, 'system/PractitionerRole.cruds system/CareTeam.rs');
+    expect(asked.status).toBe(200);
+    expect(asked.body.scope).toBe('system/CareTeam.rs');
   });
 });
 

@@ -8,16 +8,13 @@
  * event number and idempotency key; nothing is lost, nothing else is sent
  * twice, and numbering goes on without a gap after the restart.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import supertest from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestServer } from '../support/server.ts';
+import { createTestDatabase } from '../support/server.ts';
 import { freePort } from '../support/ports.ts';
-import { registerSystem, systemToken } from '../support/auth.ts';
+import { processAgent, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { seenEvents, startFaultReceiver, type FaultReceiver } from '../support/fault-receiver.ts';
 import { eventsOf, statusValue } from '../support/receiver.ts';
 import { uniqueValue } from '../support/resources.ts';
@@ -28,46 +25,26 @@ import {
   waitForSubscriptionStatus,
 } from '../support/subscriptions.ts';
 
-const serverDir = fileURLToPath(new URL('../../server/', import.meta.url));
+const ENV = {
+  HEARTH_SUBSCRIPTION_LOOPBACK: 'on',
+  HEARTH_SUBSCRIPTION_TIMEOUT_SECONDS: '1',
+  HEARTH_SUBSCRIPTION_RETRY_MS: '50',
+  HEARTH_SUBSCRIPTION_MAX_FAILURES: '50',
+};
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-subscription-crash-'));
 fs.chmodSync(dataDir, 0o755);
-const children: ChildProcess[] = [];
+const processes: ServerProcess[] = [];
 let receiver: FaultReceiver | undefined;
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const p of processes) if (p.alive()) p.child.kill('SIGKILL');
   await receiver?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Hearth as its own process (src/main.ts) over `databaseUrl`, answering on `port`. */
-async function start(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: serverDir,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HEARTH_DATA_DIR: dataDir,
-      HEARTH_RATE_LIMIT: '0',
-      HEARTH_DB_POOL_SIZE: '8',
-      HEARTH_SUBSCRIPTION_LOOPBACK: 'on',
-      HEARTH_SUBSCRIPTION_TIMEOUT_SECONDS: '1',
-      HEARTH_SUBSCRIPTION_RETRY_MS: '50',
-      HEARTH_SUBSCRIPTION_MAX_FAILURES: '50',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  for (const began = Date.now(); !out.includes('Hearth is running'); ) {
-    if (child.exitCode !== null || Date.now() - began > 120_000) throw new Error(`server did not start:\n${out}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return child;
+async function start(databaseUrl: string, port: number): Promise<ServerProcess> {
+  const p = await startServerProcess(databaseUrl, port, dataDir, ENV);
+  processes.push(p);
+  return p;
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -78,13 +55,9 @@ describe('a node killed mid-delivery', () => {
     receiver = r;
     const databaseUrl = await createTestDatabase();
     const port = await freePort();
-    const origin = `http://127.0.0.1:${port}`;
-    const first = await start(databaseUrl, port);
-    const http = supertest.agent(origin);
-    const s = { databaseUrl, baseUrl: `${origin}/fhir`, http } as unknown as TestServer;
-    const client = await registerSystem(s, { clientId: 'crash-test', scope: 'system/*.cruds', allPatients: true });
-    // Issued for the base URL, signed with the key in the database: the restarted server (same port) accepts it.
-    http.set('Authorization', `Bearer ${await systemToken(s, client, 'system/*.cruds')}`);
+    const first = (await start(databaseUrl, port)).child;
+    // The restarted process (same port, same database) accepts the same token.
+    const http = await processAgent(databaseUrl, port, 'crash-test');
 
     const owner = `Organization/${uniqueValue('crash')}`;
     const id = (await subscribe(http, taskAssignedSubscription(r.url, owner))).id!;

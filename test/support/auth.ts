@@ -7,9 +7,20 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { expect } from 'vitest';
 import { registerClient, WEB_CLIENT_ID, type Client } from '../../server/src/auth/clients.ts';
+import { DIRECTORY_TYPES } from '../../server/src/auth/scopes.ts';
 import { registerUser, type User } from '../../server/src/auth/users.ts';
 import { createPool } from '../../server/src/store/database.ts';
 import type { TestServer } from './server.ts';
+
+/**
+ * Everything a test's administrator does: every type, and the directory's
+ * writes named (`*` does not reach them, nor grant them from a ceiling).
+ */
+// Teams (CareTeams without a subject) are written with a scope naming CareTeam too (Guard.checkTeamWrite).
+export const ADMIN_SCOPE = [
+  'system/*.cruds',
+  ...[...DIRECTORY_TYPES, 'CareTeam'].map((type) => `system/${type}.cruds`),
+].join(' ');
 
 export interface SystemClient {
   clientId: string;

@@ -12,7 +12,7 @@ import { expect, inject } from 'vitest';
 import { buildApp, type HearthApp } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { freePort } from './ports.ts';
-import { registerSystem, systemToken } from './auth.ts';
+import { ADMIN_SCOPE, registerSystem, systemToken } from './auth.ts';
 
 export interface TestServer {
   app: HearthApp;
@@ -41,8 +41,9 @@ export async function createTestDatabase(): Promise<string> {
 /**
  * Security is on in every test server. A test that names HEARTH_AUTH itself
  * (the security tests) gets the server bare; any other gets `http` sending the
- * token of a harness system client allowed everything and every patient
- * (registered and signed in as a partner would be), and no rate limit.
+ * token of a harness system client allowed everything (the directory's
+ * writes named) and every patient (registered and signed in as a partner
+ * would be), and no rate limit.
  */
 export async function startTestServer(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestServer> {
   const harness = !('HEARTH_AUTH' in env);
@@ -75,12 +76,8 @@ export async function startTestServer(env: Record<string, string> = {}, database
     },
   };
   if (harness) {
-    const client = await registerSystem(server, {
-      clientId: 'test-harness',
-      scope: 'system/*.cruds',
-      allPatients: true,
-    });
-    server.token = await systemToken(server, client, 'system/*.cruds');
+    const client = await registerSystem(server, { clientId: 'test-harness', scope: ADMIN_SCOPE, allPatients: true });
+    server.token = await systemToken(server, client, ADMIN_SCOPE);
     server.http.set('Authorization', `Bearer ${server.token}`);
   }
   return server;

@@ -1,6 +1,9 @@
-/** SMART scope grammar (App Launch 2.x scopes-and-launch-context): parsing, v1 forms, granting under a ceiling. */
+/**
+ * SMART scope grammar (App Launch 2.x scopes-and-launch-context): parsing, v1 forms, granting under a ceiling,
+ * capping a token's scopes by one.
+ */
 import { describe, expect, it } from 'vitest';
-import { covers, grantScopes, parseScope } from '../../server/src/auth/scopes.ts';
+import { capScopes, covers, grantScopes, parseScope } from '../../server/src/auth/scopes.ts';
 
 describe('parseScope', () => {
   it('reads v2 scopes with their permissions and query', () => {
@@ -55,5 +58,45 @@ describe('grantScopes', () => {
   it('never grants the audit trail through a wildcard ceiling, only through one that names AuditEvent', () => {
     expect(grantScopes('user/AuditEvent.rs user/Task.rs', 'user/*.cruds')).toEqual(['user/Task.rs']);
     expect(grantScopes('system/AuditEvent.rs', 'system/AuditEvent.rs')).toEqual(['system/AuditEvent.rs']);
+  });
+
+  it("never grants the directory's writes through a wildcard ceiling, only through one that names the type", () => {
+    const wanted = 'user/Organization.cruds user/PractitionerRole.cu user/CareTeam.rs user/Practitioner.d';
+    expect(grantScopes(wanted, 'user/*.cruds')).toEqual(['user/CareTeam.rs']);
+    expect(grantScopes(wanted, 'user/*.cruds user/PractitionerRole.cruds')).toEqual([
+      'user/PractitionerRole.cu',
+      'user/CareTeam.rs',
+    ]);
+  });
+});
+
+describe('capScopes', () => {
+  it('keeps what both the scope and the ceiling grant: the narrower type, the common permissions', () => {
+    expect(capScopes(['user/*.cruds'], 'user/*.rs')).toEqual(['user/*.rs']);
+    expect(capScopes(['user/Patient.cruds', 'user/Task.cruds'], 'user/*.rs user/Task.c')).toEqual([
+      'user/Patient.rs',
+      'user/Task.rs',
+      'user/Task.c',
+    ]);
+    expect(capScopes(['user/*.rs'], 'user/Observation.cruds')).toEqual(['user/Observation.rs']);
+    expect(capScopes(['user/Patient.rs', 'patient/*.rs', 'openid'], 'user/Observation.rs')).toEqual([]);
+  });
+
+  it('never reaches through `*` what a wildcard does not: the audit trail, the directory’s writes', () => {
+    expect(capScopes(['user/AuditEvent.rs', 'user/PractitionerRole.cruds'], 'user/*.cruds')).toEqual([
+      'user/PractitionerRole.rs',
+    ]);
+    expect(capScopes(['user/*.cruds'], 'user/AuditEvent.rs')).toEqual([]);
+    expect(capScopes(['user/AuditEvent.rs'], 'user/AuditEvent.rs')).toEqual(['user/AuditEvent.rs']);
+  });
+
+  it('keeps a query of either; two different queries give nothing', () => {
+    expect(capScopes(['user/Task.rs?owner=Organization/x'], 'user/*.cruds')).toEqual([
+      'user/Task.rs?owner=Organization/x',
+    ]);
+    expect(capScopes(['user/Task.cruds'], 'user/Task.rs?owner=Organization/x')).toEqual([
+      'user/Task.rs?owner=Organization/x',
+    ]);
+    expect(capScopes(['user/Task.rs?owner=Organization/y'], 'user/Task.rs?owner=Organization/x')).toEqual([]);
   });
 });

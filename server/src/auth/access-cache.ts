@@ -2,12 +2,14 @@
  * What the access decision needs about a caller (its parties and every
  * relationship naming them), loaded once and kept until something that could
  * change access is written: a Patient, EpisodeOfCare, CareTeam, Task,
- * ServiceRequest, Consent or PractitionerRole. Such a write empties this
+ * ServiceRequest, Consent, PractitionerRole or Organization (whose ODS code
+ * places an external identity provider's role). Such a write empties this
  * node's cache once it commits (before its answer is sent) and sends NOTIFY
  * hearth_access with its commit, which every other node (each LISTENs on its
  * own connection) answers by emptying its cache, so a revoked relationship
  * stops counting on the next request here and within a notification's delay
- * (milliseconds) elsewhere. Decisions
+ * (milliseconds) elsewhere. Other caches of who a caller is (the external
+ * identity provider's roles) are emptied with it (onInvalidate). Decisions
  * themselves are made per request at that request's time (policy.ts), so
  * relationships that lapse with time need no invalidation.
  */
@@ -25,6 +27,7 @@ export const ACCESS_TYPES: ReadonlySet<string> = new Set([
   'ServiceRequest',
   'Consent',
   'PractitionerRole',
+  'Organization',
 ]);
 
 export interface CallerData {
@@ -39,6 +42,7 @@ const MAX_CALLERS = 10_000;
 export class AccessCache {
   private callers = new Map<string, Promise<CallerData>>();
   private listener?: pg.PoolClient;
+  private readonly onInvalidated: (() => void)[] = [];
 
   /** The caller's data, loading it on a miss. */
   get(key: string, load: () => Promise<CallerData>): Promise<CallerData> {
@@ -54,6 +58,12 @@ export class AccessCache {
 
   invalidate(): void {
     this.callers = new Map();
+    for (const forget of this.onInvalidated) forget();
+  }
+
+  /** Calls `forget` whenever this cache is emptied (a change here or on another node). */
+  onInvalidate(forget: () => void): void {
+    this.onInvalidated.push(forget);
   }
 
   /**

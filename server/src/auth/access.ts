@@ -14,7 +14,7 @@ import { FhirError } from '../fhir/errors.ts';
 import type { AccessClaims } from './authorization-server.ts';
 import { TokenRejected } from './external-idp.ts';
 import type { Identity } from './guard.ts';
-import { parseScope, type ResourceScope } from './scopes.ts';
+import { parseScope, wildcardReaches, type ResourceScope } from './scopes.ts';
 
 export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
 
@@ -59,15 +59,18 @@ export async function authenticateBearer(
 
 /**
  * Whether the access may do `permission` on `resourceType` ('*': on every type).
- * The audit trail is read only with a scope naming AuditEvent (the audit role's), never through `*`.
+ * The audit trail is read, and the directory written, only with a scope naming the type, never through `*`.
  */
 export function allows(access: Access | undefined, resourceType: string, permission: Permission): boolean {
   if (!access) return true;
-  return access.scopes.some(
-    (s) =>
-      s.query === undefined &&
-      ((s.resourceType === '*' && resourceType !== 'AuditEvent') || s.resourceType === resourceType) &&
-      s.permissions.includes(permission),
+  return access.scopes.some((s) => s.query === undefined && grants(s, resourceType, permission));
+}
+
+/** Whether the scope (its query aside) grants `permission` on `resourceType`. */
+function grants(scope: ResourceScope, resourceType: string, permission: Permission): boolean {
+  if (!scope.permissions.includes(permission)) return false;
+  return (
+    scope.resourceType === resourceType || (scope.resourceType === '*' && wildcardReaches(resourceType, permission))
   );
 }
 
@@ -83,12 +86,7 @@ export function restrictions(
 ): string[] | undefined | null {
   if (allows(access, resourceType, permission)) return undefined;
   const queries = access!.scopes
-    .filter(
-      (s) =>
-        s.query !== undefined &&
-        (s.resourceType === resourceType || (s.resourceType === '*' && resourceType !== 'AuditEvent')) &&
-        s.permissions.includes(permission),
-    )
+    .filter((s) => s.query !== undefined && grants(s, resourceType, permission))
     .map((s) => s.query!);
   return queries.length ? queries : null;
 }

@@ -6,7 +6,7 @@
  * request and calls it on every read, write, search, include, chain and
  * history entry, so every interaction goes through the same decision.
  */
-import type { Provenance, Resource } from '@medplum/fhirtypes';
+import type { CareTeam, Provenance, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
 import { compartmentPatients } from '../search/extract.ts';
 import { loadMemberships, loadOrganizationRoles, loadRelationships } from '../store/access.ts';
@@ -14,7 +14,8 @@ import type { Queryable } from '../store/resources.ts';
 import type { AccessCache, CallerData } from './access-cache.ts';
 import { decide, teamsOf, visibility, type Caller, type Decision, type Visibility } from './policy.ts';
 import type { Relationship } from './relationships.ts';
-import type { ResourceScope } from './scopes.ts';
+import { namesType, type ResourceScope } from './scopes.ts';
+import { insufficientScope } from './access.ts';
 
 /** Who the access token says the caller is. */
 export interface Identity {
@@ -48,7 +49,10 @@ export class Guard {
   readonly breakGlass?: string;
   /** The Provenance the client sent with its write (X-Provenance), completed for each version written. */
   private readonly supplied?: Provenance;
-  /** The queries a written resource must match, by type and permission (restricted scopes); undefined: none. */
+  /**
+   * The queries a written resource must match, by type and permission (restricted scopes): undefined when a
+   * scope allows the write outright, empty when no scope allows it at all.
+   */
   readonly writeQueries: (resourceType: string, permission: 'c' | 'u' | 'd') => string[] | undefined;
   /** The token's resource scopes (kept with what the caller leaves running, e.g. a Subscription). */
   readonly scopes: readonly ResourceScope[];
@@ -113,6 +117,7 @@ export class Guard {
     creating: boolean,
     patients = compartmentPatients(resource),
   ): Promise<void> {
+    this.checkTeamWrite(resource, creating ? 'c' : 'u');
     // A new Patient is allowed (not to a token about another patient).
     if (resource.resourceType === 'Patient' && creating && resource.id && this.inContext(resource.id)) {
       this.created.add(resource.id);
@@ -129,6 +134,22 @@ export class Guard {
       'forbidden',
       `No legitimate relationship with ${denied.map((p) => `Patient/${p}`).join(', ')}: the care team, caseload, ` +
         'referral or consent that would allow this write is missing (break-glass needs a stated reason)',
+    );
+  }
+
+  /**
+   * A team (a CareTeam with no subject) decides who its members may see (the
+   * team's caseload): writing or deleting one is the directory's work, for a
+   * token with a scope naming CareTeam. A person's care team is written under
+   * the relationship with that person, like any of their records.
+   */
+  checkTeamWrite(resource: Resource, permission: 'c' | 'u' | 'd'): void {
+    if (resource.resourceType !== 'CareTeam' || (resource as CareTeam).subject) return;
+    if (namesType(this.scopes, 'CareTeam', permission)) return;
+    throw insufficientScope(
+      'CareTeam',
+      permission,
+      ' for a team (a CareTeam without a subject): that needs a scope naming CareTeam',
     );
   }
 

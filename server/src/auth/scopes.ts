@@ -13,6 +13,38 @@ export interface ResourceScope {
   query?: string;
 }
 
+/**
+ * The directory: the types whose writes decide who a caller is. A user or
+ * system acts as its PractitionerRole, every role of its organisation (a
+ * PractitionerRole's organisation) and the teams it is a member of (a
+ * CareTeam's participants) (policy.ts); an external identity provider's role
+ * is found by a PractitionerRole's identifier at an Organization's ODS code,
+ * with the role's Practitioner (external-idp.ts). Writing them needs a scope
+ * naming the type; reading them does not. A team (a CareTeam with no subject)
+ * is the directory's too, but a person's care team is clinical work: that rule
+ * is on content (Guard.checkWrite), not on the type.
+ */
+export const DIRECTORY_TYPES: ReadonlySet<string> = new Set(['Organization', 'Practitioner', 'PractitionerRole']);
+
+/** Whether the scopes name `resourceType` itself (not through `*`) for `permission`, without a query. */
+export function namesType(scopes: readonly ResourceScope[], resourceType: string, permission: string): boolean {
+  return scopes.some(
+    (s) => s.resourceType === resourceType && s.query === undefined && s.permissions.includes(permission),
+  );
+}
+
+const WRITES = new Set(['c', 'u', 'd']);
+
+/**
+ * Whether a `*` scope reaches `permission` on the type: not the audit trail
+ * (only a scope naming AuditEvent, the audit role's, reads it) nor writes of
+ * the directory, in a token as in a client's ceiling.
+ */
+export function wildcardReaches(resourceType: string, permission: string): boolean {
+  if (resourceType === 'AuditEvent') return false;
+  return !(DIRECTORY_TYPES.has(resourceType) && WRITES.has(permission));
+}
+
 const SCOPE = /^(patient|user|system)\/(\*|[A-Z][A-Za-z]+)\.([a-z*]+)(?:\?(.+))?$/;
 const V1: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
 
@@ -33,10 +65,49 @@ export function formatScope(scope: ResourceScope): string {
 export function covers(allowed: ResourceScope, wanted: ResourceScope): boolean {
   if (allowed.context !== wanted.context) return false;
   if (allowed.resourceType !== '*' && allowed.resourceType !== wanted.resourceType) return false;
-  // The audit trail is granted only by a ceiling that names it (the audit role's), never through '*'.
-  if (allowed.resourceType === '*' && wanted.resourceType === 'AuditEvent') return false;
+  // The audit trail and the directory's writes are granted only by a ceiling that names the type.
+  if (allowed.resourceType === '*' && ![...wanted.permissions].every((p) => wildcardReaches(wanted.resourceType, p))) {
+    return false;
+  }
   if (![...wanted.permissions].every((p) => allowed.permissions.includes(p))) return false;
   return allowed.query === undefined || allowed.query === wanted.query;
+}
+
+/**
+ * What both scopes grant, or undefined: one context, the named type where one
+ * is `*` (with only the permissions `*` reaches on it), the permissions in
+ * both, and the query of either (two different queries: undefined, never
+ * wider than either).
+ */
+export function intersect(a: ResourceScope, b: ResourceScope): ResourceScope | undefined {
+  if (a.context !== b.context) return undefined;
+  if (a.query !== undefined && b.query !== undefined && a.query !== b.query) return undefined;
+  if (a.resourceType !== b.resourceType && a.resourceType !== '*' && b.resourceType !== '*') return undefined;
+  const resourceType = a.resourceType === '*' ? b.resourceType : a.resourceType;
+  const throughWildcard = resourceType !== '*' && (a.resourceType === '*' || b.resourceType === '*');
+  const permissions = [...'cruds'].filter(
+    (p) =>
+      a.permissions.includes(p) && b.permissions.includes(p) && (!throughWildcard || wildcardReaches(resourceType, p)),
+  );
+  if (!permissions.length) return undefined;
+  return { context: a.context, resourceType, permissions: permissions.join(''), query: a.query ?? b.query };
+}
+
+/**
+ * Resource scopes capped by a ceiling: what each grants that the ceiling
+ * grants too (normalised, v2). Scopes that are not resource scopes are dropped.
+ */
+export function capScopes(scopes: string[], ceiling: string): string[] {
+  const ceilings = ceiling
+    .split(/\s+/)
+    .map(parseScope)
+    .filter((c) => c !== undefined);
+  const capped = scopes
+    .map(parseScope)
+    .filter((s) => s !== undefined)
+    .flatMap((s) => ceilings.map((c) => intersect(s, c)))
+    .filter((s) => s !== undefined);
+  return [...new Set(capped.map(formatScope))];
 }
 
 /** The launch-context scope of a standalone launch that asks the user to choose a patient. */

@@ -7,11 +7,11 @@ import type { AccessClaims } from './authorization-server.ts';
 
 const MAX_VERIFIED = 50_000;
 
-export class VerifiedTokens {
-  private readonly known = new Map<string, AccessClaims>();
+export class VerifiedTokens<C extends Pick<AccessClaims, 'expiresAt'> = AccessClaims> {
+  private readonly known = new Map<string, C>();
 
   /** The token's claims, from `verify` unless known and not yet expired; throws what `verify` throws. */
-  async claims(token: string, verify: (token: string) => Promise<AccessClaims>): Promise<AccessClaims> {
+  async claims(token: string, verify: (token: string) => Promise<C>): Promise<C> {
     const known = this.known.get(token);
     if (known && known.expiresAt * 1000 > Date.now()) return known;
     const claims = await verify(token);

@@ -88,7 +88,10 @@ async function checkUpdate(
   return [];
 }
 
-/** A delete needs the resource to exist and no current resource to refer to it (Hearth refuses those with 409). */
+/**
+ * A delete needs the resource to exist and no current resource to refer to it (Hearth refuses those with 409,
+ * and says here what the 409 would: referrers named only to a caller who sees every patient).
+ */
 async function checkDelete(
   ctx: InteractionContext,
   type: string,
@@ -101,9 +104,8 @@ async function checkDelete(
     if (error instanceof FhirError) return [issue('not-found', error.message, [type])];
     throw error;
   }
-  const referrers = await ctx.repo.referrers(type, id);
-  if (!referrers.length) return [];
-  return [issue('conflict', `${type}/${id} cannot be deleted: it is referenced by ${referrers.join(', ')}`, [type])];
+  const conflict = await ctx.repo.deleteConflict(type, id);
+  return conflict ? [issue('conflict', conflict, [type])] : [];
 }
 
 function respond(issues: OperationOutcomeIssue[]): FhirResponse {

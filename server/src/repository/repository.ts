@@ -313,6 +313,7 @@ export class Repository {
       if (options.ifMatch) repo.checkIfMatch(resourceType, id, current, options.ifMatch);
       if (!current || current.deleted) return undefined;
       await repo.checkScopeQueries(resourceType, id, 'd');
+      if (resourceType === 'CareTeam') repo.guard?.checkTeamWrite(JSON.parse(current.content!) as Resource, 'd');
       const lastUpdated = new Date().toISOString();
       const versionId = current.versionId + 1;
       await writeVersion(repo.client!, {
@@ -441,7 +442,8 @@ export class Repository {
     const provenancePatients = stamped.resourceType === 'Provenance' ? await this.patientsOf(stamped) : undefined;
     if (provenancePatients) addPatientRows(index, provenancePatients);
     await this.guard?.checkWrite(this.db, stamped, versionId === 1, provenancePatients);
-    // Under restricted scopes the new content must match one of their queries: checked before commit.
+    // Under restricted scopes the new content must match one of their queries: checked before commit. An update
+    // that creates is allowed by `u` (SMART v2: "this is allowed by the update scope").
     const permission = method === 'POST' ? 'c' : 'u';
     const queries = this.guard?.writeQueries(stamped.resourceType, permission);
     if (queries) this.pendingScopeChecks.push({ resourceType: stamped.resourceType, id, permission, queries });
@@ -522,13 +524,20 @@ export class Repository {
     }
   }
 
-  /** Current resources that refer to Type/id (they would block its deletion). */
-  async referrers(resourceType: string, id: string): Promise<string[]> {
+  /**
+   * Why Type/id may not be deleted (current resources refer to it), or undefined: what a DELETE's 409 and
+   * $validate mode=delete say. Under access control the referrers are named only to a caller who sees every
+   * patient (they may be about patients the caller may not see).
+   */
+  async deleteConflict(resourceType: string, id: string): Promise<string | undefined> {
     await this.flush();
-    return findReferrers(this.db, resourceType, id);
+    const referrers = await findReferrers(this.db, resourceType, id);
+    if (!referrers.length) return undefined;
+    const hidden = this.guard && !(await this.guard.seesEveryone(this.db));
+    const by = hidden ? 'other resources' : referrers.join(', ');
+    return `${resourceType}/${id} cannot be deleted: it is referenced by ${by}`;
   }
 
-  /** Referential integrity: a deleted resource may not be referenced by a current one at commit. */
   /**
    * A write under restricted scopes (`user/Task.cu?owner=…`): the resource as
    * it stands in this transaction must match one of the scopes' queries, else
@@ -554,14 +563,10 @@ export class Repository {
     for (const { resourceType, id, permission, queries } of this.pendingScopeChecks) {
       await this.checkScopeQueries(resourceType, id, permission, queries);
     }
+    // Referential integrity: a deleted resource may not be referenced by a current one at commit.
     for (const { resourceType, id } of this.pendingDeletes) {
-      const referrers = await findReferrers(this.client!, resourceType, id);
-      if (referrers.length) {
-        // Under access control the referrers are named only to a caller who sees every patient.
-        const hidden = this.guard && !(await this.guard.seesEveryone(this.client!));
-        const by = hidden ? 'other resources' : referrers.join(', ');
-        throw new FhirError('conflict', `${resourceType}/${id} cannot be deleted: it is referenced by ${by}`);
-      }
+      const conflict = await this.deleteConflict(resourceType, id);
+      if (conflict) throw new FhirError('conflict', conflict);
     }
   }
 }

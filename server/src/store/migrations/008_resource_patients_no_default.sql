@@ -1,0 +1,19 @@
+-- resource.patients fails closed. Migration 007 gave the column DEFAULT '{}',
+-- and '{}' means "about no patient": a row everyone may see. In a rolling
+-- upgrade a node still running code from before 007 inserts rows without the
+-- column, and each would have been visible to every caller whatever patient it
+-- is about. Without a default such an insert breaks NOT NULL and fails (the
+-- old node's create is an error, nothing is stored): a loud failure for the
+-- few minutes of the upgrade rather than a silent disclosure. Every write of
+-- this code sets the column explicitly (store/resources.ts).
+--
+-- Considered and not chosen: a default naming no real patient (e.g.
+-- '{unknown}'), hidden from callers who see only some patients. It would store
+-- the old node's write, yet show it to every system registered for all
+-- patients and to break-glass, and leave rows whose access nobody decided.
+--
+-- What a column default cannot catch: an old node's UPDATE leaves the column
+-- as the version before wrote it. After a rolling upgrade from before 007,
+-- once the last old node has stopped, run `pnpm --filter @hearth/server
+-- reindex` to recompute every row's patients.
+ALTER TABLE resource ALTER COLUMN patients DROP DEFAULT;
