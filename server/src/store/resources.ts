@@ -109,6 +109,22 @@ export async function readVersion(
   return rows[0] && toStored(rows[0]);
 }
 
+/** The contents of several versions at once (null for a deletion), keyed `Type/id/version`. */
+export async function readVersionContents(
+  db: Queryable,
+  keys: { resourceType: string; id: string; versionId: number }[],
+): Promise<Map<string, string | null>> {
+  if (!keys.length) return new Map();
+  const { rows } = await db.query<{ resource_type: string; id: string; version_id: number; content: string | null }>({
+    name: 'read-version-contents',
+    text: `SELECT v.resource_type, v.id, v.version_id, v.content
+             FROM unnest($1::text[], $2::text[], $3::int[]) AS k(t, i, n)
+             JOIN resource_version v ON v.resource_type = k.t AND v.id = k.i AND v.version_id = k.n`,
+    values: [keys.map((k) => k.resourceType), keys.map((k) => k.id), keys.map((k) => k.versionId)],
+  });
+  return new Map(rows.map((r) => [`${r.resource_type}/${r.id}/${r.version_id}`, r.content]));
+}
+
 /** Each index table: its IndexRows key, and its columns after (resource_type, id) with field and array type. */
 const INDEX_SPEC: {
   [K in keyof IndexRows]: [table: string, columns: [column: string, field: keyof IndexRows[K], type: string][]];

@@ -11,13 +11,12 @@
  * again by whoever claims it next, with the same event numbers and
  * idempotency key (at least once).
  */
-import type { Resource, Subscription } from '@medplum/fhirtypes';
+import type { Subscription } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccessCache } from '../auth/access-cache.ts';
 import type { SubscriptionConfig } from '../config.ts';
 import type { Repository } from '../repository/repository.ts';
-import { readVersion } from '../store/resources.ts';
 import {
   claimDue,
   pruneEvents,
@@ -27,7 +26,8 @@ import {
   type StoredEvent,
 } from '../store/subscriptions.ts';
 import { notificationBundle, type NotificationType, type NotifiedEvent } from './notification.ts';
-import { ownerMayRead, type Owner } from './owner.ts';
+import type { Owner } from './owner.ts';
+import { notifiedEvents } from './payload.ts';
 import type { SubscriptionRegistry } from './registry.ts';
 import type { RestHook } from './rest-hook.ts';
 import type { SubscriptionSpec } from './spec.ts';
@@ -175,7 +175,7 @@ export class DeliveryWorker {
       // Pruned before they could be sent: nothing left to send up to the count.
       return this.settle(d, { sent: false, failures: 0, retryInMs: 0, deliveredThrough: d.events });
     }
-    const events = await this.notified(d, spec, stored);
+    const events = await notifiedEvents(this.deps, d.owner as Owner | null, spec.content, stored);
     const last = stored[stored.length - 1].eventNumber;
     try {
       if (spec.topic) {
@@ -215,36 +215,6 @@ export class DeliveryWorker {
     }
     const backoff = Math.min(MAX_RETRY_MS, this.deps.config.retryBaseMs * 2 ** (failures - 1));
     return this.settle(d, { sent: false, failures, retryInMs: Math.round(backoff * (0.5 + Math.random() / 2)) });
-  }
-
-  /** The events as notified: the focus (and its content) only when the owner may see it now. */
-  private async notified(d: Delivery, spec: SubscriptionSpec, stored: StoredEvent[]): Promise<NotifiedEvent[]> {
-    const owner = d.owner as Owner | null;
-    const out: NotifiedEvent[] = [];
-    for (const e of stored) {
-      const deleted = e.method === 'DELETE';
-      const version = await readVersion(
-        this.deps.pool,
-        e.focusType,
-        e.focusId,
-        deleted ? e.focusVersion - 1 : e.focusVersion,
-      );
-      const resource = version?.content ? (JSON.parse(version.content) as Resource) : undefined;
-      const visible = !resource
-        ? false
-        : owner
-          ? await ownerMayRead(this.deps.pool, owner, resource, this.deps.graceMs, this.deps.accessCache)
-          : !this.deps.auth;
-      out.push({
-        number: e.eventNumber,
-        occurred: e.occurred,
-        focus: { resourceType: e.focusType, id: e.focusId, versionId: e.focusVersion },
-        method: e.method as NotifiedEvent['method'],
-        resource: visible && !deleted && spec.content === 'full-resource' ? resource : undefined,
-        withheld: !visible,
-      });
-    }
-    return out;
   }
 
   private bundle(d: Delivery, spec: SubscriptionSpec, type: NotificationType, status: string, events: NotifiedEvent[]) {

@@ -17,6 +17,9 @@ const R5_CONTENT = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-Subscr
 /** Where a client sets the secret deliveries are signed with (stripped before the Subscription is stored). */
 export const SECRET_EXTENSION = 'https://hearth.example/fhir/StructureDefinition/subscription-signing-secret';
 
+/** Events one notification carries at most when the subscription does not say (backport-max-count). */
+export const MAX_COUNT = 50;
+
 export type PayloadContent = 'empty' | 'id-only' | 'full-resource';
 export type ChannelType = 'rest-hook' | 'websocket';
 
@@ -76,7 +79,10 @@ export function readSpec(subscription: Subscription): SubscriptionSpec {
     content,
     heartbeatSeconds: ext('backport-heartbeat-period')?.valueUnsignedInt,
     timeoutSeconds: ext('backport-timeout')?.valueUnsignedInt,
-    maxCount: Math.max(1, ext('backport-max-count')?.valueInteger ?? ext('backport-max-count')?.valuePositiveInt ?? 1),
+    maxCount: Math.max(
+      1,
+      ext('backport-max-count')?.valuePositiveInt ?? ext('backport-max-count')?.valueInteger ?? MAX_COUNT,
+    ),
   };
 }
 

@@ -10,15 +10,14 @@
  * the subscription asks. Missed events are for $events.
  */
 import { createHash } from 'node:crypto';
-import type { Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccessCache } from '../auth/access-cache.ts';
 import { outcome, issue } from '../fhir/errors.ts';
-import { readVersion } from '../store/resources.ts';
 import { eventCount, readBindingToken, readDelivery, readEvents } from '../store/subscriptions.ts';
 import { notificationBundle, type NotificationType, type NotifiedEvent } from './notification.ts';
-import { ownerMayRead, type Owner } from './owner.ts';
+import type { Owner } from './owner.ts';
+import { notifiedEvents } from './payload.ts';
 import type { SubscriptionRegistry } from './registry.ts';
 import type { SubscriptionSpec } from './spec.ts';
 
@@ -156,30 +155,7 @@ export class WebsocketHub {
     while (binding.lastSent < upTo) {
       const stored = await readEvents(this.deps.pool, id, binding.lastSent + 1, upTo, spec.maxCount);
       if (!stored.length) break;
-      const events: NotifiedEvent[] = [];
-      for (const e of stored) {
-        const deleted = e.method === 'DELETE';
-        const version = await readVersion(
-          this.deps.pool,
-          e.focusType,
-          e.focusId,
-          deleted ? e.focusVersion - 1 : e.focusVersion,
-        );
-        const resource = version?.content ? (JSON.parse(version.content) as Resource) : undefined;
-        const visible = !resource
-          ? false
-          : owner
-            ? await ownerMayRead(this.deps.pool, owner, resource, this.deps.graceMs, this.deps.accessCache)
-            : !this.deps.auth;
-        events.push({
-          number: e.eventNumber,
-          occurred: e.occurred,
-          focus: { resourceType: e.focusType, id: e.focusId, versionId: e.focusVersion },
-          method: e.method as NotifiedEvent['method'],
-          resource: visible && !deleted && spec.content === 'full-resource' ? resource : undefined,
-          withheld: !visible,
-        });
-      }
+      const events = await notifiedEvents(this.deps, owner, spec.content, stored);
       binding.socket.send(this.bundle(spec, 'event-notification', upTo, events));
       binding.lastSent = stored[stored.length - 1].eventNumber;
       binding.lastActivity = Date.now();
