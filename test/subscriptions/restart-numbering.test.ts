@@ -14,6 +14,7 @@ import { eventsOf, statusValue } from '../support/receiver.ts';
 import { uniqueValue } from '../support/resources.ts';
 import {
   assignTask,
+  eventNumbers,
   subscribe,
   taskAssignedSubscription,
   waitForSubscriptionStatus,
@@ -35,8 +36,6 @@ afterAll(async () => {
   await server?.close();
   await receiver?.close();
 });
-
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('event numbers across server restarts', () => {
   it('continues numbering without gaps or repeats through stop and start, delivering what was left undelivered', async () => {
@@ -74,7 +73,7 @@ describe('event numbers across server restarts', () => {
     await new Promise((r) => setTimeout(r, 1500)); // time for anything sent twice to show
 
     const total = tasks.length;
-    expect(accepted().map((e) => e.number)).toEqual(range(1, total));
+    expect(accepted().map((e) => e.number)).toEqual(eventNumbers(1, total));
     expect(accepted().map((e) => e.focus)).toEqual(tasks.map((t) => `Task/${t}`));
     const replay = await server.http.get(`/fhir/Subscription/${id}/$events?eventsSinceNumber=1`);
     expect(replay.status).toBe(200);

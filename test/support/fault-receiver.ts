@@ -96,9 +96,23 @@ export async function startFaultReceiver(): Promise<FaultReceiver> {
   return receiver;
 }
 
+/** Whether the arrival is a notification: a Bundle led by its status Parameters. */
+function isNotification(a: Arrival): boolean {
+  return a.body?.resourceType === 'Bundle' && a.body.entry?.[0]?.resource?.resourceType === 'Parameters';
+}
+
+/** Whether the arrival is a notification of the subscription (of that type, if given). */
+function isNotificationOf(a: Arrival, subscriptionId: string, type?: string): boolean {
+  return (
+    isNotification(a) &&
+    !!statusValue(a.body, 'subscription')?.endsWith(`/Subscription/${subscriptionId}`) &&
+    (!type || statusValue(a.body, 'type') === type)
+  );
+}
+
 /** One arrival as `<subscription id>/<type>[numbers]`, for failure messages. */
 function summary(a: Arrival): string {
-  if (!a.body) return 'no-body';
+  if (!isNotification(a)) return a.body ? String(a.body.resourceType) : 'no-body';
   const id = statusValue(a.body, 'subscription')?.split('/').pop();
   return `${id}/${statusValue(a.body, 'type')}[${eventsOf(a.body)
     .map((e) => e.number)
@@ -116,12 +130,7 @@ export interface SeenEvent {
 /** The events of one subscription's event-notifications, in the order they arrived (held ones too). */
 export function seenEvents(arrivals: Arrival[], subscriptionId: string): SeenEvent[] {
   return arrivals
-    .filter(
-      (a) =>
-        a.body &&
-        statusValue(a.body, 'subscription')?.endsWith(`/Subscription/${subscriptionId}`) &&
-        statusValue(a.body, 'type') === 'event-notification',
-    )
+    .filter((a) => isNotificationOf(a, subscriptionId, 'event-notification'))
     .flatMap((a) =>
       eventsOf(a.body).map((e) => ({
         number: e.number,
@@ -139,4 +148,12 @@ export function acceptedNumbers(arrivals: Arrival[], subscriptionId: string): Se
       .filter((e) => typeof e.answered === 'number' && e.answered < 300)
       .map((e) => e.number),
   );
+}
+
+/** The event numbers of each event-notification of one subscription the receiver accepted, in arrival order. */
+export function acceptedNotifications(arrivals: Arrival[], subscriptionId: string): number[][] {
+  return arrivals
+    .filter((a) => typeof a.answered === 'number' && a.answered < 300)
+    .map((a) => seenEvents([a], subscriptionId).map((e) => e.number))
+    .filter((numbers) => numbers.length > 0);
 }

@@ -4,7 +4,7 @@
  * Task written with that owner is one event), creating it, waiting for its
  * status, and writing Tasks.
  */
-import type { Subscription, Task } from '@medplum/fhirtypes';
+import type { Bundle, Parameters, Subscription, Task } from '@medplum/fhirtypes';
 import type supertest from 'supertest';
 import { expect } from 'vitest';
 import { FHIR_JSON } from './server.ts';
@@ -12,8 +12,12 @@ import { FHIR_JSON } from './server.ts';
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
 export const TASK_ASSIGNED = 'https://hearth.example/fhir/SubscriptionTopic/task-assigned';
 
-/** A rest-hook, id-only subscription to Tasks assigned to `owner` (e.g. Organization/x). */
-export function taskAssignedSubscription(endpoint: string, owner: string, maxCount = 1): Subscription {
+/**
+ * A rest-hook, id-only subscription to Tasks assigned to `owner` (e.g.
+ * Organization/x), with at most `maxCount` events per notification if given
+ * (else as many as Hearth sends by default).
+ */
+export function taskAssignedSubscription(endpoint: string, owner: string, maxCount?: number): Subscription {
   return {
     resourceType: 'Subscription',
     meta: { profile: [`${BACKPORT}backport-subscription`] },
@@ -26,7 +30,7 @@ export function taskAssignedSubscription(endpoint: string, owner: string, maxCou
       endpoint,
       payload: 'application/fhir+json',
       _payload: { extension: [{ url: `${BACKPORT}backport-payload-content`, valueCode: 'id-only' }] },
-      extension: maxCount > 1 ? [{ url: `${BACKPORT}backport-max-count`, valuePositiveInt: maxCount }] : undefined,
+      extension: maxCount ? [{ url: `${BACKPORT}backport-max-count`, valuePositiveInt: maxCount }] : undefined,
     },
   } as Subscription;
 }
@@ -79,4 +83,21 @@ export async function assignTask(http: supertest.Agent, owner: string): Promise<
   const { status, task } = await writeTask(http, owner);
   expect(status).toBe(201);
   return task!.id!;
+}
+
+/** What `$status` says of one subscription: its status and events-since-subscription-start. */
+export async function subscriptionStatus(
+  http: supertest.Agent,
+  id: string,
+): Promise<{ status?: string; events?: string }> {
+  const res = await http.get(`/fhir/Subscription/${id}/$status`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const parameters = (res.body as Bundle).entry?.[0]?.resource as Parameters | undefined;
+  const value = (name: string) => parameters?.parameter?.find((p) => p.name === name);
+  return { status: value('status')?.valueCode, events: value('events-since-subscription-start')?.valueString };
+}
+
+/** from, from + 1, …, to: the event numbers a subscription should have had. */
+export function eventNumbers(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }

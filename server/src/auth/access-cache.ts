@@ -14,6 +14,7 @@
  * relationships that lapse with time need no invalidation.
  */
 import type pg from 'pg';
+import { Listener } from '../store/listener.ts';
 import type { Relationship } from './relationships.ts';
 
 export const ACCESS_CHANNEL = 'hearth_access';
@@ -41,11 +42,14 @@ const MAX_CALLERS = 10_000;
 
 export class AccessCache {
   private callers = new Map<string, Promise<CallerData>>();
-  private listener?: pg.PoolClient;
+  private listener?: Listener;
+  /** Whether other nodes' changes are being heard (no caching while they may be missed). */
+  private hearing = true;
   private readonly onInvalidated: (() => void)[] = [];
 
   /** The caller's data, loading it on a miss. */
   get(key: string, load: () => Promise<CallerData>): Promise<CallerData> {
+    if (!this.hearing) return load();
     let entry = this.callers.get(key);
     if (!entry) {
       if (this.callers.size >= MAX_CALLERS) this.callers.clear();
@@ -76,20 +80,28 @@ export class AccessCache {
     await db.query(`SELECT pg_notify('${ACCESS_CHANNEL}', '')`);
   }
 
-  /** Listens for other nodes' changes on a connection of its own (until stop). */
+  /**
+   * Listens for other nodes' changes on a connection of its own (until stop).
+   * While that connection is lost, changes could be missed: nothing is cached
+   * until it is back (then the cache starts empty).
+   */
   async listen(pool: pg.Pool): Promise<void> {
-    this.listener = await pool.connect();
-    this.listener.on('notification', () => this.invalidate());
-    // A lost listening connection would miss changes: stop caching rather than serve stale decisions.
-    this.listener.on('error', () => {
-      this.invalidate();
-      this.get = (_key, load) => load();
+    this.listener = new Listener(pool, [ACCESS_CHANNEL], {
+      onNotification: () => this.invalidate(),
+      onLost: () => {
+        this.hearing = false;
+        this.invalidate();
+      },
+      onRestored: () => {
+        this.invalidate();
+        this.hearing = true;
+      },
     });
-    await this.listener.query(`LISTEN ${ACCESS_CHANNEL}`);
+    await this.listener.start();
   }
 
   stop(): void {
-    this.listener?.release(true);
+    this.listener?.stop();
     this.listener = undefined;
   }
 }

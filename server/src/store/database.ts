@@ -57,8 +57,10 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
 
 export function createPool(url: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max });
-  // An idle client losing its connection must not crash the process; queries report it.
+  // A client losing its connection must not crash the process, idle (the pool's event) or checked out (the
+  // pool listens only to idle ones): its queries report the loss, and the pool drops it when it comes back.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -17,20 +17,14 @@ import type { Logger } from 'pino';
 import type { AccessCache } from '../auth/access-cache.ts';
 import type { SubscriptionConfig } from '../config.ts';
 import type { Repository } from '../repository/repository.ts';
-import {
-  claimDue,
-  pruneEvents,
-  readEvents,
-  settleDelivery,
-  type Delivery,
-  type StoredEvent,
-} from '../store/subscriptions.ts';
+import { claimDue, pruneEvents, readEvents, settleDelivery, type Delivery } from '../store/subscriptions.ts';
 import { notificationBundle, type NotificationType, type NotifiedEvent } from './notification.ts';
 import type { Owner } from './owner.ts';
 import { notifiedEvents } from './payload.ts';
 import type { SubscriptionRegistry } from './registry.ts';
 import type { RestHook } from './rest-hook.ts';
 import type { SubscriptionSpec } from './spec.ts';
+import { Listener } from '../store/listener.ts';
 
 export const EVENTS_CHANNEL = 'hearth_subscription_events';
 const MAX_IN_FLIGHT = 32;
@@ -57,7 +51,7 @@ export class DeliveryWorker {
   private again = false;
   private stopped = false;
   private readonly timers: NodeJS.Timeout[] = [];
-  private listener?: pg.PoolClient;
+  private listener?: Listener;
   /** Called with each NOTIFY payload of new events (websocket connections of this node listen). */
   onEvents?: (payload: string) => void;
 
@@ -66,13 +60,19 @@ export class DeliveryWorker {
   }
 
   async start(): Promise<void> {
-    this.listener = await this.deps.pool.connect();
-    this.listener.on('notification', (n) => {
-      this.wake();
-      this.onEvents?.(n.payload ?? '');
+    this.listener = new Listener(this.deps.pool, [EVENTS_CHANNEL], {
+      onNotification: (_channel, payload) => {
+        this.wake();
+        this.onEvents?.(payload);
+      },
+      // Events numbered while the connection was lost were not heard: look for them now ('' = every subscription).
+      onRestored: () => {
+        this.wake();
+        this.onEvents?.('');
+      },
+      onError: (err) => this.deps.log.warn({ err }, 'subscription event listener connection lost'),
     });
-    this.listener.on('error', (err) => this.deps.log.warn({ err }, 'subscription event listener lost'));
-    await this.listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await this.listener.start();
     this.timers.push(setInterval(() => this.wake(), 1000));
     const prune = () =>
       void pruneEvents(this.deps.pool, this.deps.config.eventRetentionDays).catch((err) =>
@@ -86,7 +86,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    this.listener?.release(true);
+    this.listener?.stop();
     this.listener = undefined;
     while (this.inFlight.size || this.draining) await new Promise((r) => setTimeout(r, 20));
   }

@@ -37,7 +37,6 @@ for (const [net, bits] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-  ['::ffff:0:0', 96],
 ] as const) {
   INTERNAL.addSubnet(net, bits, 'ipv6');
 }
@@ -72,7 +71,9 @@ export function checkEndpoint(endpoint: string, policy: EndpointPolicy): void {
 }
 
 /** Whether a delivery to `endpoint` may connect to the resolved `address`. */
-export function addressAllowed(address: string, endpoint: string, policy: EndpointPolicy): boolean {
+export function addressAllowed(mapped: string, endpoint: string, policy: EndpointPolicy): boolean {
+  // An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is judged as the IPv4 address it is.
+  const address = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(mapped)?.[1] ?? mapped;
   const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
   if (LOOPBACK.check(address, family)) return policy.allowLoopback || listed(endpoint, policy);
   if (INTERNAL.check(address, family)) return listed(endpoint, policy);

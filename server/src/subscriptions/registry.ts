@@ -9,6 +9,7 @@ import type { Subscription } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { loadSubscriptions } from '../store/subscriptions.ts';
+import { Listener } from '../store/listener.ts';
 import { isEvent } from './matcher.ts';
 import { readSpec, type SubscriptionSpec } from './spec.ts';
 import type { Change } from './topics.ts';
@@ -17,7 +18,7 @@ export const SUBSCRIPTIONS_CHANNEL = 'hearth_subscriptions';
 
 export class SubscriptionRegistry {
   private byType = new Map<string, SubscriptionSpec[]>();
-  private listener?: pg.PoolClient;
+  private listener?: Listener;
   private current?: Promise<void>;
   private next?: Promise<void>;
   private readonly reloaded: (() => void)[] = [];
@@ -83,17 +84,24 @@ export class SubscriptionRegistry {
     this.reloaded.push(listener);
   }
 
-  /** Loads, then listens for Subscription writes on any node (on a connection of its own, until stop). */
+  /**
+   * Loads, then listens for Subscription writes on any node (on a connection
+   * of its own, until stop); after a lost connection, reloads (writes made
+   * meanwhile were not heard).
+   */
   async start(): Promise<void> {
-    this.listener = await this.pool.connect();
-    this.listener.on('notification', () => void this.reload().catch((err) => this.log.warn({ err }, 'reload failed')));
-    this.listener.on('error', (err) => this.log.warn({ err }, 'subscription listener lost'));
-    await this.listener.query(`LISTEN ${SUBSCRIPTIONS_CHANNEL}`);
+    const reload = () => void this.reload().catch((err) => this.log.warn({ err }, 'subscription reload failed'));
+    this.listener = new Listener(this.pool, [SUBSCRIPTIONS_CHANNEL], {
+      onNotification: reload,
+      onRestored: reload,
+      onError: (err) => this.log.warn({ err }, 'subscription listener connection lost'),
+    });
+    await this.listener.start();
     await this.reload();
   }
 
   stop(): void {
-    this.listener?.release(true);
+    this.listener?.stop();
     this.listener = undefined;
   }
 }

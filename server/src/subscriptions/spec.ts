@@ -41,6 +41,8 @@ export interface SubscriptionSpec {
   heartbeatSeconds?: number;
   timeoutSeconds?: number;
   maxCount: number;
+  /** Subscription.end in ms: no events after it. */
+  endsAt?: number;
 }
 
 /** Reads a Subscription; throws FhirError when Hearth cannot honour it. */
@@ -79,6 +81,7 @@ export function readSpec(subscription: Subscription): SubscriptionSpec {
     content,
     heartbeatSeconds: ext('backport-heartbeat-period')?.valueUnsignedInt,
     timeoutSeconds: ext('backport-timeout')?.valueUnsignedInt,
+    endsAt: subscription.end ? Date.parse(subscription.end) : undefined,
     maxCount: Math.max(
       1,
       ext('backport-max-count')?.valuePositiveInt ?? ext('backport-max-count')?.valueInteger ?? MAX_COUNT,
