@@ -4,15 +4,18 @@
  * charity; users signed in with PKCE, and the trust's partner system) x
  * patients (on a team's caseload, referred, consented, none) x interactions
  * (read, search, _include, _revinclude, chain, _has, history, vread,
- * compartment, totals, transaction, operation). Each cell is allowed or
- * denied, and a denial looks exactly like absence: nothing leaks. Then
- * break-glass, consent deny, and relationships that end.
+ * compartment, totals, transaction, operation, subscription). Each cell is
+ * allowed or denied, and a denial looks exactly like absence: nothing leaks.
+ * Then break-glass, consent deny, and relationships that end.
  */
+import type { Bundle, Subscription } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
 import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import { eventsOf, startReceiver, statusValue, type Receiver, type Received } from '../support/receiver.ts';
 
 let s: TestServer;
+let receiver: Receiver;
 const tokens: Record<string, string> = {};
 let admin: string;
 
@@ -44,7 +47,8 @@ async function put(resource: { resourceType: string; id: string; [k: string]: un
 const ref = (r: string) => ({ reference: r });
 
 beforeAll(async () => {
-  s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_ACCESS_GRACE_HOURS: '0' });
+  s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_ACCESS_GRACE_HOURS: '0', HEARTH_SUBSCRIPTION_LOOPBACK: 'on' });
+  receiver = await startReceiver();
   const adminClient = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
   admin = await systemToken(s, adminClient, ADMIN_SCOPE);
   for (const [who, org] of [
@@ -132,7 +136,10 @@ beforeAll(async () => {
   });
   tokens.trustSystem = await systemToken(s, trust, 'system/*.cruds');
 }, 60_000);
-afterAll(async () => s?.close());
+afterAll(async () => {
+  await s?.close();
+  await receiver?.close();
+});
 
 function get(caller: Caller, path: string, headers: Record<string, string> = {}) {
   const req = s.http.get(`/fhir/${path}`).set('Authorization', `Bearer ${tokens[caller]}`);
@@ -142,6 +149,98 @@ function get(caller: Caller, path: string, headers: Record<string, string> = {})
 
 const entryIds = (body: { entry?: { resource: { resourceType: string; id: string } }[] }) =>
   (body.entry ?? []).map((e) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+
+const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
+const CELL_CATEGORY = 'https://hearth.example/fhir/test/matrix-cell';
+
+/**
+ * The subscription column: in each cell the caller subscribes (care-plan-changed,
+ * full-resource, rest-hook to the one receiver) to CarePlans of the cell's
+ * patient, filtered on a category of the cell's own, and a CarePlan about the
+ * patient is then written with it. Set up for every cell before the matrix
+ * runs (the deliveries overlap); each cell then waits for its own notification.
+ */
+interface SubscriptionCell {
+  subscription: string;
+  carePlan: string;
+  marker: string;
+}
+const subscriptionCells = new Map<string, Promise<SubscriptionCell>>();
+
+/** The cell's subscription, created and active (its handshake answered): the change is written later. */
+async function subscribeCell(caller: Caller, p: PatientKind): Promise<string> {
+  const cell = `${caller}-${p}`;
+  const subscription: Subscription = {
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: `access matrix ${cell}`,
+    criteria: 'https://hearth.example/fhir/SubscriptionTopic/care-plan-changed',
+    _criteria: {
+      extension: [
+        {
+          url: `${BACKPORT}backport-filter-criteria`,
+          valueString: `CarePlan?patient=Patient/${ids(p).patient}&category=${CELL_CATEGORY}|${cell}`,
+        },
+      ],
+    },
+    channel: {
+      type: 'rest-hook',
+      endpoint: `${receiver.url}/${cell}`,
+      payload: 'application/fhir+json',
+      _payload: { extension: [{ url: `${BACKPORT}backport-payload-content`, valueCode: 'full-resource' }] },
+    },
+  } as Subscription;
+  const created = await s.http
+    .post('/fhir/Subscription')
+    .set('Authorization', `Bearer ${tokens[caller]}`)
+    .set('Content-Type', FHIR_JSON)
+    .send(JSON.stringify(subscription));
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const deadline = Date.now() + 20_000;
+  while ((await get(caller, `Subscription/${created.body.id}`)).body.status !== 'active') {
+    if (Date.now() > deadline) throw new Error(`Subscription/${created.body.id} of ${cell} is not active`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return created.body.id as string;
+}
+
+/** A CarePlan about the cell's patient, with the cell's category (one event for the cell's subscription). */
+async function changeCell(caller: Caller, p: PatientKind, subscription: string): Promise<SubscriptionCell> {
+  const cell = `${caller}-${p}`;
+  const marker = `care plan of cell ${cell} ${Math.random().toString(36).slice(2)}`;
+  const plan = await s.http
+    .post('/fhir/CarePlan')
+    .set('Authorization', `Bearer ${admin}`)
+    .set('Content-Type', FHIR_JSON)
+    .send(
+      JSON.stringify({
+        resourceType: 'CarePlan',
+        status: 'active',
+        intent: 'plan',
+        subject: ref(`Patient/${ids(p).patient}`),
+        category: [{ coding: [{ system: CELL_CATEGORY, code: cell }] }],
+        description: marker,
+      }),
+    );
+  expect(plan.status, JSON.stringify(plan.body)).toBe(201);
+  return { subscription, carePlan: plan.body.id, marker };
+}
+
+/** The event notification of a subscription, once it has arrived. */
+async function eventNotification(subscription: string): Promise<Received & { body: Bundle }> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const found = receiver.received.find(
+      (r) =>
+        r.answered === 200 &&
+        statusValue(r.body, 'subscription')?.endsWith(`/Subscription/${subscription}`) &&
+        statusValue(r.body, 'type') === 'event-notification',
+    );
+    if (found) return found as Received & { body: Bundle };
+    if (Date.now() > deadline) throw new Error(`no event notification for Subscription/${subscription}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 /** Each interaction: what the caller gets for a patient, checked against allowed or denied. */
 const INTERACTIONS: Record<string, (caller: Caller, p: PatientKind, allowed: boolean) => Promise<void>> = {
@@ -221,9 +320,54 @@ const INTERACTIONS: Record<string, (caller: Caller, p: PatientKind, allowed: boo
       .set('Authorization', `Bearer ${admin}`);
     expect(written.body.total).toBe(allowed ? 1 : 0);
   },
+  subscription: async (c, p, allowed) => {
+    const { subscription, carePlan, marker } = await subscriptionCells.get(`${c}-${p}`)!;
+    const notification = await eventNotification(subscription);
+    const asked = await get(c, `Subscription/${subscription}/$events?content=full-resource`);
+    expect(asked.status).toBe(200);
+    // What the notification delivered, and what $events (the caller's own access now) answers: the same rule.
+    for (const [what, bundle, raw] of [
+      ['notification', notification.body, notification.raw],
+      ['$events', asked.body as Bundle, asked.text],
+    ] as const) {
+      if (allowed) {
+        expect(eventsOf(bundle), what).toEqual([{ number: 1, focus: `CarePlan/${carePlan}` }]);
+        expect(bundle.entry?.[1]?.resource, what).toMatchObject({ resourceType: 'CarePlan', id: carePlan });
+      } else {
+        // Withheld: the event's number and time, and nothing about the focus.
+        expect(eventsOf(bundle), what).toEqual([{ number: 1, focus: undefined }]);
+        expect(bundle.entry, what).toHaveLength(1);
+        for (const secret of [carePlan, marker, ids(p).patient])
+          expect(raw.includes(secret), `${what}: ${secret}`).toBe(false);
+      }
+    }
+    // Zero leaks: nothing the receiver got for this subscription (handshake, event, any retry) names the focus.
+    if (!allowed) {
+      const posts = receiver.received.filter((r) => r.path.endsWith(`/${c}-${p}`));
+      expect(posts.length).toBeGreaterThanOrEqual(2);
+      for (const post of posts) expect(post.raw.includes(carePlan) || post.raw.includes(marker)).toBe(false);
+    }
+  },
 };
 
 describe('access matrix', () => {
+  beforeAll(async () => {
+    // The subscriptions one after another (concurrent Subscription writes can exhaust the server's pool:
+    // subscription-access.test.ts), then every cell's change at once; each cell waits for its own delivery.
+    const subscriptions = new Map<string, string>();
+    for (const caller of CALLERS) {
+      for (const patient of PATIENTS) subscriptions.set(`${caller}-${patient}`, await subscribeCell(caller, patient));
+    }
+    for (const caller of CALLERS) {
+      for (const patient of PATIENTS) {
+        const cell = changeCell(caller, patient, subscriptions.get(`${caller}-${patient}`)!);
+        cell.catch(() => undefined); // reported by the cell that awaits it
+        subscriptionCells.set(`${caller}-${patient}`, cell);
+      }
+    }
+    await Promise.allSettled(subscriptionCells.values());
+  }, 120_000);
+
   for (const caller of CALLERS) {
     for (const patient of PATIENTS) {
       const allowed = ALLOWED[caller].includes(patient);

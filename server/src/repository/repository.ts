@@ -143,25 +143,27 @@ export class Repository {
     if (this.client) return fn(this);
     const client = await (this.db as pg.Pool).connect();
     const repo = new Repository(client, this.options, client, this.guard, this.server);
+    const observer = this.options.observer;
+    let result: T;
     try {
       await client.query('BEGIN');
-      const result = await fn(repo);
+      result = await fn(repo);
       await repo.flush();
       await repo.checkBeforeCommit();
-      const observer = this.options.observer;
       if (observer && repo.changes.length) await observer.beforeCommit(client, repo.changes, repo.guard);
       // On this transaction's connection: waiting for another pooled one while holding this could exhaust the pool.
       if (repo.accessChanged) await this.options.onAccessChange?.(client);
       await client.query('COMMIT');
       if (repo.accessChanged) this.options.onAccessCommitted?.();
-      if (observer && repo.changes.length) await observer.afterCommit(repo.changes);
-      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw translateDbError(error);
     } finally {
       client.release();
     }
+    // After the connection is back in the pool: what the observer does next may need one.
+    if (observer && repo.changes.length) await observer.afterCommit(repo.changes);
+    return result;
   }
 
   async read(resourceType: string, id: string): Promise<StoredVersion> {
@@ -243,8 +245,9 @@ export class Repository {
   async vread(resourceType: string, id: string, versionId: number): Promise<StoredVersion> {
     await this.flush();
     const version = await readVersion(this.db, resourceType, id, versionId);
-    await this.checkVisible(resourceType, id, version);
-    if (!version) throw new FhirError('not-found', `${resourceType}/${id}/_history/${versionId} is not known`);
+    // Hidden is answered exactly as absent.
+    if (!version || !(await this.isVisible(resourceType, id, version)))
+      throw new FhirError('not-found', `${resourceType}/${id}/_history/${versionId} is not known`);
     if (version.deleted) throw new FhirError('deleted', `${resourceType}/${id}/_history/${versionId} is a deletion`);
     return version;
   }
@@ -375,7 +378,9 @@ export class Repository {
     let total: number | undefined;
     if (options.withTotal) total = await runCount(this.db, compileCount(request, compileOptions));
     else if (!hasMore && !request.cursor && request.count > 0) total = rows.length;
-    const included = request.includes.length ? await this.include(request, rows, visibility) : [];
+    const included = request.includes.length
+      ? await this.include(request, rows, { visibility, owner: compileOptions.owner })
+      : [];
     if (this.guard) {
       // The audit trail records whose data the search returned (the rows passed the access filter).
       for (const row of [...rows, ...included]) this.guard.noteReturned(row.patients ?? []);
@@ -391,7 +396,7 @@ export class Repository {
   private async include(
     request: SearchRequest,
     matches: SearchRow[],
-    visibility: Visibility | undefined,
+    access: { visibility?: Visibility; owner?: string },
   ): Promise<IncludedRow[]> {
     const seen = new Set(matches.map((m) => `${request.resourceType}/${m.id}`));
     const included: IncludedRow[] = [];
@@ -401,7 +406,7 @@ export class Repository {
       for (const directive of request.includes) {
         if (round > 0 && !directive.iterate) continue;
         for (const [type, ids] of frontier) {
-          const step = ids.length ? compileIncludeStep(directive, type, ids, visibility) : undefined;
+          const step = ids.length ? compileIncludeStep(directive, type, ids, access) : undefined;
           if (!step) continue;
           for (const row of await runIncludeStep(this.db, step)) {
             const key = `${row.resource_type}/${row.id}`;
@@ -481,7 +486,7 @@ export class Repository {
   /**
    * Under access control every write leaves a Provenance of the exact version
    * (written with it, in the same transaction), seen by whoever may see the
-   * resource. Provenance and AuditEvent writes leave none.
+   * resource. Provenance, AuditEvent and owned (Subscription) writes leave none.
    */
   private provenanceOf(
     resource: Resource,
@@ -489,7 +494,16 @@ export class Repository {
     recorded: string,
     activity: 'CREATE' | 'UPDATE' | 'DELETE',
   ): NewVersion | undefined {
-    if (!this.guard || resource.resourceType === 'Provenance' || resource.resourceType === 'AuditEvent') return;
+    // An owned resource (a Subscription) has its own history, seen by its owner alone: a Provenance about no
+    // patient would be seen by everyone.
+    if (
+      !this.guard ||
+      resource.resourceType === 'Provenance' ||
+      resource.resourceType === 'AuditEvent' ||
+      OWNED_TYPES.has(resource.resourceType)
+    ) {
+      return;
+    }
     const id = randomUUID();
     const target = `${resource.resourceType}/${resource.id}/_history/${versionId}`;
     const stamped = stamp(this.guard.provenanceFor(target, activity, recorded), id, 1, recorded);

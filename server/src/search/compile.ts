@@ -56,17 +56,16 @@ export function compileCount(request: SearchRequest, options: CompileOptions): C
 
 function whereClause(sql: SqlBuilder, request: SearchRequest, options: CompileOptions): string {
   const clauses = [...scopeClauses(sql, request), 'NOT r.deleted'];
-  const visible = visibleClause(sql, 'r', options.visibility);
-  if (visible) clauses.push(visible);
-  const owned = ownedClause(sql, request, options.owner);
-  if (owned) clauses.push(owned);
+  const access = accessClause(sql, 'r', options, request.resourceTypes ?? [request.resourceType]);
+  if (access) clauses.push(access);
   for (const filter of request.filters) clauses.push(filterClause(sql, filter, options));
   return clauses.join(' AND ');
 }
 
 function filterClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptions): string {
   if (filter.path) {
-    const visible = (alias: string) => visibleClause(sql, alias, options.visibility);
+    // Every resource a hop reaches is one the caller may see: its patients, and its owner if it is owned.
+    const visible = (alias: string) => accessClause(sql, alias, options);
     return compileHops(sql, filter.path, 'r', (alias) => leafClause(sql, filter, options, alias), visible);
   }
   return leafClause(sql, filter, options, 'r');
@@ -303,16 +302,37 @@ const LINEAR_VISIBLE_MAX = 256;
  * results, totals or matches. The list is a sub-select, so the planner does
  * not estimate each patient in it (planning stays as cheap as without it).
  */
-/** A search that can return owned resources (auth/ownership.ts) returns the caller's own only. */
-function ownedClause(sql: SqlBuilder, request: SearchRequest, owner: string | undefined): string | undefined {
+/**
+ * What a row must meet to be shown to the caller: the patients it is about
+ * (visibleClause) and, for an owned type (auth/ownership.ts), the caller's
+ * owner tag. `types`: the types the rows can be (every type when not known,
+ * as in includes and chain hops); the owner test is left out when none of
+ * them is owned.
+ */
+export function accessClause(
+  sql: SqlBuilder,
+  r: string,
+  access: { visibility?: Visibility; owner?: string } | undefined,
+  types?: readonly string[],
+): string | undefined {
+  const clauses = [visibleClause(sql, r, access?.visibility), ownedClause(sql, r, access?.owner, types)];
+  const present = clauses.filter((c): c is string => c !== undefined);
+  return present.length ? present.join(' AND ') : undefined;
+}
+
+function ownedClause(
+  sql: SqlBuilder,
+  r: string,
+  owner: string | undefined,
+  types?: readonly string[],
+): string | undefined {
   if (owner === undefined) return undefined;
-  const types = request.resourceTypes ?? [request.resourceType];
-  const owned = types.length ? types.filter((t) => OWNED_TYPES.has(t)) : [...OWNED_TYPES];
+  const owned = types?.length ? types.filter((t) => OWNED_TYPES.has(t)) : [...OWNED_TYPES];
   if (!owned.length) return undefined;
   const mine =
-    `EXISTS (SELECT 1 FROM sp_token o WHERE o.resource_type = r.resource_type AND o.id = r.id AND o.code = '_tag'` +
+    `EXISTS (SELECT 1 FROM sp_token o WHERE o.resource_type = ${r}.resource_type AND o.id = ${r}.id AND o.code = '_tag'` +
     ` AND o.system = ${sql.bind(OWNER_TAG)} AND o.value = ${sql.bind(owner)})`;
-  return `(r.resource_type <> ALL(${sql.bind(owned)}::text[]) OR ${mine})`;
+  return `(${r}.resource_type <> ALL(${sql.bind(owned)}::text[]) OR ${mine})`;
 }
 
 export function visibleClause(sql: SqlBuilder, r: string, visibility: Visibility | undefined): string | undefined {

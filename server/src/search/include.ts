@@ -8,7 +8,7 @@ import { getSearchParameters } from '@medplum/core';
 import { FhirError } from '../fhir/errors.ts';
 import { allResourceTypes } from '../fhir/definitions.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
-import { visibleClause } from './compile.ts';
+import { accessClause } from './compile.ts';
 import type { Visibility } from '../auth/policy.ts';
 
 export interface IncludeDirective {
@@ -115,10 +115,10 @@ export function compileIncludeStep(
   directive: IncludeDirective,
   fromType: string,
   fromIds: string[],
-  visibility?: Visibility,
+  access?: { visibility?: Visibility; owner?: string },
 ): CompiledSql | undefined {
   const sql = new SqlBuilder();
-  const restriction = visibleClause(sql, 'r', visibility);
+  const restriction = accessClause(sql, 'r', access);
   const visible = restriction ? ` AND ${restriction}` : '';
   if (!directive.reverse) {
     const source = directive.sourceType === '*' ? fromType : directive.sourceType;

@@ -56,7 +56,8 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
 }
 
 export function createPool(url: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max });
+  // A request waiting longer than this for a connection gets an error rather than waiting for ever.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 30_000 });
   // A client losing its connection must not crash the process, idle (the pool's event) or checked out (the
   // pool listens only to idle ones): its queries report the loss, and the pool drops it when it comes back.
   pool.on('error', () => undefined);

@@ -185,8 +185,9 @@ export class DeliveryWorker {
           this.bundle(d, spec, 'event-notification', 'active', events),
           `${events[0].number}-${last}`,
         );
-      } else {
-        const resource = events[0].withheld ? undefined : events[0].resource;
+      } else if (!events[0].withheld) {
+        // R4 criteria (no event numbers to keep gap-free): an event the owner may not see is not sent at all.
+        const resource = events[0].resource;
         await this.post(d, spec, resource && spec.mimeType ? JSON.stringify(resource) : undefined, `${last}`);
       }
     } catch (error) {

@@ -19,7 +19,7 @@ import { notificationBundle, type NotificationType, type NotifiedEvent } from '.
 import type { Owner } from './owner.ts';
 import { notifiedEvents } from './payload.ts';
 import type { SubscriptionRegistry } from './registry.ts';
-import type { SubscriptionSpec } from './spec.ts';
+import { MAX_COUNT, type SubscriptionSpec } from './spec.ts';
 
 export interface Socket {
   send(text: string): void;
@@ -145,13 +145,16 @@ export class WebsocketHub {
     const upTo = last ?? (await eventCount(this.deps.pool, id));
     const spec = this.deps.registry.spec(id);
     if (!spec || upTo <= binding.lastSent) return;
+    const owner = (await readDelivery(this.deps.pool, id))?.owner as Owner | null | undefined;
     if (!spec.topic) {
-      binding.socket.send(`ping ${id}`);
+      // R4 criteria: a ping when something the owner may see matched (nothing for what they may not).
+      const stored = await readEvents(this.deps.pool, id, binding.lastSent + 1, upTo, MAX_COUNT);
+      const events = await notifiedEvents(this.deps, owner, 'id-only', stored);
+      if (events.some((e) => !e.withheld)) binding.socket.send(`ping ${id}`);
       binding.lastSent = upTo;
       binding.lastActivity = Date.now();
       return;
     }
-    const owner = (await readDelivery(this.deps.pool, id))?.owner as Owner | null | undefined;
     while (binding.lastSent < upTo) {
       const stored = await readEvents(this.deps.pool, id, binding.lastSent + 1, upTo, spec.maxCount);
       if (!stored.length) break;
