@@ -30,7 +30,7 @@ import { AccessCache } from './auth/access-cache.ts';
 import { hearthConformance, installConformance } from './conformance/hearth-package.ts';
 import type { ProfileRegistry } from './validation/profiles.ts';
 import { Validation, type ValidationPolicy } from './validation/validate.ts';
-import { openDatabase, type Database } from './store/database.ts';
+import { createPool, openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
@@ -107,8 +107,10 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;
   const restHook = new RestHook(config.subscriptions);
+  // Notifications have connections of their own: under write load they do not queue behind the writes.
+  const notifying = createPool(database.url, config.subscriptions.poolSize);
   const delivery = new DeliveryWorker({
-    pool: database.pool,
+    pool: notifying,
     repo,
     registry: subscriptions,
     restHook,
@@ -121,7 +123,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     log: app.log,
   });
   const hub = new WebsocketHub({
-    pool: database.pool,
+    pool: notifying,
     registry: subscriptions,
     baseUrl: config.baseUrl,
     graceMs,
@@ -135,6 +137,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   app.addHook('preClose', async () => {
     await delivery.stop();
     await restHook.close();
+    await notifying.end();
   });
   const auth = new AuthorizationServer(
     database.pool,

@@ -64,6 +64,8 @@ export interface SubscriptionConfig {
   retryBaseMs: number;
   /** Days events are kept for $events. */
   eventRetentionDays: number;
+  /** PostgreSQL connections of the notification side (delivery worker, websocket hub), besides HEARTH_DB_POOL_SIZE. */
+  poolSize: number;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -128,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailures: integer(env, 'HEARTH_SUBSCRIPTION_MAX_FAILURES', 10, 1, 1000),
       retryBaseMs: integer(env, 'HEARTH_SUBSCRIPTION_RETRY_MS', 1000, 10, 600_000),
       eventRetentionDays: integer(env, 'HEARTH_SUBSCRIPTION_RETENTION_DAYS', 30, 1, 3650),
+      poolSize: integer(env, 'HEARTH_SUBSCRIPTION_POOL_SIZE', 4, 2, 100),
     },
   };
 }

@@ -5,7 +5,7 @@
  * and the endpoint policy (allow-list and internal address ranges).
  */
 import type { Subscription, Task } from '@medplum/fhirtypes';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../server/src/fhir/definitions.ts';
 import { FhirError } from '../../server/src/fhir/errors.ts';
 import { addressAllowed, checkEndpoint } from '../../server/src/subscriptions/endpoints.ts';
@@ -16,7 +16,8 @@ import { readSpec } from '../../server/src/subscriptions/spec.ts';
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
 const TOPIC = 'https://hearth.example/fhir/SubscriptionTopic/';
 
-beforeAll(() => loadDefinitions());
+// Before the describe blocks below read their subscriptions.
+loadDefinitions();
 
 function topicSubscription(topic: string, filters: string[], extra: Partial<Subscription> = {}): Subscription {
   return {

@@ -273,6 +273,47 @@ export async function readEvents(
   }));
 }
 
+/**
+ * Events numbered from..to (inclusive), in order, at most `limit`, each with
+ * the content of the version it is about (the deleted version for a delete;
+ * null when gone): one query for a notification.
+ */
+export async function readEventsWithFocus(
+  db: Queryable,
+  id: string,
+  from: number,
+  to: number,
+  limit: number,
+): Promise<(StoredEvent & { content: string | null })[]> {
+  const { rows } = await db.query<{
+    event_number: string;
+    occurred: Date;
+    focus_type: string;
+    focus_id: string;
+    focus_version: number;
+    method: string;
+    content: string | null;
+  }>({
+    name: 'subscription-read-events-with-focus',
+    text: `SELECT e.event_number, e.occurred, e.focus_type, e.focus_id, e.focus_version, e.method, v.content
+             FROM subscription_event e
+             LEFT JOIN resource_version v ON v.resource_type = e.focus_type AND v.id = e.focus_id
+              AND v.version_id = CASE WHEN e.method = 'DELETE' THEN e.focus_version - 1 ELSE e.focus_version END
+            WHERE e.subscription_id = $1 AND e.event_number BETWEEN $2 AND $3 ORDER BY e.event_number LIMIT $4`,
+    values: [id, from, to, limit],
+  });
+  return rows.map((r) => ({
+    subscriptionId: id,
+    eventNumber: Number(r.event_number),
+    occurred: r.occurred.toISOString(),
+    focusType: r.focus_type,
+    focusId: r.focus_id,
+    focusVersion: r.focus_version,
+    method: r.method,
+    content: r.content,
+  }));
+}
+
 /** Forgets events older than the retention period (they can no longer be replayed). */
 export async function pruneEvents(db: Queryable, olderThanDays: number): Promise<number> {
   const { rowCount } = await db.query({

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { AccessCache } from '../auth/access-cache.ts';
 import type { SubscriptionConfig } from '../config.ts';
 import type { Repository } from '../repository/repository.ts';
-import { claimDue, pruneEvents, readEvents, settleDelivery, type Delivery } from '../store/subscriptions.ts';
+import { claimDue, pruneEvents, settleDelivery, type Delivery } from '../store/subscriptions.ts';
 import { notificationBundle, type NotificationType, type NotifiedEvent } from './notification.ts';
 import type { Owner } from './owner.ts';
 import { notifiedEvents } from './payload.ts';
@@ -27,7 +27,9 @@ import type { SubscriptionSpec } from './spec.ts';
 import { Listener } from '../store/listener.ts';
 
 export const EVENTS_CHANNEL = 'hearth_subscription_events';
-const MAX_IN_FLIGHT = 32;
+const MAX_IN_FLIGHT = 64;
+/** The least time between two looks for work (a burst of writes makes one claim, not one each). */
+const WAKE_GAP_MS = 10;
 const MAX_RETRY_MS = 5 * 60_000;
 
 export interface DeliveryDeps {
@@ -49,6 +51,8 @@ export class DeliveryWorker {
   private readonly inFlight = new Set<string>();
   private draining = false;
   private again = false;
+  private scheduled?: NodeJS.Timeout;
+  private lastDrain = 0;
   private stopped = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private listener?: Listener;
@@ -86,19 +90,33 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.scheduled);
     this.listener?.stop();
     this.listener = undefined;
     while (this.inFlight.size || this.draining) await new Promise((r) => setTimeout(r, 20));
   }
 
-  /** Looks for work now (again once the current look ends, if one is running). */
+  /**
+   * Looks for work soon: at once, or (a burst of notifications) once
+   * WAKE_GAP_MS have passed since the last look started, then again if woken
+   * meanwhile.
+   */
   wake(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.scheduled) return;
     if (this.draining) {
       this.again = true;
       return;
     }
+    const wait = this.lastDrain + WAKE_GAP_MS - Date.now();
+    if (wait > 0) {
+      this.scheduled = setTimeout(() => {
+        this.scheduled = undefined;
+        this.wake();
+      }, wait);
+      return;
+    }
     this.draining = true;
+    this.lastDrain = Date.now();
     void this.drain()
       .catch((err) => this.deps.log.warn({ err }, 'claiming subscription deliveries failed'))
       .finally(() => {
@@ -170,13 +188,16 @@ export class DeliveryWorker {
 
   private async sendEvents(d: Delivery, spec: SubscriptionSpec): Promise<void> {
     const max = spec.topic ? spec.maxCount : 1;
-    const stored = await readEvents(this.deps.pool, d.id, d.deliveredThrough + 1, d.events, max);
-    if (!stored.length) {
+    const events = await notifiedEvents(
+      this.deps,
+      { id: d.id, owner: d.owner as Owner | null, content: spec.content },
+      { from: d.deliveredThrough + 1, to: d.events, limit: max },
+    );
+    if (!events.length) {
       // Pruned before they could be sent: nothing left to send up to the count.
       return this.settle(d, { sent: false, failures: 0, retryInMs: 0, deliveredThrough: d.events });
     }
-    const events = await notifiedEvents(this.deps, d.owner as Owner | null, spec.content, stored);
-    const last = stored[stored.length - 1].eventNumber;
+    const last = events[events.length - 1].number;
     try {
       if (spec.topic) {
         await this.post(

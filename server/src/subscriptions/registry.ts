@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { loadSubscriptions } from '../store/subscriptions.ts';
 import { Listener } from '../store/listener.ts';
-import { isEvent } from './matcher.ts';
+import { isEvent, Values } from './matcher.ts';
 import { readSpec, type SubscriptionSpec } from './spec.ts';
 import type { Change } from './topics.ts';
 
@@ -22,6 +22,8 @@ export class SubscriptionRegistry {
   private current?: Promise<void>;
   private next?: Promise<void>;
   private readonly reloaded: (() => void)[] = [];
+  /** The specs of the last load, by the Subscription JSON they were read from. */
+  private parsed = new Map<string, SubscriptionSpec>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -35,7 +37,13 @@ export class SubscriptionRegistry {
 
   /** The subscriptions a change is an event for. */
   matching(resourceType: string, change: Change): SubscriptionSpec[] {
-    return (this.byType.get(resourceType) ?? []).filter((spec) => isEvent(spec, change));
+    const specs = this.byType.get(resourceType) ?? [];
+    const resource = change.current ?? change.previous;
+    if (!specs.length || !resource) return [];
+    // The parameters' values evaluated once for all the subscriptions.
+    const values = new Values(resource);
+    const now = Date.now();
+    return specs.filter((spec) => isEvent(spec, change, now, values));
   }
 
   spec(id: string): SubscriptionSpec | undefined {
@@ -67,15 +75,19 @@ export class SubscriptionRegistry {
 
   private async load(): Promise<void> {
     const byType = new Map<string, SubscriptionSpec[]>();
+    const parsed = new Map<string, SubscriptionSpec>();
     for (const content of await loadSubscriptions(this.pool)) {
       try {
-        const spec = readSpec(JSON.parse(content) as Subscription);
+        // A version read before is not read again (its stored JSON is the key).
+        const spec = this.parsed.get(content) ?? readSpec(JSON.parse(content) as Subscription);
+        parsed.set(content, spec);
         byType.set(spec.resourceType, [...(byType.get(spec.resourceType) ?? []), spec]);
       } catch (error) {
         this.log.warn({ err: error }, 'a stored Subscription can no longer be honoured');
       }
     }
     this.byType = byType;
+    this.parsed = parsed;
     for (const listener of this.reloaded) listener();
   }
 

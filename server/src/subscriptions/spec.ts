@@ -6,9 +6,8 @@
  * refused with an OperationOutcome saying why (Backport IG: SHALL reject an
  * unsupported topic, filter, channel or payload).
  */
-import { parseSearchRequest, type SearchRequest } from '@medplum/core';
+import { getSearchParameter, parseSearchRequest, type SearchRequest } from '@medplum/core';
 import type { Extension, Subscription } from '@medplum/fhirtypes';
-import { allSearchParameters } from '../fhir/definitions.ts';
 import { FhirError } from '../fhir/errors.ts';
 import { topicByUrl, type Topic } from './topics.ts';
 
@@ -187,14 +186,14 @@ function criteriaType(criteria: string | undefined): string {
 }
 
 function isSearchParameter(type: string, code: string): boolean {
-  return allSearchParameters().some((sp) => sp.code === code && (sp.base as string[]).includes(type));
+  return getSearchParameter(type, code) !== undefined;
 }
 
 /** `owner=abc` on a parameter with one target type is `owner=Organization/abc` (matched as a typed reference). */
 function qualifyReferences(type: string, params: URLSearchParams): string {
   const out = new URLSearchParams();
   for (const [name, value] of params) {
-    const sp = allSearchParameters().find((p) => p.code === name.split(':')[0] && (p.base as string[]).includes(type));
+    const sp = getSearchParameter(type, name.split(':')[0]);
     const targets = sp?.type === 'reference' ? (sp.target ?? []) : [];
     const qualified = value
       .split(',')

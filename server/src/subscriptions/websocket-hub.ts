@@ -14,7 +14,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccessCache } from '../auth/access-cache.ts';
 import { outcome, issue } from '../fhir/errors.ts';
-import { eventCount, readBindingToken, readDelivery, readEvents } from '../store/subscriptions.ts';
+import { eventCount, readBindingToken, readDelivery } from '../store/subscriptions.ts';
 import { notificationBundle, type NotificationType, type NotifiedEvent } from './notification.ts';
 import type { Owner } from './owner.ts';
 import { notifiedEvents } from './payload.ts';
@@ -30,11 +30,15 @@ interface Binding {
   socket: Socket;
   subscriptionId: string;
   expires: number;
+  /** Whose access decides what it is shown (the subscription's owner when it was bound). */
+  owner: Owner | null | undefined;
   /** The last event number sent on this socket. */
   lastSent: number;
   lastActivity: number;
   /** Sends in order, one after another. */
   queue: Promise<void>;
+  /** A push is queued: later notifications only raise what it sends up to (undefined: the count then). */
+  pending?: { upTo: number | undefined };
 }
 
 export interface HubDeps {
@@ -107,6 +111,7 @@ export class WebsocketHub {
         socket,
         subscriptionId: id,
         expires,
+        owner: delivery.owner as Owner | null | undefined,
         lastSent: delivery.events,
         lastActivity: Date.now(),
         queue: Promise.resolve(),
@@ -135,7 +140,20 @@ export class WebsocketHub {
         })
       : [...this.bindings.keys()].map((id) => [id, undefined] as const);
     for (const [id, last] of named) {
-      for (const binding of this.bindings.get(id) ?? []) this.enqueue(binding, () => this.push(binding, last));
+      for (const binding of this.bindings.get(id) ?? []) {
+        // A burst of writes makes one push per socket, not one per write.
+        if (binding.pending) {
+          const upTo = binding.pending.upTo;
+          binding.pending.upTo = upTo === undefined || last === undefined ? undefined : Math.max(upTo, last);
+          continue;
+        }
+        const pending = { upTo: last };
+        binding.pending = pending;
+        this.enqueue(binding, () => {
+          binding.pending = undefined;
+          return this.push(binding, pending.upTo);
+        });
+      }
     }
   }
 
@@ -145,22 +163,22 @@ export class WebsocketHub {
     const upTo = last ?? (await eventCount(this.deps.pool, id));
     const spec = this.deps.registry.spec(id);
     if (!spec || upTo <= binding.lastSent) return;
-    const owner = (await readDelivery(this.deps.pool, id))?.owner as Owner | null | undefined;
+    const owner = binding.owner;
     if (!spec.topic) {
       // R4 criteria: a ping when something the owner may see matched (nothing for what they may not).
-      const stored = await readEvents(this.deps.pool, id, binding.lastSent + 1, upTo, MAX_COUNT);
-      const events = await notifiedEvents(this.deps, owner, 'id-only', stored);
+      const range = { from: binding.lastSent + 1, to: upTo, limit: MAX_COUNT };
+      const events = await notifiedEvents(this.deps, { id, owner, content: 'id-only' }, range);
       if (events.some((e) => !e.withheld)) binding.socket.send(`ping ${id}`);
       binding.lastSent = upTo;
       binding.lastActivity = Date.now();
       return;
     }
     while (binding.lastSent < upTo) {
-      const stored = await readEvents(this.deps.pool, id, binding.lastSent + 1, upTo, spec.maxCount);
-      if (!stored.length) break;
-      const events = await notifiedEvents(this.deps, owner, spec.content, stored);
+      const range = { from: binding.lastSent + 1, to: upTo, limit: spec.maxCount };
+      const events = await notifiedEvents(this.deps, { id, owner, content: spec.content }, range);
+      if (!events.length) break;
       binding.socket.send(this.bundle(spec, 'event-notification', upTo, events));
-      binding.lastSent = stored[stored.length - 1].eventNumber;
+      binding.lastSent = events[events.length - 1].number;
       binding.lastActivity = Date.now();
     }
     binding.lastSent = Math.max(binding.lastSent, upTo);
