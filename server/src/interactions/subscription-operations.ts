@@ -12,7 +12,7 @@ import { restrictions } from '../auth/access.ts';
 import { FhirError } from '../fhir/errors.ts';
 import { parseSearch } from '../search/parse.ts';
 import { randomBytes } from 'node:crypto';
-import { eventCount, readDelivery, readEvents, saveBindingToken } from '../store/subscriptions.ts';
+import { eventCount, readDelivery, readEventsWithFocus, saveBindingToken } from '../store/subscriptions.ts';
 import { BINDING_TOKEN_SECONDS, hashToken, socketUrl } from '../subscriptions/websocket-hub.ts';
 import { notificationBundle, statusParameters, type NotifiedEvent } from '../subscriptions/notification.ts';
 import { readSpec, type PayloadContent } from '../subscriptions/spec.ts';
@@ -77,7 +77,7 @@ export async function subscriptionEvents(req: FhirRequest, ctx: InteractionConte
   const since = numberParam(params, 'eventsSinceNumber') ?? 1;
   const until = Math.min(numberParam(params, 'eventsUntilNumber') ?? count, count);
   const content = contentParam(params) ?? spec.content;
-  const stored = until >= since ? await readEvents(db, id, since, until, MAX_EVENTS) : [];
+  const stored = until >= since ? await readEventsWithFocus(db, id, since, until, MAX_EVENTS) : [];
   const events: NotifiedEvent[] = [];
   for (const e of stored) {
     const deleted = e.method === 'DELETE';

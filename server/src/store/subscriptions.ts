@@ -241,38 +241,6 @@ export async function settleDelivery(
   });
 }
 
-/** Events of a subscription numbered from..to (inclusive), in order, at most `limit`. */
-export async function readEvents(
-  db: Queryable,
-  id: string,
-  from: number,
-  to: number,
-  limit: number,
-): Promise<StoredEvent[]> {
-  const { rows } = await db.query<{
-    event_number: string;
-    occurred: Date;
-    focus_type: string;
-    focus_id: string;
-    focus_version: number;
-    method: string;
-  }>({
-    name: 'subscription-read-events',
-    text: `SELECT event_number, occurred, focus_type, focus_id, focus_version, method FROM subscription_event
-            WHERE subscription_id = $1 AND event_number BETWEEN $2 AND $3 ORDER BY event_number LIMIT $4`,
-    values: [id, from, to, limit],
-  });
-  return rows.map((r) => ({
-    subscriptionId: id,
-    eventNumber: Number(r.event_number),
-    occurred: r.occurred.toISOString(),
-    focusType: r.focus_type,
-    focusId: r.focus_id,
-    focusVersion: r.focus_version,
-    method: r.method,
-  }));
-}
-
 /**
  * Events numbered from..to (inclusive), in order, at most `limit`, each with
  * the content of the version it is about (the deleted version for a delete;
