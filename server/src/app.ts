@@ -33,6 +33,7 @@ import { Validation, type ValidationPolicy } from './validation/validate.ts';
 import { createPool, openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
+import { topicResources } from './subscriptions/topics.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
 import { RestHook } from './subscriptions/rest-hook.ts';
@@ -102,7 +103,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
     observer: new SubscriptionEvents(subscriptions, config.subscriptions),
   });
-  const installed = await installConformance(repo, resources);
+  const installed = await installConformance(repo, [...resources, ...topicResources()]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;

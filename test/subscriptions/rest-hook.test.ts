@@ -5,7 +5,7 @@
  * subscriptions (R4 subscription.html).
  */
 import { createHmac } from 'node:crypto';
-import type { Bundle, Subscription, Task } from '@medplum/fhirtypes';
+import type { Bundle, Extension, Subscription, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
 import { eventsOf, startReceiver, statusValue, type Receiver } from '../support/receiver.ts';
@@ -154,6 +154,20 @@ describe('conformance (Backport IG conformance.html)', () => {
         `${TOPIC}caseload-changed`,
       ]),
     );
+  });
+
+  it('publishes each topic as a Basic SubscriptionTopic (R5 cross-version extensions) with its filters', async () => {
+    const res = await s.http.get('/fhir/Basic?code=http://hl7.org/fhir/fhir-types|SubscriptionTopic&_count=50');
+    expect(res.status).toBe(200);
+    const topics = (res.body.entry as { resource: { extension: Extension[] } }[]).map((e) => e.resource);
+    const url = (t: { extension: Extension[] }) =>
+      t.extension.find((e) => e.url === 'http://hl7.org/fhir/StructureDefinition/artifact-url')?.valueUri;
+    expect(topics.map(url).sort()).toHaveLength(8);
+    const assigned = topics.find((t) => url(t) === `${TOPIC}task-assigned`)!;
+    const filters = assigned.extension
+      .filter((e) => e.url.endsWith('extension-SubscriptionTopic.canFilterBy'))
+      .map((e) => e.extension?.find((x) => x.url === 'filterParameter')?.valueString);
+    expect(filters).toEqual(expect.arrayContaining(['owner', 'patient', 'status']));
   });
 
   it('refuses an unknown topic, an unsupported filter, channel or payload content with an OperationOutcome, storing nothing', async () => {

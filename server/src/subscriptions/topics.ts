@@ -4,7 +4,7 @@
  * one resource type, judged on the version before and after a change (pure),
  * and the search parameters its subscriptions may filter on.
  */
-import type { Resource, Task } from '@medplum/fhirtypes';
+import type { Basic, Resource, Task } from '@medplum/fhirtypes';
 
 export const TOPIC_BASE = 'https://hearth.example/fhir/SubscriptionTopic/';
 const TASK_CODE = 'http://hl7.org/fhir/CodeSystem/task-code';
@@ -29,6 +29,8 @@ export interface Topic {
   resourceType: string;
   /** Search parameters of resourceType a subscription may filter on. */
   filters: string[];
+  /** The interactions that can trigger it (as published). */
+  interactions: Interaction[];
   trigger: (change: Change) => boolean;
 }
 
@@ -47,6 +49,7 @@ const TASK_FILTERS = ['owner', 'requester', 'patient', 'status', 'priority', 'fo
 export const TOPICS: readonly Topic[] = [
   {
     url: `${TOPIC_BASE}referral-received`,
+    interactions: ['create'],
     title: 'Referral received',
     description: 'A referral fulfilment Task (code fulfill) is created for a team or service.',
     resourceType: 'Task',
@@ -55,6 +58,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     url: `${TOPIC_BASE}referral-triaged`,
+    interactions: ['update'],
     title: 'Referral triaged',
     description:
       "A referral fulfilment Task's triage state becomes accepted, redirected, declined or awaiting-information " +
@@ -69,6 +73,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     url: `${TOPIC_BASE}task-assigned`,
+    interactions: ['create', 'update'],
     title: 'Task assigned',
     description: 'A Task is created with an owner, or its owner changes.',
     resourceType: 'Task',
@@ -77,6 +82,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     url: `${TOPIC_BASE}task-overdue`,
+    interactions: ['update'],
     title: 'Task overdue',
     description: `An open Task passes its response or due time (the response clock marks it with ${TASK_BREACH_EXTENSION}).`,
     resourceType: 'Task',
@@ -85,6 +91,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     url: `${TOPIC_BASE}task-completed`,
+    interactions: ['create', 'update'],
     title: 'Task completed',
     description: 'A Task becomes completed.',
     resourceType: 'Task',
@@ -93,6 +100,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     url: `${TOPIC_BASE}care-plan-changed`,
+    interactions: ['create', 'update', 'delete'],
     title: 'Care plan changed',
     description: 'A CarePlan is created, updated or deleted.',
     resourceType: 'CarePlan',
@@ -101,6 +109,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     url: `${TOPIC_BASE}communication-posted`,
+    interactions: ['create'],
     title: 'Communication posted',
     description: 'A Communication (a message in a conversation about a person) is created.',
     resourceType: 'Communication',
@@ -109,6 +118,7 @@ export const TOPICS: readonly Topic[] = [
   },
   {
     url: `${TOPIC_BASE}caseload-changed`,
+    interactions: ['create', 'update', 'delete'],
     title: 'Caseload changed',
     description: "An EpisodeOfCare (a person on a team's caseload) is created, updated or deleted.",
     resourceType: 'EpisodeOfCare',
@@ -119,4 +129,46 @@ export const TOPICS: readonly Topic[] = [
 
 export function topicByUrl(url: string): Topic | undefined {
   return TOPICS.find((t) => t.url === url);
+}
+
+const R5 = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-SubscriptionTopic.';
+
+/**
+ * The topics as R4 resources, the Backport IG's way (a Basic with code
+ * SubscriptionTopic and the R5 cross-version extensions): installed at start,
+ * so `GET Basic?code=http://hl7.org/fhir/fhir-types|SubscriptionTopic` lists
+ * them with what each is about and can be filtered by.
+ */
+export function topicResources(): Basic[] {
+  return TOPICS.map((topic) => {
+    const id = topic.url.slice(TOPIC_BASE.length);
+    return {
+      resourceType: 'Basic',
+      id: `subscription-topic-${id}`,
+      meta: { profile: ['http://hl7.org/fhir/5.0/StructureDefinition/profile-SubscriptionTopic'] },
+      code: { coding: [{ system: 'http://hl7.org/fhir/fhir-types', code: 'SubscriptionTopic' }] },
+      extension: [
+        { url: 'http://hl7.org/fhir/StructureDefinition/artifact-url', valueUri: topic.url },
+        { url: `${R5}name`, valueString: id.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()) },
+        { url: `${R5}title`, valueString: topic.title },
+        { url: `${R5}status`, valueCode: 'active' },
+        { url: `${R5}description`, valueMarkdown: topic.description },
+        {
+          url: `${R5}resourceTrigger`,
+          extension: [
+            { url: 'description', valueMarkdown: topic.description },
+            { url: 'resource', valueUri: `http://hl7.org/fhir/StructureDefinition/${topic.resourceType}` },
+            ...topic.interactions.map((code) => ({ url: 'supportedInteraction', valueCode: code })),
+          ],
+        },
+        ...topic.filters.map((parameter) => ({
+          url: `${R5}canFilterBy`,
+          extension: [
+            { url: 'resource', valueUri: topic.resourceType },
+            { url: 'filterParameter', valueString: parameter },
+          ],
+        })),
+      ],
+    };
+  });
 }
