@@ -34,6 +34,7 @@ import { createPool, openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { topicResources } from './subscriptions/topics.ts';
+import { taskRules } from './workflow/task-rules.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
 import { RestHook } from './subscriptions/rest-hook.ts';
@@ -102,6 +103,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
     observer: new SubscriptionEvents(subscriptions, config.subscriptions),
+    rules: [taskRules],
   });
   const installed = await installConformance(repo, [...resources, ...topicResources()]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');

@@ -471,7 +471,12 @@ describe('relationships that change', () => {
     expect((await get('volunteer', 'Patient/p-closing')).status).toBe(404);
     await put(task);
     expect((await get('volunteer', 'Patient/p-closing')).status).toBe(200);
-    await put({ ...task, status: 'completed', lastModified: new Date(Date.now() - 1000).toISOString() });
+    await put({
+      ...task,
+      status: 'cancelled',
+      statusReason: { text: 'closed for the test' },
+      lastModified: new Date(Date.now() - 1000).toISOString(),
+    });
     expect((await get('volunteer', 'Patient/p-closing')).status).toBe(404);
   });
 

@@ -153,6 +153,11 @@ export class Guard {
     );
   }
 
+  /** The parties the caller acts as (policy.ts): its role, practitioner, organisation, teams, the organisation's roles. */
+  async parties(db: Queryable): Promise<ReadonlySet<string>> {
+    return (await this.dataOf(db)).parties;
+  }
+
   /** The patients searches may return, for SQL filtering. */
   async visibility(db: Queryable): Promise<Visibility> {
     this.visible ??= (async (): Promise<Visibility> => {

@@ -39,3 +39,10 @@ export interface WriteObserver {
   /** Once they have committed (before the answer is sent). */
   afterCommit(changes: WrittenChange[]): Promise<void>;
 }
+
+/** A business rule on writes of some types (workflow): judged on the version before and after, in the write's transaction. */
+export interface WriteRule {
+  types: ReadonlySet<string>;
+  /** Throws FhirError to refuse the write (nothing is written). */
+  check(previous: Resource | undefined, next: Resource, guard: Guard | undefined, db: Queryable): Promise<void>;
+}

@@ -32,7 +32,7 @@ import { ACCESS_TYPES } from '../auth/access-cache.ts';
 import { insufficientScope } from '../auth/access.ts';
 import type { Visibility } from '../auth/policy.ts';
 import { stamp } from './stamp.ts';
-import type { WriteObserver, WrittenChange } from './observer.ts';
+import type { WriteObserver, WriteRule, WrittenChange } from './observer.ts';
 import { OWNED_TYPES, ownedBy, ownerKey } from '../auth/ownership.ts';
 
 export interface RepositoryOptions {
@@ -50,6 +50,8 @@ export interface RepositoryOptions {
   onAccessCommitted?: () => void;
   /** Sees every write (subscriptions): may refuse or adjust it; records its events in the same transaction. */
   observer?: WriteObserver;
+  /** Business rules on writes (workflow: the Task state machine). */
+  rules?: readonly WriteRule[];
 }
 
 /** A version that was just written (or read), with its parsed resource when there is one. */
@@ -437,9 +439,12 @@ export class Repository {
     current?: StoredVersion,
   ): Promise<WrittenVersion> {
     const observer = this.options.observer?.watches(submitted.resourceType) ? this.options.observer : undefined;
-    const previous = current?.content && observer ? (JSON.parse(current.content) as Resource) : undefined;
+    const rules = this.server ? [] : (this.options.rules ?? []).filter((r) => r.types.has(submitted.resourceType));
+    const previous =
+      current?.content && (observer || rules.length) ? (JSON.parse(current.content) as Resource) : undefined;
     const prepared = observer?.prepare(submitted, previous, { guard: this.guard, server: this.server });
     const resource = prepared?.resource ?? submitted;
+    for (const rule of rules) await rule.check(previous, resource, this.guard, this.db);
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
     const index = extractIndexRows(stamped);
