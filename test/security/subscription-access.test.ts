@@ -441,10 +441,11 @@ describe('scopes: subscribing needs read of the type', () => {
     const drafted = `cp-${randomUUID()}`;
     const marker = `draft-${randomUUID()}`;
     await put({ ...carePlan(drafted, patient, marker), status: 'draft' });
-    const active = `cp-${randomUUID()}`;
-    await put(carePlan(active, patient, 'active plan'));
+    // One at a time, so each has a notification of its own.
     const first = await waitForEvent(sub.id!, 1);
     expectWithheld(first.body, first.raw, [drafted, marker]);
+    const active = `cp-${randomUUID()}`;
+    await put(carePlan(active, patient, 'active plan'));
     const second = await waitForEvent(sub.id!, 2);
     // Pending together, both events may share a notification: the active plan is there, the draft is not.
     expect(eventsOf(second.body)).toContainEqual({ number: 2, focus: `CarePlan/${active}` });

@@ -91,6 +91,7 @@ export class SubscriptionEvents implements WriteObserver {
   }
 
   async beforeCommit(db: Queryable, changes: WrittenChange[]): Promise<void> {
+    await this.registry.ensureCurrent(db);
     const events: NewEvent[] = [];
     let subscriptionsChanged = false;
     for (const change of changes) {

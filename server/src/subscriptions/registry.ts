@@ -9,6 +9,7 @@ import type { Subscription } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { loadSubscriptions } from '../store/subscriptions.ts';
+import type { Queryable } from '../store/resources.ts';
 import { Listener } from '../store/listener.ts';
 import { isEvent, Values } from './matcher.ts';
 import { readSpec, type SubscriptionSpec } from './spec.ts';
@@ -30,9 +31,22 @@ export class SubscriptionRegistry {
     private readonly log: Pick<Logger, 'warn'>,
   ) {}
 
-  /** Whether a write of this type can be an event (or is a Subscription). */
+  /**
+   * Whether this node hears Subscription writes of other nodes. While its
+   * listening connection is lost it does not: every write then reloads the
+   * registry before it is matched (ensureCurrent).
+   */
+  hearing = true;
+
+  /** Whether a write of this type can be an event (or is a Subscription); every type while not hearing. */
   watches(resourceType: string): boolean {
-    return resourceType === 'Subscription' || this.byType.has(resourceType);
+    return !this.hearing || resourceType === 'Subscription' || this.byType.has(resourceType);
+  }
+
+  /** Makes sure the registry is current before matching: a reload when changes may have gone unheard. */
+  async ensureCurrent(db: Queryable): Promise<void> {
+    // On the write's own connection: waiting for another while holding it could exhaust the pool.
+    if (!this.hearing) await this.load(db);
   }
 
   /** The subscriptions a change is an event for. */
@@ -73,10 +87,10 @@ export class SubscriptionRegistry {
     return this.next;
   }
 
-  private async load(): Promise<void> {
+  private async load(db: Queryable = this.pool): Promise<void> {
     const byType = new Map<string, SubscriptionSpec[]>();
     const parsed = new Map<string, SubscriptionSpec>();
-    for (const content of await loadSubscriptions(this.pool)) {
+    for (const content of await loadSubscriptions(db)) {
       try {
         // A version read before is not read again (its stored JSON is the key).
         const spec = this.parsed.get(content) ?? readSpec(JSON.parse(content) as Subscription);
@@ -105,7 +119,13 @@ export class SubscriptionRegistry {
     const reload = () => void this.reload().catch((err) => this.log.warn({ err }, 'subscription reload failed'));
     this.listener = new Listener(this.pool, [SUBSCRIPTIONS_CHANNEL], {
       onNotification: reload,
-      onRestored: reload,
+      onLost: () => {
+        this.hearing = false;
+      },
+      onRestored: () => {
+        this.hearing = true;
+        reload();
+      },
       onError: (err) => this.log.warn({ err }, 'subscription listener connection lost'),
     });
     await this.listener.start();
