@@ -35,6 +35,8 @@ import { migrate } from './store/migrate.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { topicResources } from './subscriptions/topics.ts';
 import { taskRules } from './workflow/task-rules.ts';
+import { WORKFLOW_OPERATIONS } from './workflow/index.ts';
+import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
 import { RestHook } from './subscriptions/rest-hook.ts';
@@ -105,7 +107,8 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     observer: new SubscriptionEvents(subscriptions, config.subscriptions),
     rules: [taskRules],
   });
-  const installed = await installConformance(repo, [...resources, ...topicResources()]);
+  registerOperations(...WORKFLOW_OPERATIONS);
+  const installed = await installConformance(repo, [...resources, ...topicResources(), ...operationDefinitions()]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;

@@ -11,6 +11,7 @@ import { searchIncludes, searchRevIncludes } from '../search/include.ts';
 import type { ProfileRegistry } from '../validation/profiles.ts';
 import { TOPICS } from '../subscriptions/topics.ts';
 import { socketUrl } from '../subscriptions/websocket-hub.ts';
+import { hearthOperations, operationCanonical } from './operations.ts';
 
 const SOFTWARE_VERSION = '0.1.0';
 const BACKPORT_IG = 'http://hl7.org/fhir/uv/subscriptions-backport/';
@@ -62,6 +63,7 @@ function build(baseUrl: string, profiles: ProfileRegistry): CapabilityStatement 
           const entry = resourceEntry(type, supported.get(type) ?? []);
           return type === 'Subscription' ? subscriptionEntry(entry) : entry;
         }),
+        ...(systemOperations().length ? { operation: systemOperations() } : {}),
         interaction: [
           { code: 'transaction' },
           { code: 'batch' },
@@ -152,6 +154,17 @@ function resourceEntry(type: string, supportedProfile: string[]): CapabilityStat
     })),
     searchInclude: searchIncludes(type),
     searchRevInclude: searchRevIncludes(type),
-    operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
+    operation: [
+      { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
+      ...hearthOperations()
+        .filter((op) => op.resourceType === type)
+        .map((op) => ({ name: op.code, definition: operationCanonical(op), documentation: op.description })),
+    ],
   };
+}
+
+function systemOperations() {
+  return hearthOperations()
+    .filter((op) => !op.resourceType)
+    .map((op) => ({ name: op.code, definition: operationCanonical(op), documentation: op.description }));
 }

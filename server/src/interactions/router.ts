@@ -14,6 +14,7 @@ import { searchCompartment, searchSystem } from './search-scope.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 import { validateOperation } from './validate.ts';
 import { subscriptionEvents, subscriptionStatus, wsBindingToken } from './subscription-operations.ts';
+import { checkOperationMethod, findOperation } from './operations.ts';
 import { readAuditEvent, searchAuditEvents } from './audit.ts';
 import { requireScope, requireWriteScope, restrictions, type Permission } from '../auth/access.ts';
 import { conditionalDelete, conditionalUpdate, create, remove, update } from './write.ts';
@@ -110,7 +111,7 @@ function routeAudit(req: FhirRequest, ctx: InteractionContext, parts: string[]):
   return notAllowed(req, `${req.path} (the audit trail is written by the server alone and never changes)`);
 }
 
-/** Operations: $validate at type and instance level; the Subscription operations (Backport IG). */
+/** Operations: $validate at type and instance level; the Subscription operations (Backport IG); Hearth's own (operations.ts). */
 function routeOperation(
   req: FhirRequest,
   ctx: InteractionContext,
@@ -134,6 +135,12 @@ function routeOperation(
     if (operation === '$get-ws-binding-token' && (at === 1 || at === 2)) {
       return wsBindingToken(req, need(ctx, 'Subscription', 'r'), at === 2 ? second : undefined);
     }
+  }
+  const hearth = findOperation(parts, operation);
+  if (hearth) {
+    checkOperationMethod(req, hearth.op);
+    requireScope(ctx.access, hearth.op.scope.type, hearth.op.scope.permission);
+    return hearth.op.handle(req, ctx, hearth.id);
   }
   throw new FhirError('not-supported', `Operation ${operation} is not supported at ${req.path}`);
 }
