@@ -11,6 +11,7 @@ import { SqlBuilder, type CompiledSql } from '../search/sql.ts';
 import { visibleClause } from '../search/compile.ts';
 import type { Visibility } from '../auth/policy.ts';
 import { OPEN_TASK_STATUSES } from './task-state.ts';
+import { latestRiskSql } from './risk-sql.ts';
 
 export const CASELOAD_SORTS = ['name', 'risk', 'next-due', 'last-contact', 'open-tasks', 'coordinator'] as const;
 export type CaseloadSort = (typeof CASELOAD_SORTS)[number];
@@ -30,9 +31,6 @@ export interface CaseloadQuery {
   /** The patients the caller may see; undefined: no access control. */
   visibility?: Visibility;
 }
-
-/** Risk codes (http://terminology.hl7.org/CodeSystem/risk-probability) in rising order. */
-export const RISK_RANK: Record<string, number> = { negligible: 1, low: 2, moderate: 3, high: 4, certain: 5 };
 
 /** Values of the index for one resource: `alias` rows of `table` with `code` for resource `type`/`id`. */
 function own(alias: string, type: string, id: string, code: string): string {
@@ -58,9 +56,6 @@ export function compileCaseload(q: CaseloadQuery): CompiledSql {
   const visible = visibleClause(sql, 'e', q.visibility);
   const open = sql.bind([...OPEN_TASK_STATUSES]);
   const now = sql.bind(q.now.toISOString());
-  const riskRank = `CASE rk.value ${Object.entries(RISK_RANK)
-    .map(([code, rank]) => `WHEN '${code}' THEN ${rank}`)
-    .join(' ')} END`;
   const episodes =
     `SELECT e.id AS episode_id, p.target_id AS patient_id FROM sp_reference t` +
     ` JOIN resource e ON e.resource_type = 'EpisodeOfCare' AND e.id = t.id AND NOT e.deleted` +
@@ -92,14 +87,7 @@ export function compileCaseload(q: CaseloadQuery): CompiledSql {
     ` WHERE ${ofPatient('x', 'CarePlan')}` +
     ` ORDER BY EXISTS (SELECT 1 FROM sp_reference ct WHERE ${own('ct', 'CarePlan', 'x.id', 'care-team')}` +
     ` AND ct.target_id = ${sql.bind(q.teamId)} AND ct.target_type = 'CareTeam') DESC, x.id LIMIT 1) plan ON true` +
-    ` LEFT JOIN LATERAL (SELECT x.id AS assessment_id, rk.value AS risk_code, pr.lo AS probability,` +
-    ` ${riskRank} AS risk_rank FROM sp_reference x` +
-    ` LEFT JOIN sp_date rd ON ${own('rd', 'RiskAssessment', 'x.id', 'date')}` +
-    ` LEFT JOIN sp_token rk ON ${own('rk', 'RiskAssessment', 'x.id', 'risk')}` +
-    ` LEFT JOIN sp_number pr ON ${own('pr', 'RiskAssessment', 'x.id', 'probability')}` +
-    ` WHERE ${ofPatient('x', 'RiskAssessment')}` +
-    ` AND NOT EXISTS (SELECT 1 FROM sp_token s WHERE ${own('s', 'RiskAssessment', 'x.id', 'status')} AND s.value = 'entered-in-error')` +
-    ` ORDER BY rd.lo DESC NULLS LAST, x.id DESC LIMIT 1) risk ON true`;
+    ` LEFT JOIN LATERAL (${latestRiskSql('ep.patient_id')}) risk ON true`;
 
   const filters: string[] = [];
   if (q.coordinator) {

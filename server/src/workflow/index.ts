@@ -1,8 +1,13 @@
 /**
- * The neighbourhood workflow's FHIR operations, registered by buildApp
- * (interactions/operations.ts): each module exports its own.
+ * The neighbourhood workflow's FHIR operations (interactions/operations.ts)
+ * and computed search parameters (search/computed.ts), registered by
+ * buildApp: each module exports its own.
  */
 import type { HearthOperation } from '../interactions/operations.ts';
+import type { ComputedParameter } from '../search/computed.ts';
 import { caseloadOperation } from './caseload.ts';
+import { priorityScoreParameter } from './priority-score-sql.ts';
 
 export const WORKFLOW_OPERATIONS: HearthOperation[] = [caseloadOperation];
+
+export const WORKFLOW_SEARCH_PARAMETERS: ComputedParameter[] = [priorityScoreParameter];
