@@ -3,5 +3,6 @@
  * (interactions/operations.ts): each module exports its own list.
  */
 import type { HearthOperation } from '../interactions/operations.ts';
+import { CAREPLAN_OPERATIONS } from './careplan/index.ts';
 
-export const WORKFLOW_OPERATIONS: HearthOperation[] = [];
+export const WORKFLOW_OPERATIONS: HearthOperation[] = [...CAREPLAN_OPERATIONS];
