@@ -168,6 +168,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
       defaultPageSize: config.defaultPageSize,
       maxPageSize: config.maxPageSize,
       validation,
+      workflow: config.workflow,
     },
     config.auth
       ? {

@@ -4,5 +4,6 @@
  */
 import type { HearthOperation } from '../interactions/operations.ts';
 import { CAREPLAN_OPERATIONS } from './careplan/index.ts';
+import { MDT_OPERATIONS } from './mdt/index.ts';
 
-export const WORKFLOW_OPERATIONS: HearthOperation[] = [...CAREPLAN_OPERATIONS];
+export const WORKFLOW_OPERATIONS: HearthOperation[] = [...CAREPLAN_OPERATIONS, ...MDT_OPERATIONS];
