@@ -37,6 +37,7 @@ import { topicResources } from './subscriptions/topics.ts';
 import { taskRules } from './workflow/task-rules.ts';
 import { WORKFLOW_OPERATIONS, WORKFLOW_SEARCH_PARAMETERS } from './workflow/index.ts';
 import { registerComputedParameter } from './search/computed.ts';
+import { livingPlanRule } from './workflow/careplan/living-rule.ts';
 import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
@@ -106,7 +107,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
     observer: new SubscriptionEvents(subscriptions, config.subscriptions),
-    rules: [taskRules],
+    rules: [taskRules, livingPlanRule],
   });
   registerOperations(...WORKFLOW_OPERATIONS);
   for (const parameter of WORKFLOW_SEARCH_PARAMETERS) registerComputedParameter(parameter);
@@ -169,6 +170,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
       defaultPageSize: config.defaultPageSize,
       maxPageSize: config.maxPageSize,
       validation,
+      workflow: config.workflow,
     },
     config.auth
       ? {

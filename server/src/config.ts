@@ -48,6 +48,13 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   subscriptions: SubscriptionConfig;
+  workflow: WorkflowConfig;
+}
+
+/** Neighbourhood workflow operations (workflow/). */
+export interface WorkflowConfig {
+  /** A RiskAssessment prediction with probabilityDecimal at or above this puts the person on the MDT list (0–1). */
+  mdtRiskThreshold: number;
 }
 
 /** Delivery of subscription notifications (subscriptions/). */
@@ -132,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       eventRetentionDays: integer(env, 'HEARTH_SUBSCRIPTION_RETENTION_DAYS', 30, 1, 3650),
       poolSize: integer(env, 'HEARTH_SUBSCRIPTION_POOL_SIZE', 4, 2, 100),
     },
+    workflow: { mdtRiskThreshold: fraction(env, 'HEARTH_MDT_RISK_THRESHOLD', 0.5) },
   };
 }
 
@@ -193,6 +201,16 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
+  }
+  return value;
+}
+
+function fraction(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ConfigError(`${name} must be a number from 0 to 1; got "${raw}"`);
   }
   return value;
 }

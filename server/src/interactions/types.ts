@@ -6,6 +6,7 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Validation } from '../validation/validate.ts';
 import type { Access } from '../auth/access.ts';
 import type { Repository } from '../repository/repository.ts';
+import type { WorkflowConfig } from '../config.ts';
 
 export interface FhirRequest {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -54,6 +55,8 @@ export interface InteractionContext {
   validation: Validation;
   /** The caller's access (token scopes); undefined when security is off. */
   access?: Access;
+  /** Settings of the workflow operations (absent: their defaults). */
+  workflow?: WorkflowConfig;
   /** Queries of the restricted scopes (`Task.rs?owner=…`) the interaction is allowed by: a resource must match one. */
   scopeQueries?: string[];
 }

@@ -43,6 +43,11 @@ export interface WriteObserver {
 /** A business rule on writes of some types (workflow): judged on the version before and after, in the write's transaction. */
 export interface WriteRule {
   types: ReadonlySet<string>;
+  /**
+   * The rule reads stored resources (e.g. uniqueness): its writes then always run in a transaction, and the
+   * transaction's earlier writes are sent before it is checked, so it sees them.
+   */
+  readsStore?: boolean;
   /** Throws FhirError to refuse the write (nothing is written). */
   check(previous: Resource | undefined, next: Resource, guard: Guard | undefined, db: Queryable): Promise<void>;
 }

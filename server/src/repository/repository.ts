@@ -259,7 +259,8 @@ export class Repository {
     // A write under restricted scopes is checked before commit, and one the observer watches has consequences
     // written with it: it needs a transaction.
     const watched = this.options.observer?.watches(resource.resourceType);
-    if (!this.client && (watched || this.guard?.writeQueries(resource.resourceType, 'c'))) {
+    const readingRule = this.rulesFor(resource.resourceType).some((r) => r.readsStore);
+    if (!this.client && (watched || readingRule || this.guard?.writeQueries(resource.resourceType, 'c'))) {
       return this.transaction((repo) => repo.create(resource, id));
     }
     const warnings = this.validate(resource);
@@ -439,11 +440,12 @@ export class Repository {
     current?: StoredVersion,
   ): Promise<WrittenVersion> {
     const observer = this.options.observer?.watches(submitted.resourceType) ? this.options.observer : undefined;
-    const rules = this.server ? [] : (this.options.rules ?? []).filter((r) => r.types.has(submitted.resourceType));
+    const rules = this.rulesFor(submitted.resourceType);
     const previous =
       current?.content && (observer || rules.length) ? (JSON.parse(current.content) as Resource) : undefined;
     const prepared = observer?.prepare(submitted, previous, { guard: this.guard, server: this.server });
     const resource = prepared?.resource ?? submitted;
+    if (rules.some((r) => r.readsStore)) await this.flush();
     for (const rule of rules) await rule.check(previous, resource, this.guard, this.db);
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
@@ -486,6 +488,11 @@ export class Repository {
       });
     }
     return { resourceType: stamped.resourceType, id, versionId, lastUpdated, resource: stamped, content };
+  }
+
+  /** The business rules on a caller's writes of the type (Hearth's own writes are not judged). */
+  private rulesFor(resourceType: string): readonly WriteRule[] {
+    return this.server ? [] : (this.options.rules ?? []).filter((r) => r.types.has(resourceType));
   }
 
   /**
