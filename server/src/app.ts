@@ -36,6 +36,7 @@ import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { topicResources } from './subscriptions/topics.ts';
 import { taskRules } from './workflow/task-rules.ts';
 import { WORKFLOW_OPERATIONS } from './workflow/index.ts';
+import { messageDefinitions } from './workflow/bars/definitions.ts';
 import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
@@ -108,7 +109,12 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     rules: [taskRules],
   });
   registerOperations(...WORKFLOW_OPERATIONS);
-  const installed = await installConformance(repo, [...resources, ...topicResources(), ...operationDefinitions()]);
+  const installed = await installConformance(repo, [
+    ...resources,
+    ...topicResources(),
+    ...operationDefinitions(),
+    ...messageDefinitions(config.bars.services),
+  ]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;
@@ -167,6 +173,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
       defaultPageSize: config.defaultPageSize,
       maxPageSize: config.maxPageSize,
       validation,
+      bars: config.bars,
     },
     config.auth
       ? {

@@ -48,7 +48,22 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   subscriptions: SubscriptionConfig;
+  bars: BarsConfig;
 }
+
+/** BaRS intake (workflow/bars/, docs/bars.md). */
+export interface BarsConfig {
+  /**
+   * DoS service ids (https://fhir.nhs.uk/Id/dos-service-id) Hearth receives BaRS messages for; each is served only
+   * while an active HealthcareService with that identifier and a providing Organization exists.
+   */
+  services: string[];
+  /** The Bundle.meta.versionId values (BaRS Application versions) accepted. */
+  versions: string[];
+}
+
+/** The BaRS Application versions (Bundle.meta.versionId) Hearth's message handling is written against. */
+export const DEFAULT_BARS_VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '1.0.0-alpha', '1.1.0-alpha', '1.0.0-beta'];
 
 /** Delivery of subscription notifications (subscriptions/). */
 export interface SubscriptionConfig {
@@ -131,6 +146,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: integer(env, 'HEARTH_SUBSCRIPTION_RETRY_MS', 1000, 10, 600_000),
       eventRetentionDays: integer(env, 'HEARTH_SUBSCRIPTION_RETENTION_DAYS', 30, 1, 3650),
       poolSize: integer(env, 'HEARTH_SUBSCRIPTION_POOL_SIZE', 4, 2, 100),
+    },
+    bars: {
+      services: list(env.HEARTH_BARS_SERVICES ?? '').map((id) => {
+        if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id))
+          throw new ConfigError(`HEARTH_BARS_SERVICES: "${id}" is not a DoS service id`);
+        return id;
+      }),
+      versions: env.HEARTH_BARS_VERSIONS?.trim() ? list(env.HEARTH_BARS_VERSIONS) : DEFAULT_BARS_VERSIONS,
     },
   };
 }
