@@ -305,6 +305,20 @@ describe('references of a message made Hearth’s', () => {
     expect((encounter as { id?: string }).id).toBe('sender-id');
   });
 
+  it('a reference to a resource the message does not hold by urn:uuid is made logical too; contained and absolute ones stay', () => {
+    const role = {
+      resourceType: 'PractitionerRole',
+      organization: { reference: 'urn:uuid:receiver' },
+      practitioner: { reference: '#p1' },
+      location: [{ reference: 'https://sender.example/fhir/Location/1' }],
+    } as Resource;
+    // A directory entry is given no mapping to Hearth's resources (create-referral.ts).
+    const out = localised(role, new Map(), new Set(), new Set()) as unknown as Record<string, unknown>;
+    expect(out.organization).toEqual({ identifier: { system: SENDER_REFERENCE, value: 'urn:uuid:receiver' } });
+    expect(out.practitioner).toEqual({ reference: '#p1' });
+    expect(out.location).toEqual([{ reference: 'https://sender.example/fhir/Location/1' }]);
+  });
+
   it('compares NHS identifier systems as BaRS payloads write them', () => {
     expect(sameSystem('http://fhir.nhs.uk/Id/dos-service-id', 'https://fhir.nhs.uk/Id/dos-service-id')).toBe(true);
     expect(

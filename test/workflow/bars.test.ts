@@ -334,6 +334,30 @@ describe('a new referral (servicerequest-request, reason new)', () => {
     expect(await patientsWith(nhs)).toBe(1);
   });
 
+  it('makes no entry of the sender a member of Hearth’s organisation or service (directory references to them made logical)', async () => {
+    const nhs = newNhs();
+    const m = referral(nhs);
+    const role = m.entry!.find((e) => e.resource?.resourceType === 'PractitionerRole')!.resource as {
+      organization: object;
+    };
+    role.organization = { reference: RECEIVER };
+    const res = await send(m);
+    expect(res.status).toBe(200);
+    const written = (res.body as Bundle).entry!.map((e) => e.resource!);
+    const roles = written.filter((r) => r.resourceType === 'PractitionerRole') as {
+      organization?: { reference?: string };
+    }[];
+    expect(roles.map((r) => r.organization?.reference)).not.toContain('Organization/neighbourhood');
+    const roleIds = roles.map((r) => (r as { id: string }).id);
+    const ofOurs = await s.http.get('/fhir/PractitionerRole?organization=Organization/neighbourhood');
+    expect(((ofOurs.body as Bundle).entry ?? []).map((e) => e.resource!.id)).not.toEqual(
+      expect.arrayContaining(roleIds),
+    );
+    // Elsewhere the receiver is Hearth's own Organization (e.g. the ServiceRequest's performer is its service).
+    const sr = written.find((r) => r.resourceType === 'ServiceRequest') as ServiceRequest;
+    expect(sr.performer).toEqual([{ reference: 'HealthcareService/community-nursing' }]);
+  });
+
   it('stores with the referral the reply address, X-Request-ID, X-Correlation-ID and the decoded NHSD headers', async () => {
     const { sr, ids } = await refer();
     const [record] = await messagesOfServiceRequest(pool, sr.id!);

@@ -22,6 +22,8 @@ import { sameSystem } from './hosted.ts';
 export const SENDER_REFERENCE = 'https://hearth.example/fhir/sid/bars-sender-reference';
 const TASK_CODE = 'http://hl7.org/fhir/CodeSystem/task-code';
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
+/** Types whose references to Hearth's organisation or service are not followed (they would make it theirs). */
+const DIRECTORY = new Set(['Organization', 'Practitioner', 'PractitionerRole', 'HealthcareService', 'Location']);
 
 export interface CreatedReferral {
   serviceRequest: ServiceRequest;
@@ -48,10 +50,13 @@ export async function createReferralFromBars(
   const inMessage = new Set(entries.map((e) => e.fullUrl).filter((u): u is string => !!u));
   const keep = new Set([hosted.organization, hosted.service]);
   const source = message.header.source?.endpoint;
-  const prepared = entries.map((e) => ({
-    fullUrl: e.fullUrl ?? `urn:uuid:${randomUUID()}`,
-    resource: withSource(localised(e.resource!, ours, inMessage, keep), source),
-  }));
+  const none = new Map<string, string>();
+  const prepared = entries.map((e) => {
+    // The sender's directory entries are its own: none of them is placed in Hearth's organisation or service.
+    const directory = DIRECTORY.has(e.resource!.resourceType);
+    const resource = localised(e.resource!, directory ? none : ours, inMessage, directory ? new Set() : keep);
+    return { fullUrl: e.fullUrl ?? `urn:uuid:${randomUUID()}`, resource: withSource(resource, source) };
+  });
   // A Patient first: the other entries are about it, and the caller may write them once it exists.
   prepared.sort((a, b) => rank(a.resource) - rank(b.resource));
   const srUrl = sr.fullUrl!;
@@ -94,10 +99,11 @@ function isHostedService(resource: Resource, hosted: HostedService): boolean {
 }
 
 /**
- * The resource with references to Hearth's own resources (receiver, service)
- * pointing at them, and a sender's relative references to resources not in
- * the message (e.g. its EpisodeOfCare, the Journey ID) made logical
- * references: they name nothing on this server.
+ * The resource with references to Hearth's own resources (receiver, service:
+ * `ours` by fullUrl, `keep` as Type/id) pointing at them, and a sender's
+ * relative or urn references to resources not in the message (e.g. its
+ * EpisodeOfCare, the Journey ID) made logical references: they name nothing
+ * on this server. Absolute URLs stay as sent.
  */
 export function localised(
   resource: Resource,
@@ -110,13 +116,16 @@ export function localised(
   visitReferences(copy, (ref) => {
     const value = ref.reference!;
     const mapped = ours.get(value);
-    if (mapped) ref.reference = mapped;
-    else if (!inMessage.has(value) && localTarget(value) && !keep.has(localKey(value)!)) {
-      const type = localTarget(value)!.resourceType;
-      delete ref.reference;
-      ref.type ??= type as Reference['type'];
-      ref.identifier ??= { system: SENDER_REFERENCE, value };
+    if (inMessage.has(value)) return;
+    if (mapped) {
+      ref.reference = mapped;
+      return;
     }
+    const target = localTarget(value);
+    if (target ? keep.has(localKey(value)!) : !value.startsWith('urn:')) return;
+    delete ref.reference;
+    if (target) ref.type ??= target.resourceType as Reference['type'];
+    ref.identifier ??= { system: SENDER_REFERENCE, value };
   });
   return copy;
 }
