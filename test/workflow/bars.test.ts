@@ -609,6 +609,12 @@ describe('cancellation (§1.4)', () => {
     expectError(await send(cancellation(other, otherNhs, { lastUpdated: earlier })), 409, 'conflict');
   });
 
+  it('naming another patient (NHS number) than the referral’s: 422, nothing changed', async () => {
+    const { sr } = await refer();
+    expect(expectError(await send(cancellation(sr, newNhs())), 422, 'business-rule').diagnostics).toMatch(/NHS number/);
+    expect((await s.http.get(`/fhir/ServiceRequest/${sr.id}`)).body.status).toBe('active');
+  });
+
   it('of a referral the caller cannot see, or that does not exist: 404 REC_NOT_FOUND', async () => {
     const { nhs } = await refer();
     const fake = {
