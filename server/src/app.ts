@@ -37,6 +37,7 @@ import { topicResources } from './subscriptions/topics.ts';
 import { taskRules } from './workflow/task-rules.ts';
 import { WORKFLOW_OPERATIONS, WORKFLOW_SEARCH_PARAMETERS } from './workflow/index.ts';
 import { registerComputedParameter } from './search/computed.ts';
+import { messageDefinitions } from './workflow/bars/definitions.ts';
 import { livingPlanRule } from './workflow/careplan/living-rule.ts';
 import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
@@ -111,7 +112,12 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   });
   registerOperations(...WORKFLOW_OPERATIONS);
   for (const parameter of WORKFLOW_SEARCH_PARAMETERS) registerComputedParameter(parameter);
-  const installed = await installConformance(repo, [...resources, ...topicResources(), ...operationDefinitions()]);
+  const installed = await installConformance(repo, [
+    ...resources,
+    ...topicResources(),
+    ...operationDefinitions(),
+    ...messageDefinitions(config.bars.services),
+  ]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;
@@ -171,6 +177,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
       maxPageSize: config.maxPageSize,
       validation,
       workflow: config.workflow,
+      bars: config.bars,
     },
     config.auth
       ? {

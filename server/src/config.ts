@@ -48,6 +48,7 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   subscriptions: SubscriptionConfig;
+  bars: BarsConfig;
   workflow: WorkflowConfig;
 }
 
@@ -56,6 +57,20 @@ export interface WorkflowConfig {
   /** A RiskAssessment prediction with probabilityDecimal at or above this puts the person on the MDT list (0–1). */
   mdtRiskThreshold: number;
 }
+
+/** BaRS intake (workflow/bars/, docs/bars.md). */
+export interface BarsConfig {
+  /**
+   * DoS service ids (https://fhir.nhs.uk/Id/dos-service-id) Hearth receives BaRS messages for; each is served only
+   * while an active HealthcareService with that identifier and a providing Organization exists.
+   */
+  services: string[];
+  /** The Bundle.meta.versionId values (BaRS Application versions) accepted. */
+  versions: string[];
+}
+
+/** The BaRS Application versions (Bundle.meta.versionId) Hearth's message handling is written against. */
+export const DEFAULT_BARS_VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '1.0.0-alpha', '1.1.0-alpha', '1.0.0-beta'];
 
 /** Delivery of subscription notifications (subscriptions/). */
 export interface SubscriptionConfig {
@@ -140,6 +155,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolSize: integer(env, 'HEARTH_SUBSCRIPTION_POOL_SIZE', 4, 2, 100),
     },
     workflow: { mdtRiskThreshold: fraction(env, 'HEARTH_MDT_RISK_THRESHOLD', 0.5) },
+    bars: {
+      services: list(env.HEARTH_BARS_SERVICES ?? '').map((id) => {
+        if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id))
+          throw new ConfigError(`HEARTH_BARS_SERVICES: "${id}" is not a DoS service id`);
+        return id;
+      }),
+      versions: env.HEARTH_BARS_VERSIONS?.trim() ? list(env.HEARTH_BARS_VERSIONS) : DEFAULT_BARS_VERSIONS,
+    },
   };
 }
 

@@ -23,6 +23,7 @@ export const ERROR_TABLE = {
   'business-rule': { status: 422, code: 'business-rule' },
   processing: { status: 422, code: 'processing' },
   'too-costly': { status: 422, code: 'too-costly' },
+  'too-early': { status: 425, code: 'transient' },
   throttled: { status: 429, code: 'throttled' },
   exception: { status: 500, code: 'exception' },
   transient: { status: 503, code: 'transient' },

@@ -12,6 +12,7 @@ import type { ProfileRegistry } from '../validation/profiles.ts';
 import { TOPICS } from '../subscriptions/topics.ts';
 import { socketUrl } from '../subscriptions/websocket-hub.ts';
 import { hearthOperations, operationCanonical } from './operations.ts';
+import { PROCESS_MESSAGE_DEFINITION, SUPPORTED_MESSAGES } from '../workflow/bars/definitions.ts';
 
 const SOFTWARE_VERSION = '0.1.0';
 const BACKPORT_IG = 'http://hl7.org/fhir/uv/subscriptions-backport/';
@@ -88,6 +89,23 @@ function build(baseUrl: string, profiles: ProfileRegistry): CapabilityStatement 
             valueUri: socketUrl(baseUrl),
           },
         ],
+      },
+      {
+        mode: 'client',
+        documentation:
+          "BaRS (docs/bars.md): as a sender Hearth would POST messages to a receiver's $process-message; it sends " +
+          'none yet (no outbound referrals or asynchronous responses).',
+        operation: [{ name: 'process-message', definition: PROCESS_MESSAGE_DEFINITION }],
+      },
+    ],
+    messaging: [
+      {
+        documentation:
+          'BaRS messages to the services Hearth hosts (HEARTH_BARS_SERVICES), by POST [base]/$process-message, ' +
+          'processed synchronously; the MessageDefinitions are served at GET [base]/MessageDefinition?context=' +
+          'https://fhir.nhs.uk/Id/dos-service-id|<service id>.',
+        endpoint: [{ protocol: { code: 'http' }, address: baseUrl }],
+        supportedMessage: SUPPORTED_MESSAGES.map((m) => ({ mode: 'receiver', definition: m.url })),
       },
     ],
   };

@@ -30,6 +30,13 @@ export interface HearthOperation {
   /** What the caller's token must allow before the handler runs (the handler's reads and writes are checked again). */
   scope: { type: string; permission: Permission };
   handle(req: FhirRequest, ctx: InteractionContext, id?: string): Promise<FhirResponse>;
+  /**
+   * The canonical of a standard OperationDefinition the operation implements (e.g. HL7's
+   * MessageHeader-process-message): listed in the CapabilityStatement instead of one of Hearth's, none installed.
+   */
+  standardDefinition?: string;
+  /** Turns any error of the operation (its scope and method checks included) into the answer it gives (e.g. BaRS's). */
+  mapError?(error: unknown, req: FhirRequest): unknown;
 }
 
 const registered: HearthOperation[] = [];
@@ -65,7 +72,7 @@ export function findOperation(parts: string[], operation: string): { op: HearthO
 }
 
 export function operationCanonical(op: HearthOperation): string {
-  return `${OPERATION_BASE}${definitionId(op)}`;
+  return op.standardDefinition ?? `${OPERATION_BASE}${definitionId(op)}`;
 }
 
 function definitionId(op: HearthOperation): string {
@@ -74,23 +81,25 @@ function definitionId(op: HearthOperation): string {
 
 /** The OperationDefinition resources installed at start. */
 export function operationDefinitions(): OperationDefinition[] {
-  return registered.map((op) => ({
-    resourceType: 'OperationDefinition',
-    id: definitionId(op),
-    url: operationCanonical(op),
-    name: op.code.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),
-    title: op.title,
-    status: 'active',
-    kind: 'operation',
-    description: op.description,
-    affectsState: op.affectsState,
-    code: op.code,
-    ...(op.resourceType ? { resource: [op.resourceType as 'Task'] } : {}),
-    system: !op.resourceType,
-    type: op.type,
-    instance: op.instance,
-    parameter: op.parameters,
-  }));
+  return registered
+    .filter((op) => !op.standardDefinition)
+    .map((op) => ({
+      resourceType: 'OperationDefinition',
+      id: definitionId(op),
+      url: operationCanonical(op),
+      name: op.code.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),
+      title: op.title,
+      status: 'active',
+      kind: 'operation',
+      description: op.description,
+      affectsState: op.affectsState,
+      code: op.code,
+      ...(op.resourceType ? { resource: [op.resourceType as 'Task'] } : {}),
+      system: !op.resourceType,
+      type: op.type,
+      instance: op.instance,
+      parameter: op.parameters,
+    }));
 }
 
 /**

@@ -112,7 +112,7 @@ function routeAudit(req: FhirRequest, ctx: InteractionContext, parts: string[]):
 }
 
 /** Operations: $validate at type and instance level; the Subscription operations (Backport IG); Hearth's own (operations.ts). */
-function routeOperation(
+async function routeOperation(
   req: FhirRequest,
   ctx: InteractionContext,
   parts: string[],
@@ -138,9 +138,14 @@ function routeOperation(
   }
   const hearth = findOperation(parts, operation);
   if (hearth) {
-    checkOperationMethod(req, hearth.op);
-    requireScope(ctx.access, hearth.op.scope.type, hearth.op.scope.permission);
-    return hearth.op.handle(req, ctx, hearth.id);
+    const { op } = hearth;
+    try {
+      checkOperationMethod(req, op);
+      requireScope(ctx.access, op.scope.type, op.scope.permission);
+      return await op.handle(req, ctx, hearth.id);
+    } catch (error) {
+      throw op.mapError ? op.mapError(error, req) : error;
+    }
   }
   throw new FhirError('not-supported', `Operation ${operation} is not supported at ${req.path}`);
 }

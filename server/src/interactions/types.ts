@@ -6,7 +6,7 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Validation } from '../validation/validate.ts';
 import type { Access } from '../auth/access.ts';
 import type { Repository } from '../repository/repository.ts';
-import type { WorkflowConfig } from '../config.ts';
+import type { BarsConfig, WorkflowConfig } from '../config.ts';
 
 export interface FhirRequest {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -26,6 +26,11 @@ export interface RequestHeaders {
   ifModifiedSince?: string;
   ifNoneExist?: string;
   prefer?: string;
+  /** BaRS (NHS Booking and Referral Standard) message headers: X-Request-ID, X-Correlation-ID and the NHSD-* ones, as sent. */
+  requestId?: string;
+  correlationId?: string;
+  endUserOrganisation?: string;
+  requestingPractitioner?: string;
 }
 
 export interface VersionInfo {
@@ -45,6 +50,8 @@ export interface FhirResponse {
   location?: string;
   /** Validation warnings of a write, sent with Prefer: return=OperationOutcome. */
   warnings?: OperationOutcomeIssue[];
+  /** Further HTTP headers of the answer (e.g. BaRS echoes X-Request-ID and X-Correlation-ID). */
+  headers?: Record<string, string>;
 }
 
 export interface InteractionContext {
@@ -59,6 +66,8 @@ export interface InteractionContext {
   workflow?: WorkflowConfig;
   /** Queries of the restricted scopes (`Task.rs?owner=…`) the interaction is allowed by: a resource must match one. */
   scopeQueries?: string[];
+  /** BaRS intake settings (HEARTH_BARS_*); undefined: the defaults. */
+  bars?: BarsConfig;
 }
 
 export type Interaction = (req: FhirRequest, ctx: InteractionContext, ...args: string[]) => Promise<FhirResponse>;

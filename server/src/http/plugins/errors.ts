@@ -26,6 +26,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const fhirError = toFhirError(error);
     if (fhirError) {
+      // An operation may answer an unexpected error in its own form (BaRS): the cause is still logged.
+      if (fhirError.category === 'exception' && fhirError.cause)
+        request.log.error({ err: fhirError.cause }, 'unexpected error');
       return sendOutcome(reply, fhirError);
     }
     request.log.error({ err: error }, 'unexpected error');

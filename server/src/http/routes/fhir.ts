@@ -168,6 +168,10 @@ function toFhirRequest(request: FastifyRequest): FhirRequest {
       ifModifiedSince: header(h['if-modified-since']),
       ifNoneExist: header(h['if-none-exist']),
       prefer: header(h.prefer),
+      requestId: header(h['x-request-id']),
+      correlationId: header(h['x-correlation-id']),
+      endUserOrganisation: header(h['nhsd-end-user-organisation']),
+      requestingPractitioner: header(h['nhsd-requesting-practitioner']),
     },
     body: request.body,
     contentType: h['content-type']?.split(';')[0].trim().toLowerCase(),
@@ -186,6 +190,7 @@ function send(reply: FastifyReply, req: FhirRequest, response: FhirResponse): Fa
     reply.header('Last-Modified', new Date(v.lastUpdated).toUTCString());
   }
   if (response.location) reply.header('Location', response.location);
+  for (const [name, value] of Object.entries(response.headers ?? {})) reply.header(name, value);
   if (response.status === 304) return reply.send();
   let body = response.body;
   const isWrite =
