@@ -34,8 +34,8 @@ import { createPool, openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { topicResources } from './subscriptions/topics.ts';
-import { taskRules } from './workflow/task-rules.ts';
-import { WORKFLOW_OPERATIONS } from './workflow/index.ts';
+import { WORKFLOW_OPERATIONS, workflowRules } from './workflow/index.ts';
+import { BreachWatch } from './workflow/breach-watch.ts';
 import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
@@ -105,7 +105,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
     observer: new SubscriptionEvents(subscriptions, config.subscriptions),
-    rules: [taskRules],
+    rules: workflowRules(config.workflow),
   });
   registerOperations(...WORKFLOW_OPERATIONS);
   const installed = await installConformance(repo, [...resources, ...topicResources(), ...operationDefinitions()]);
@@ -139,6 +139,17 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   });
   delivery.onEvents = (payload) => hub.onEvents(payload);
   app.addHook('onReady', async () => delivery.start());
+  if (config.workflow.breachWatch) {
+    const breachWatch = new BreachWatch({
+      pool: database.pool,
+      repo,
+      intervalMs: config.workflow.breachIntervalSeconds * 1000,
+      graceMs: config.workflow.breachGraceSeconds * 1000,
+      log: app.log,
+    });
+    app.addHook('onReady', async () => breachWatch.start());
+    app.addHook('preClose', async () => breachWatch.stop());
+  }
   app.addHook('preClose', async () => hub.stop());
   app.addHook('preClose', async () => {
     await delivery.stop();
