@@ -34,8 +34,9 @@ import { createPool, openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { topicResources } from './subscriptions/topics.ts';
-import { WORKFLOW_OPERATIONS, workflowRules } from './workflow/index.ts';
+import { WORKFLOW_OPERATIONS, WORKFLOW_SEARCH_PARAMETERS, workflowRules } from './workflow/index.ts';
 import { BreachWatch } from './workflow/breach-watch.ts';
+import { registerComputedParameter } from './search/computed.ts';
 import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
@@ -108,6 +109,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     rules: workflowRules(config.workflow),
   });
   registerOperations(...WORKFLOW_OPERATIONS);
+  for (const parameter of WORKFLOW_SEARCH_PARAMETERS) registerComputedParameter(parameter);
   const installed = await installConformance(repo, [...resources, ...topicResources(), ...operationDefinitions()]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   const audit = new AuditTrail(database.pool);

@@ -79,3 +79,16 @@ Title: "EpisodeOfCare team"
 * expression = "EpisodeOfCare.team"
 * xpathUsage = #normal
 * target[0] = #CareTeam
+
+Instance: Task-priority-score
+InstanceOf: SearchParameter
+Usage: #definition
+Title: "Task priority score"
+* url = "https://hearth.example/fhir/SearchParameter/Task-priority-score"
+* name = "priority-score"
+* status = #active
+* description = "A transparent score (0-110) worked out when the search runs, so it has no FHIRPath expression: clinical priority (stat 40, asap 30, urgent 20), overdue (15 plus 1 per whole day past restriction.period.end, at most 30) or due within 24 hours (5), the person's latest RiskAssessment (high or certain 20, moderate 10), waiting since authoredOn (1 per whole week, at most 10), and 10 when it is part of an open Task. Sort with _sort=-priority-score (each entry then carries its score and reasons in the extension https://hearth.example/fhir/StructureDefinition/priority-score on entry.search) and filter like a number (priority-score=ge50)."
+* code = #priority-score
+* base = #Task
+* type = #number
+* xpathUsage = #other

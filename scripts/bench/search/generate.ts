@@ -1,14 +1,19 @@
 /**
  * A deterministic neighbourhood for the search benchmark: person i always gets
- * the same 21 resources (Patient, 3 Conditions, 8 Observations, 3 Encounters,
- * a referral (ServiceRequest) with 2 Tasks, a CarePlan, a Communication and an
- * EpisodeOfCare), with ids derived from i, so a load can stop and resume and
+ * the same 22 resources (Patient, 3 Conditions, 8 Observations, 3 Encounters,
+ * a referral (ServiceRequest) with 2 Tasks (each due 14 days after it was
+ * asked for), a CarePlan, a Communication, a RiskAssessment and an
+ * EpisodeOfCare on one of 25 neighbourhood teams, so each team has 2,000 people
+ * at 50,000), with ids derived from i, so a load can stop and resume and
  * the scenarios can compute their request values without asking the server.
- * Shared: 200 Practitioners and 20 Organizations (GP practices and teams).
+ * Shared: 200 Practitioners, 20 Organizations (GP practices and teams) and 25
+ * CareTeams.
  */
 import { NHS_NUMBER_SYSTEM } from '../fixtures.ts';
 
-export const RESOURCES_PER_PERSON = 21;
+export const RESOURCES_PER_PERSON = 22;
+export const TEAMS = 25;
+export const teamId = (i: number) => `bteam${i % TEAMS}`;
 export const PRACTITIONERS = 200;
 export const ORGANIZATIONS = 20;
 export const REFERRAL_SYSTEM = 'https://hearth.example/Id/referral';
@@ -155,6 +160,8 @@ const REFERRALS: [string, string][] = [
 ];
 const TASK_STATUS = ['requested', 'in-progress', 'completed', 'accepted', 'on-hold'];
 const PRIORITY = ['routine', 'urgent', 'asap', 'stat'];
+const RISK_SYSTEM = 'http://terminology.hl7.org/CodeSystem/risk-probability';
+const RISKS = ['low', 'low', 'moderate', 'high'];
 const CLASSES = ['AMB', 'HH', 'VR'];
 
 /** A valid NHS number (modulus 11), unique per i: each i has its own block of 11 candidates. */
@@ -221,6 +228,17 @@ export function sharedEntries(): Entry[] {
       }),
     );
   }
+  for (let j = 0; j < TEAMS; j++) {
+    entries.push(
+      put({
+        resourceType: 'CareTeam',
+        id: `bteam${j}`,
+        status: 'active',
+        name: `Neighbourhood team ${j}`,
+        managingOrganization: [{ reference: `Organization/borg${12 + (j % 8)}` }],
+      }),
+    );
+  }
   for (let j = 0; j < PRACTITIONERS; j++) {
     entries.push(
       put({
@@ -233,7 +251,7 @@ export function sharedEntries(): Entry[] {
   return entries;
 }
 
-/** The 21 resources of person i, as PUT entries with fixed ids. */
+/** The 22 resources of person i, as PUT entries with fixed ids. */
 export function personEntries(i: number): Entry[] {
   const r = random(i * 40503 + 7);
   const p = person(i);
@@ -324,12 +342,19 @@ export function personEntries(i: number): Entry[] {
     }),
   );
   for (let k = 0; k < 2; k++) {
-    const start = day(Math.floor(r() * 700));
+    const startDay = Math.floor(r() * 700);
+    const start = day(startDay);
+    const status = TASK_STATUS[(i + k) % TASK_STATUS.length];
     entries.push(
       put({
         resourceType: 'Task',
         id: `bt${i}-${k}`,
-        status: TASK_STATUS[(i + k) % TASK_STATUS.length],
+        status,
+        ...(status === 'on-hold' ? { statusReason: { text: 'Waiting for the family' } } : {}),
+        ...(status === 'completed'
+          ? { output: [{ type: { text: 'Outcome' }, valueString: 'Seen and assessed' }] }
+          : {}),
+        restriction: { period: { end: day(startDay + 14) } },
         intent: 'order',
         priority: pick(PRIORITY),
         focus: { reference: `ServiceRequest/${referral}` },
@@ -342,7 +367,28 @@ export function personEntries(i: number): Entry[] {
     );
   }
   entries.push(
-    put({ resourceType: 'CarePlan', id: `bcp${i}`, status: 'active', intent: 'plan', title: 'Care plan', subject }),
+    put({
+      resourceType: 'CarePlan',
+      id: `bcp${i}`,
+      status: 'active',
+      intent: 'plan',
+      title: 'Care plan',
+      subject,
+      careTeam: [{ reference: `CareTeam/${teamId(i)}` }],
+    }),
+    put({
+      resourceType: 'RiskAssessment',
+      id: `bra${i}`,
+      status: 'final',
+      subject,
+      occurrenceDateTime: day(Math.floor(r() * 365)),
+      prediction: [
+        {
+          qualitativeRisk: { coding: [coding(RISK_SYSTEM, RISKS[i % RISKS.length])] },
+          probabilityDecimal: Math.round(r() * 100) / 100,
+        },
+      ],
+    }),
     put({
       resourceType: 'Communication',
       id: `bcm${i}`,
@@ -358,6 +404,7 @@ export function personEntries(i: number): Entry[] {
       patient: subject,
       managingOrganization: { reference: `Organization/borg${12 + (i % 8)}` },
       careManager: { reference: `Practitioner/${practitionerId((i * 3) % PRACTITIONERS)}` },
+      team: [{ reference: `CareTeam/${teamId(i)}` }],
     }),
   );
   return entries;

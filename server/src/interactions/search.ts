@@ -3,7 +3,8 @@ import { FhirError } from '../fhir/errors.ts';
 import { link, rawBundle } from '../fhir/bundle.ts';
 import { subsetResource } from '../fhir/subset.ts';
 import { allows } from '../auth/access.ts';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Extension, Resource } from '@medplum/fhirtypes';
+import { computedParameter, requestTime } from '../search/computed.ts';
 import type { BundleLink } from '@medplum/fhirtypes';
 import { encodeCursor, sortSignature, type Cursor } from '../search/cursor.ts';
 import { parseSearch, type ParseOptions, type SearchRequest } from '../search/parse.ts';
@@ -30,10 +31,11 @@ export async function searchset(
   const links = pageLinks(request, result, (cursor) => pageUrl(ctx.baseUrl, path, request, cursor, linkParams));
   // A search over several types identifies its rows as Type/id (order.ts).
   const ref = (row: SearchRow) => (request.resourceTypes ? row.id : `${request.resourceType}/${row.id}`);
+  const explained = await explainSort(ctx, request, result.rows);
   const entries = result.rows.map((row) => ({
     fullUrl: `${ctx.baseUrl}/${ref(row)}`,
     resource: shapeEntry(row.content, request),
-    search: { mode: 'match' },
+    search: { mode: 'match', ...(explained.has(row.id) ? { extension: [explained.get(row.id)!] } : {}) },
   }));
   // Scopes are a ceiling: included resources of a type the token may not read are left out.
   for (const row of result.included) {
@@ -46,6 +48,19 @@ export async function searchset(
   }
   const total = request.total === 'none' && request.summary !== 'count' ? undefined : result.total;
   return { status: 200, body: rawBundle('searchset', entries, links, total) };
+}
+
+/** For a search sorted by a computed parameter that explains itself (search/computed.ts): each match's explanation. */
+async function explainSort(
+  ctx: InteractionContext,
+  request: SearchRequest,
+  rows: SearchRow[],
+): Promise<Map<string, Extension>> {
+  if (request.resourceTypes || !rows.length) return new Map();
+  const sorted = request.sort.map((s) => computedParameter(request.resourceType, s.code)).find((c) => c?.explain);
+  if (!sorted?.explain) return new Map();
+  const resources = rows.map((row) => JSON.parse(row.content) as Resource);
+  return sorted.explain(await ctx.repo.queryable(), resources, requestTime(request));
 }
 
 /**

@@ -13,6 +13,7 @@ import { scopeClauses } from './scope.ts';
 import { DERIVED_TOKEN_MODIFIERS, derivedTokenCode } from './tokens.ts';
 import { expandValueSet } from '../validation/valuesets.ts';
 import { existedAt, pageQuery } from './order.ts';
+import { requestTime } from './computed.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
 import { OWNED_TYPES, OWNER_TAG } from '../auth/ownership.ts';
@@ -37,6 +38,8 @@ export interface CompileOptions {
   withPatients?: boolean;
   /** The caller's owner key (auth/ownership.ts): owned resources of others are left out; undefined: no access control. */
   owner?: string;
+  /** The time computed parameters are worked out at (computed.ts). */
+  at?: Date;
 }
 
 /** The page query: current, undeleted matches in sort order from the cursor (order.ts), one row more than the page. */
@@ -54,7 +57,8 @@ export function compileCount(request: SearchRequest, options: CompileOptions): C
   return { text: `SELECT count(*)::int AS n FROM resource r WHERE ${where}`, values: sql.values };
 }
 
-function whereClause(sql: SqlBuilder, request: SearchRequest, options: CompileOptions): string {
+function whereClause(sql: SqlBuilder, request: SearchRequest, compileOptions: CompileOptions): string {
+  const options = { ...compileOptions, at: requestTime(request) };
   const clauses = [...scopeClauses(sql, request), 'NOT r.deleted'];
   const access = accessClause(sql, 'r', options, request.resourceTypes ?? [request.resourceType]);
   if (access) clauses.push(access);
@@ -78,6 +82,7 @@ function leafClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptio
     return or(filter.values.map((v) => dateCondition(sql, v, `${r}.last_updated`, `${r}.last_updated`)));
   }
   if (filter.composite) return compositeClause(sql, filter, filter.composite, options, r);
+  if (filter.computed) return computedClause(sql, filter, () => filter.computed!.sql(sql, r, options.at ?? new Date()));
   const derived = filter.modifier && DERIVED_TOKEN_MODIFIERS.has(filter.modifier);
   const table = derived ? 'sp_token' : TABLE_BY_TYPE[filter.type];
   const code = derived ? derivedTokenCode(filter.code, filter.modifier!) : filter.code;
@@ -90,6 +95,14 @@ function leafClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptio
   if (filter.modifier === 'not' || filter.modifier === 'not-in')
     return `NOT EXISTS (SELECT 1 FROM ${table} x WHERE ${owner} AND ${conditions})`;
   return `EXISTS (SELECT 1 FROM ${table} x WHERE ${owner} AND ${conditions})`;
+}
+
+/** A computed parameter (computed.ts) compared as a number; :missing is never true (every resource has a value). */
+function computedClause(sql: SqlBuilder, filter: SearchFilter, value: () => string): string {
+  // Nothing bound for :missing (a bound placeholder PostgreSQL never sees used has no type).
+  if (filter.modifier === 'missing') return filter.values[0].value === 'true' ? 'FALSE' : 'TRUE';
+  const expression = value();
+  return or(filter.values.map((v) => numberCondition(sql, v, expression, expression)));
 }
 
 /** The parameter has a value; a reference may be logical only (Reference.identifier, indexed as a token). */

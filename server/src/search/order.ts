@@ -7,6 +7,7 @@
 import { getSearchParameters } from '@medplum/core';
 import { FhirError } from '../fhir/errors.ts';
 import type { Cursor } from './cursor.ts';
+import { computedParameter, requestTime } from './computed.ts';
 import type { SearchRequest } from './parse.ts';
 import type { SqlBuilder } from './sql.ts';
 
@@ -38,6 +39,8 @@ function sortKeys(sql: SqlBuilder, request: SearchRequest): SortKey[] {
   return request.sort.map(({ code, descending }) => {
     if (code === '_id') return { expr: 'r.id', type: 'text', descending };
     if (code === '_lastUpdated') return { expr: 'r.last_updated', type: 'timestamptz', descending };
+    const computed = computedParameter(request.resourceType, code);
+    if (computed) return { expr: computed.sql(sql, 'r', requestTime(request)), type: 'numeric', descending };
     const [table, column, type] = SORT_COLUMN[sortableType(request.resourceType, code)];
     const agg = descending ? 'max' : 'min';
     // Text sorts by code point (collation "C"), whatever the database's locale, so the order is the same everywhere.

@@ -6,6 +6,7 @@
  */
 import { getSearchParameters } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
+import { computedParameter, type ComputedParameter } from './computed.ts';
 import { FhirError } from '../fhir/errors.ts';
 import { decodeCursor, type Cursor } from './cursor.ts';
 import { isIncludeParam, parseInclude, type IncludeDirective } from './include.ts';
@@ -34,6 +35,8 @@ export interface SearchFilter {
   path?: Hop[];
   /** For a composite parameter, how its components are indexed (composite.ts). */
   composite?: CompositeSpec;
+  /** A parameter worked out when the search runs (computed.ts). */
+  computed?: ComputedParameter;
 }
 
 export interface SortRule {
@@ -61,6 +64,8 @@ export interface SearchRequest {
   list?: string;
   /** Parameters that were not understood and so not applied. */
   ignored: string[];
+  /** The time computed parameters are worked out at (computed.ts). */
+  at?: Date;
 }
 
 export interface ParseOptions {
@@ -127,6 +132,9 @@ export function parseSearch(resourceType: string, params: [string, string][], op
       values: splitOr(value).map((v) => parseValue(definition.type, v, modifier)),
       definition,
       ...(peeled?.hops.length ? { path: peeled.hops } : {}),
+      ...(computedParameter(peeled?.resourceType ?? resourceType, code)
+        ? { computed: computedParameter(peeled?.resourceType ?? resourceType, code) }
+        : {}),
       ...(definition.type === 'composite'
         ? { composite: compositeSpec(peeled?.resourceType ?? resourceType, code) }
         : {}),
@@ -157,7 +165,7 @@ export function supportedSearchParams(
         SUPPORTED_MODIFIERS[sp.type] &&
         (sp.type !== 'composite' || compositeSpec(resourceType, code)) &&
         !code.startsWith('_compartment') &&
-        (sp.expression || code === '_id' || code === '_lastUpdated'),
+        (sp.expression || code === '_id' || code === '_lastUpdated' || !!computedParameter(resourceType, code)),
     )
     .map(([code, sp]) => ({ code, type: sp.type, url: sp.url }))
     .sort((a, b) => a.code.localeCompare(b.code));

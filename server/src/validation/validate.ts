@@ -12,6 +12,7 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { FhirError, issue } from '../fhir/errors.ts';
 import { isKnownResourceType } from '../fhir/definitions.ts';
 import { validateRequiredBindings } from './bindings.ts';
+import { withoutEmptyInvariants } from './invariants.ts';
 import { checkLocalCodes, type ProfileRegistry, type ProfileValidationOptions } from './profiles.ts';
 
 export function assertResourceShape(body: unknown, expectedType?: string): asserts body is Resource {
@@ -50,7 +51,7 @@ export function baseIssues(resource: Resource): OperationOutcomeIssue[] {
     issues.push(...(validateResource(resource) ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'));
   } catch (error) {
     if (!(error instanceof OperationOutcomeError)) throw error;
-    issues.push(...(error.outcome.issue ?? []));
+    issues.push(...withoutEmptyInvariants(resource, error.outcome.issue ?? []));
   }
   issues.push(...validateRequiredBindings(resource));
   return issues;

@@ -13,7 +13,7 @@ import type { Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { RuleReader, WriteRule } from '../repository/observer.ts';
 import { localKey } from '../fhir/reference.ts';
 import { TASK_BREACH_EXTENSION } from '../subscriptions/topics.ts';
-import { OPEN_TASK_STATUSES } from './deadline.ts';
+import { OPEN_TASK_STATUSES } from './task-state.ts';
 import { focusRequestId, isReferralTask } from './referral.ts';
 import { REFERRAL_CATEGORY_SYSTEM, responseDeadline, type ResponseClocks } from './response-clock.ts';
 

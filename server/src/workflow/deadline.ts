@@ -9,16 +9,7 @@
 import type { Resource, Task } from '@medplum/fhirtypes';
 import { dateRange } from '../search/dates.ts';
 import { TASK_BREACH_EXTENSION } from '../subscriptions/topics.ts';
-
-/** Statuses in which a Task is still waited on (task-overdue fires only for these). */
-export const OPEN_TASK_STATUSES: ReadonlySet<string> = new Set([
-  'requested',
-  'received',
-  'accepted',
-  'ready',
-  'in-progress',
-  'on-hold',
-]);
+import { OPEN_TASK_STATUSES } from './task-state.ts';
 
 /** The instant (ISO) the Task breaches, when it is open, has a deadline and is not yet marked. */
 export function pendingDeadline(resource: Resource): string | undefined {

@@ -1,20 +1,26 @@
 /**
- * The neighbourhood workflow: its FHIR operations, registered by buildApp
- * (interactions/operations.ts; each module exports its own list), and its
- * write rules, run by the Repository on every write path (observer.ts
- * WriteRule), in this order: the response clock adjusts, the state machine
- * judges, closing the loop and resuming on a reply follow.
+ * The neighbourhood workflow: its FHIR operations (interactions/operations.ts)
+ * and computed search parameters (search/computed.ts), registered by
+ * buildApp (each module exports its own), and its write rules, run by the
+ * Repository on every write path (observer.ts WriteRule), in this order: the
+ * response clock adjusts, the state machine judges, closing the loop and
+ * resuming on a reply follow.
  */
 import type { WorkflowConfig } from '../config.ts';
 import type { HearthOperation } from '../interactions/operations.ts';
 import type { WriteRule } from '../repository/observer.ts';
+import type { ComputedParameter } from '../search/computed.ts';
+import { caseloadOperation } from './caseload.ts';
 import { responseClockRule } from './clock-rule.ts';
 import { informationReplyRule } from './information-reply.ts';
 import { loopClosureRule } from './loop-closure.ts';
+import { priorityScoreParameter } from './priority-score-sql.ts';
 import { taskRules } from './task-rules.ts';
 import { TRIAGE_OPERATIONS } from './triage/index.ts';
 
-export const WORKFLOW_OPERATIONS: HearthOperation[] = [...TRIAGE_OPERATIONS];
+export const WORKFLOW_OPERATIONS: HearthOperation[] = [caseloadOperation, ...TRIAGE_OPERATIONS];
+
+export const WORKFLOW_SEARCH_PARAMETERS: ComputedParameter[] = [priorityScoreParameter];
 
 export function workflowRules(config: WorkflowConfig): WriteRule[] {
   return [responseClockRule(config.responseClocks), taskRules, loopClosureRule, informationReplyRule];

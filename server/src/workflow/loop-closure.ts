@@ -14,7 +14,7 @@ import { FhirError } from '../fhir/errors.ts';
 import type { WriteRule } from '../repository/observer.ts';
 import type { Repository } from '../repository/repository.ts';
 import { parseSearch } from '../search/parse.ts';
-import { OPEN_TASK_STATUSES } from './deadline.ts';
+import { OPEN_TASK_STATUSES } from './task-state.ts';
 import { createAsHearth, updateAsHearth } from './hearth-writes.ts';
 import { focusRequestId, isReferralTask, referrerNotice } from './referral.ts';
 

@@ -94,3 +94,13 @@ export function taskChangeRefusal(before: Task | undefined, after: Task, side?: 
 export function hasOutcome(task: Task): boolean {
   return !!task.output?.length || !!task.statusReason?.text?.trim();
 }
+
+/** A Task still to be done (draft is not yet asked for; the rest are ended). */
+export const OPEN_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
+  'requested',
+  'received',
+  'accepted',
+  'ready',
+  'in-progress',
+  'on-hold',
+]);
