@@ -108,11 +108,14 @@ async function organizationOf(tx: Repository, owner: Reference): Promise<string>
   let organization: string | undefined;
   if (target?.resourceType === 'Organization') organization = key;
   else if (target) {
-    const resource = (await resolveParam(tx, 'owner', { reference: key })) as Resource & {
-      organization?: Reference;
-      providedBy?: Reference;
-    };
-    organization = localKey(resource.organization?.reference ?? resource.providedBy?.reference);
+    const stored = await tx
+      .asServer()
+      .read(target.resourceType, target.id)
+      .catch(() => undefined);
+    const resource = stored?.content
+      ? (JSON.parse(stored.content) as Resource & { organization?: Reference; providedBy?: Reference })
+      : undefined;
+    organization = localKey(resource?.organization?.reference ?? resource?.providedBy?.reference);
   }
   if (!organization) {
     throw new FhirError(
