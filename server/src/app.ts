@@ -34,11 +34,10 @@ import { createPool, openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { topicResources } from './subscriptions/topics.ts';
-import { taskRules } from './workflow/task-rules.ts';
-import { WORKFLOW_OPERATIONS, WORKFLOW_SEARCH_PARAMETERS } from './workflow/index.ts';
+import { WORKFLOW_OPERATIONS, WORKFLOW_SEARCH_PARAMETERS, workflowRules } from './workflow/index.ts';
+import { BreachWatch } from './workflow/breach-watch.ts';
 import { registerComputedParameter } from './search/computed.ts';
 import { messageDefinitions } from './workflow/bars/definitions.ts';
-import { livingPlanRule } from './workflow/careplan/living-rule.ts';
 import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
@@ -108,7 +107,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
     observer: new SubscriptionEvents(subscriptions, config.subscriptions),
-    rules: [taskRules, livingPlanRule],
+    rules: workflowRules(config.workflow),
   });
   registerOperations(...WORKFLOW_OPERATIONS);
   for (const parameter of WORKFLOW_SEARCH_PARAMETERS) registerComputedParameter(parameter);
@@ -148,6 +147,17 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   });
   delivery.onEvents = (payload) => hub.onEvents(payload);
   app.addHook('onReady', async () => delivery.start());
+  if (config.workflow.breachWatch) {
+    const breachWatch = new BreachWatch({
+      pool: database.pool,
+      repo,
+      intervalMs: config.workflow.breachIntervalSeconds * 1000,
+      graceMs: config.workflow.breachGraceSeconds * 1000,
+      log: app.log,
+    });
+    app.addHook('onReady', async () => breachWatch.start());
+    app.addHook('preClose', async () => breachWatch.stop());
+  }
   app.addHook('preClose', async () => hub.stop());
   app.addHook('preClose', async () => {
     await delivery.stop();

@@ -1,12 +1,14 @@
 /**
  * Configuration: environment variables only, parsed and checked once at start.
- * Every variable is documented in README.md ("Configuration").
+ * Every variable is documented in README.md ("Configuration"); the workflow's
+ * in docs/workflow-triage.md.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExternalIdpConfig } from './auth/external-idp.ts';
 import { parseScope } from './auth/scopes.ts';
+import { parseResponseClocks, type ResponseClocks } from './workflow/response-clock.ts';
 
 export interface Config {
   /** TCP port of the HTTP server. */
@@ -52,8 +54,16 @@ export interface Config {
   workflow: WorkflowConfig;
 }
 
-/** Neighbourhood workflow operations (workflow/). */
+/** The neighbourhood workflow (workflow/): response clocks and the breach watch (docs/workflow-triage.md), the MDT list. */
 export interface WorkflowConfig {
+  /** HEARTH_RESPONSE_CLOCKS (JSON): response durations by category and priority, default and per service. */
+  responseClocks: ResponseClocks;
+  /** Whether this node runs the breach watch (HEARTH_BREACH_WATCH, default on; any number of nodes may). */
+  breachWatch: boolean;
+  /** The longest the breach watch sleeps between looks, in seconds (it also wakes at each deadline and write). */
+  breachIntervalSeconds: number;
+  /** How long after its deadline an open Task is marked breached, in seconds. */
+  breachGraceSeconds: number;
   /** A RiskAssessment prediction with probabilityDecimal at or above this puts the person on the MDT list (0–1). */
   mdtRiskThreshold: number;
 }
@@ -154,7 +164,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       eventRetentionDays: integer(env, 'HEARTH_SUBSCRIPTION_RETENTION_DAYS', 30, 1, 3650),
       poolSize: integer(env, 'HEARTH_SUBSCRIPTION_POOL_SIZE', 4, 2, 100),
     },
-    workflow: { mdtRiskThreshold: fraction(env, 'HEARTH_MDT_RISK_THRESHOLD', 0.5) },
+    workflow: {
+      responseClocks: responseClocks(env.HEARTH_RESPONSE_CLOCKS),
+      breachWatch: oneOf(env, 'HEARTH_BREACH_WATCH', ['on', 'off'], 'on') === 'on',
+      breachIntervalSeconds: integer(env, 'HEARTH_BREACH_INTERVAL_SECONDS', 60, 1, 3600),
+      breachGraceSeconds: integer(env, 'HEARTH_BREACH_GRACE_SECONDS', 0, 0, 86_400),
+      mdtRiskThreshold: fraction(env, 'HEARTH_MDT_RISK_THRESHOLD', 0.5),
+    },
     bars: {
       services: list(env.HEARTH_BARS_SERVICES ?? '').map((id) => {
         if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id))
@@ -164,6 +180,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       versions: env.HEARTH_BARS_VERSIONS?.trim() ? list(env.HEARTH_BARS_VERSIONS) : DEFAULT_BARS_VERSIONS,
     },
   };
+}
+
+function responseClocks(json: string | undefined): ResponseClocks {
+  try {
+    return parseResponseClocks(json);
+  } catch (error) {
+    throw new ConfigError(`HEARTH_RESPONSE_CLOCKS: ${(error as Error).message}`);
+  }
 }
 
 /**

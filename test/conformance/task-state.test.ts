@@ -99,6 +99,30 @@ describe('illegal transitions (STANDARDS §3.2)', () => {
   });
 });
 
+describe('completion needs an outcome (issue 7: closing the loop)', () => {
+  it('refuses a move to completed with neither output nor statusReason.text: 422, nothing written', async () => {
+    const t = await newTask({ status: 'accepted' });
+    const bare = await put(community, { ...t, status: 'completed' });
+    expect(bare.status).toBe(422);
+    expect(bare.body.issue[0].code).toBe('business-rule');
+    expect(bare.body.issue[0].expression).toEqual(['Task.output']);
+    await unchanged(t);
+    const byPatch = await s.http
+      .patch(`/fhir/Task/${t.id}`)
+      .set(as(community))
+      .set('Content-Type', 'application/json-patch+json')
+      .send([{ op: 'replace', path: '/status', value: 'completed' }]);
+    expect(byPatch.status).toBe(422);
+    await unchanged(t);
+    const withReason = await put(community, {
+      ...t,
+      status: 'completed',
+      statusReason: { text: 'Seen and discharged' },
+    });
+    expect(withReason.status).toBe(200);
+  });
+});
+
 describe('the parties (Gravity "who sets what")', () => {
   it('lets the owner accept and complete, and refuses the requester doing so (403)', async () => {
     const t = await newTask();
@@ -108,9 +132,14 @@ describe('the parties (Gravity "who sets what")', () => {
     await unchanged(t);
     const accepted = await put(community, { ...t, status: 'accepted' });
     expect(accepted.status).toBe(200);
-    const completedByRequester = await put(gp, { ...(accepted.body as Task), status: 'completed' });
+    const completedByRequester = await put(gp, {
+      ...(accepted.body as Task),
+      status: 'completed',
+      output: [{ type: { text: 'Outcome' }, valueString: 'Done' }],
+    });
     expect(completedByRequester.status).toBe(403);
-    expect((await put(community, { ...(accepted.body as Task), status: 'completed' })).status).toBe(200);
+    const outcome = { output: [{ type: { text: 'Outcome' }, valueString: 'Seen at home' }] };
+    expect((await put(community, { ...(accepted.body as Task), status: 'completed', ...outcome })).status).toBe(200);
   });
 
   it("refuses the owner marking the requester's Task entered-in-error; either may cancel", async () => {

@@ -74,3 +74,19 @@ describe('parties', () => {
     expect(kind(task('requested'), task('accepted'), { requester: false, owner: false })).toBe('ok');
   });
 });
+
+describe('completion needs an outcome', () => {
+  it('refuses completed without output or statusReason.text, after the party rules', () => {
+    expect(kind(task('accepted'), task('completed'))).toBe('outcome');
+    expect(kind(task('in-progress'), task('completed', { statusReason: { text: '  ' } }))).toBe('outcome');
+    expect(kind(task('accepted'), task('completed', { statusReason: { text: 'Seen' } }))).toBe('ok');
+    const output = [{ type: { text: 'Outcome' }, valueString: 'Seen' }];
+    expect(kind(task('accepted'), task('completed', { output }))).toBe('ok');
+    expect(kind(task('accepted'), task('completed'), { requester: true, owner: false })).toBe('wrong-party');
+  });
+
+  it('does not hold a new Task recorded as completed, nor one staying completed', () => {
+    expect(kind(undefined, task('completed'))).toBe('ok');
+    expect(kind(task('completed'), task('completed'))).toBe('ok');
+  });
+});

@@ -35,3 +35,12 @@ Description: "The kind of action a task is (R4 Task has no category element)."
 * value[x] only CodeableConcept
 * valueCodeableConcept 1..1
 * valueCodeableConcept from HearthTaskCategoryVS (required)
+
+Extension: HearthTaskBreach
+Id: task-breach
+Title: "Hearth task breach"
+Description: "Set by Hearth (the breach watch) on an open Task whose response or due time, restriction.period.end, has passed: the deadline that was missed. A Task given a new deadline loses it; the task-overdue subscription topic fires when it appears."
+* ^context.type = #element
+* ^context.expression = "Task"
+* value[x] only dateTime
+* valueDateTime 1..1

@@ -7,6 +7,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Guard } from '../auth/guard.ts';
 import type { HistoryEntry, Queryable } from '../store/resources.ts';
+import type { Repository } from './repository.ts';
 
 export interface WrittenChange {
   resourceType: string;
@@ -40,7 +41,23 @@ export interface WriteObserver {
   afterCommit(changes: WrittenChange[]): Promise<void>;
 }
 
-/** A business rule on writes of some types (workflow): judged on the version before and after, in the write's transaction. */
+/**
+ * A business rule on writes of some types (workflow), run by the Repository in
+ * the write's transaction, in this order for each version written:
+ * 1. `adjust` (every write, a caller's or Hearth's own): returns the resource
+ *    to store instead, e.g. with a value the server fills in (a response
+ *    clock). It sees the version before (none for a create) and may read
+ *    current resources as Hearth (`read`, no access check: what it reads is
+ *    not disclosed). What it adds is not validated again: keep it valid.
+ * 2. `check` (a caller's writes only; Hearth's own are not judged): throws
+ *    FhirError to refuse the write (nothing is written).
+ * 3. `after` (every write, once it is stored): the consequences it entails,
+ *    written through `repo` (Hearth's own writes, in the same transaction:
+ *    they commit with it or not at all; they run these rules too, so a
+ *    consequence must not re-trigger itself). `by.guard` is the caller's
+ *    (none for Hearth's own writes or with security off).
+ * Deletions run none of them.
+ */
 export interface WriteRule {
   types: ReadonlySet<string>;
   /**
@@ -48,6 +65,17 @@ export interface WriteRule {
    * transaction's earlier writes are sent before it is checked, so it sees them.
    */
   readsStore?: boolean;
-  /** Throws FhirError to refuse the write (nothing is written). */
-  check(previous: Resource | undefined, next: Resource, guard: Guard | undefined, db: Queryable): Promise<void>;
+  adjust?(previous: Resource | undefined, next: Resource, read: RuleReader): Promise<Resource>;
+  check?(previous: Resource | undefined, next: Resource, guard: Guard | undefined, db: Queryable): Promise<void>;
+  after?(change: RuleChange, repo: Repository, by: { guard?: Guard; server: boolean }): Promise<void>;
+}
+
+/** Reads the current version of Type/id as Hearth (none when absent or deleted), this transaction's writes included. */
+export type RuleReader = (resourceType: string, id: string) => Promise<Resource | undefined>;
+
+export interface RuleChange {
+  /** The version before (none for a create). */
+  previous?: Resource;
+  /** The version just stored (meta.versionId set). */
+  current: Resource;
 }

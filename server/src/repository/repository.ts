@@ -15,6 +15,7 @@ import { lockConditional } from '../store/locks.ts';
 import {
   findReferrers,
   lockCurrent,
+  readCurrent,
   readCurrentWithPatients,
   readVersion,
   writeFirstVersions,
@@ -32,7 +33,7 @@ import { ACCESS_TYPES } from '../auth/access-cache.ts';
 import { insufficientScope } from '../auth/access.ts';
 import type { Visibility } from '../auth/policy.ts';
 import { stamp } from './stamp.ts';
-import type { WriteObserver, WriteRule, WrittenChange } from './observer.ts';
+import type { RuleReader, WriteObserver, WriteRule, WrittenChange } from './observer.ts';
 import { OWNED_TYPES, ownedBy, ownerKey } from '../auth/ownership.ts';
 
 export interface RepositoryOptions {
@@ -86,26 +87,32 @@ export interface SearchResult {
   included: IncludedRow[];
 }
 
-export class Repository {
-  private readonly pendingDeletes: { resourceType: string; id: string }[] = [];
+/**
+ * What a transaction keeps until it commits, shared by every Repository on its
+ * connection (the caller's and Hearth's own, asServer()), so each write's
+ * checks, consequences and events are seen whichever wrote it.
+ */
+interface TransactionState {
+  deletes: { resourceType: string; id: string }[];
   /** Writes under restricted scopes, to match their queries before commit. */
-  private readonly pendingScopeChecks: {
-    resourceType: string;
-    id: string;
-    permission: 'c' | 'u';
-    queries: string[];
-  }[] = [];
+  scopeChecks: { resourceType: string; id: string; permission: 'c' | 'u'; queries: string[] }[];
   /**
    * First versions written in this transaction but not yet sent: a transaction's
    * creates go to the database as one statement. Sent before anything reads
    * (flush), so every read in the transaction sees them.
    */
-  private pendingFirstVersions: NewVersion[] = [];
+  firstVersions: NewVersion[];
   /** A write in this transaction may have changed who may see whom. */
-  private accessChanged = false;
+  accessChanged: boolean;
   /** Writes of types the observer watches, for it to see before commit. */
-  private readonly changes: WrittenChange[] = [];
+  changes: WrittenChange[];
+}
 
+function newTransactionState(): TransactionState {
+  return { deletes: [], scopeChecks: [], firstVersions: [], accessChanged: false, changes: [] };
+}
+
+export class Repository {
   constructor(
     private readonly db: Queryable,
     readonly options: RepositoryOptions,
@@ -114,16 +121,22 @@ export class Repository {
     readonly guard?: Guard,
     /** Hearth's own writes (e.g. a subscription's status), not a caller's. */
     private readonly server = false,
+    private readonly tx: TransactionState = newTransactionState(),
   ) {}
 
   /** This repository for one request, every access decided by its guard. */
   withGuard(guard: Guard | undefined): Repository {
-    return guard ? new Repository(this.db, this.options, this.client, guard) : this;
+    return guard ? new Repository(this.db, this.options, this.client, guard, false, this.shared()) : this;
   }
 
   /** This repository for Hearth's own writes (no caller: no access checks, no Provenance). */
   asServer(): Repository {
-    return new Repository(this.db, this.options, this.client, undefined, true);
+    return new Repository(this.db, this.options, this.client, undefined, true, this.shared());
+  }
+
+  /** Inside a transaction its state (a Repository made from this one joins it); outside, a fresh one. */
+  private shared(): TransactionState | undefined {
+    return this.client ? this.tx : undefined;
   }
 
   /** The connection for read-only store queries (history), with this transaction's writes sent. */
@@ -134,9 +147,9 @@ export class Repository {
 
   /** Sends the deferred first versions (one statement). */
   private async flush(): Promise<void> {
-    if (!this.pendingFirstVersions.length) return;
-    const versions = this.pendingFirstVersions;
-    this.pendingFirstVersions = [];
+    if (!this.tx.firstVersions.length) return;
+    const versions = this.tx.firstVersions;
+    this.tx.firstVersions = [];
     await writeFirstVersions(this.db, versions);
   }
 
@@ -152,11 +165,11 @@ export class Repository {
       result = await fn(repo);
       await repo.flush();
       await repo.checkBeforeCommit();
-      if (observer && repo.changes.length) await observer.beforeCommit(client, repo.changes, repo.guard);
+      if (observer && repo.tx.changes.length) await observer.beforeCommit(client, repo.tx.changes, repo.guard);
       // On this transaction's connection: waiting for another pooled one while holding this could exhaust the pool.
-      if (repo.accessChanged) await this.options.onAccessChange?.(client);
+      if (repo.tx.accessChanged) await this.options.onAccessChange?.(client);
       await client.query('COMMIT');
-      if (repo.accessChanged) this.options.onAccessCommitted?.();
+      if (repo.tx.accessChanged) this.options.onAccessCommitted?.();
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw translateDbError(error);
@@ -164,7 +177,7 @@ export class Repository {
       client.release();
     }
     // After the connection is back in the pool: what the observer does next may need one.
-    if (observer && repo.changes.length) await observer.afterCommit(repo.changes);
+    if (observer && repo.tx.changes.length) await observer.afterCommit(repo.tx.changes);
     return result;
   }
 
@@ -256,18 +269,19 @@ export class Repository {
 
   /** Creates version 1: one statement, so outside a transaction it needs no BEGIN/COMMIT. */
   async create(resource: Resource, id: string = randomUUID()): Promise<WrittenVersion> {
-    // A write under restricted scopes is checked before commit, and one the observer watches has consequences
-    // written with it: it needs a transaction.
-    const watched = this.options.observer?.watches(resource.resourceType);
-    const readingRule = this.rulesFor(resource.resourceType).some((r) => r.readsStore);
-    if (!this.client && (watched || readingRule || this.guard?.writeQueries(resource.resourceType, 'c'))) {
+    // A write under restricted scopes is checked before commit, and one the observer watches or a rule has
+    // consequences of has them written with it, as does one a rule judges on what is stored: it needs a transaction.
+    const watched =
+      this.options.observer?.watches(resource.resourceType) ||
+      this.rulesFor(resource.resourceType).some((r) => r.after || r.readsStore);
+    if (!this.client && (watched || this.guard?.writeQueries(resource.resourceType, 'c'))) {
       return this.transaction((repo) => repo.create(resource, id));
     }
     const warnings = this.validate(resource);
     try {
       const written = await this.writeVersion(resource, id, 1, 'POST');
-      if (!this.client && this.accessChanged) {
-        this.accessChanged = false;
+      if (!this.client && this.tx.accessChanged) {
+        this.tx.accessChanged = false;
         await this.options.onAccessChange?.(this.db);
         this.options.onAccessCommitted?.();
       }
@@ -331,14 +345,14 @@ export class Repository {
         content: null,
         index: emptyIndexRows(),
       });
-      repo.pendingDeletes.push({ resourceType, id });
-      if (ACCESS_TYPES.has(resourceType)) repo.accessChanged = true;
+      repo.tx.deletes.push({ resourceType, id });
+      if (ACCESS_TYPES.has(resourceType)) repo.tx.accessChanged = true;
       if (repo.options.observer?.watches(resourceType)) {
         const previous = JSON.parse(current.content!) as Resource;
-        repo.changes.push({ resourceType, id, versionId, lastUpdated, method: 'DELETE', previous });
+        repo.tx.changes.push({ resourceType, id, versionId, lastUpdated, method: 'DELETE', previous });
       }
       const provenance = repo.provenanceOf(JSON.parse(current.content!) as Resource, versionId, lastUpdated, 'DELETE');
-      if (provenance) repo.pendingFirstVersions.push(provenance);
+      if (provenance) repo.tx.firstVersions.push(provenance);
       return { resourceType, id, versionId, lastUpdated };
     });
   }
@@ -443,10 +457,13 @@ export class Repository {
     const rules = this.rulesFor(submitted.resourceType);
     const previous =
       current?.content && (observer || rules.length) ? (JSON.parse(current.content) as Resource) : undefined;
-    const prepared = observer?.prepare(submitted, previous, { guard: this.guard, server: this.server });
-    const resource = prepared?.resource ?? submitted;
+    // The rules (observer.ts WriteRule): adjust every write, check a caller's, then (below) its consequences.
+    let adjusted = submitted;
+    for (const rule of rules) if (rule.adjust) adjusted = await rule.adjust(previous, adjusted, this.readAsHearth);
+    const prepared = observer?.prepare(adjusted, previous, { guard: this.guard, server: this.server });
+    const resource = prepared?.resource ?? adjusted;
     if (rules.some((r) => r.readsStore)) await this.flush();
-    for (const rule of rules) await rule.check(previous, resource, this.guard, this.db);
+    if (!this.server) for (const rule of rules) await rule.check?.(previous, resource, this.guard, this.db);
     const lastUpdated = new Date().toISOString();
     const stamped = stamp(resource, id, versionId, lastUpdated);
     const index = extractIndexRows(stamped);
@@ -458,7 +475,7 @@ export class Repository {
     // that creates is allowed by `u` (SMART v2: "this is allowed by the update scope").
     const permission = method === 'POST' ? 'c' : 'u';
     const queries = this.guard?.writeQueries(stamped.resourceType, permission);
-    if (queries) this.pendingScopeChecks.push({ resourceType: stamped.resourceType, id, permission, queries });
+    if (queries) this.tx.scopeChecks.push({ resourceType: stamped.resourceType, id, permission, queries });
     const content = JSON.stringify(stamped);
     const version: NewVersion = {
       resourceType: stamped.resourceType,
@@ -469,14 +486,14 @@ export class Repository {
       content,
       index,
     };
-    if (ACCESS_TYPES.has(stamped.resourceType)) this.accessChanged = true;
+    if (ACCESS_TYPES.has(stamped.resourceType)) this.tx.accessChanged = true;
     const provenance = this.provenanceOf(stamped, versionId, lastUpdated, versionId === 1 ? 'CREATE' : 'UPDATE');
-    if (this.client && versionId === 1) this.pendingFirstVersions.push(version);
+    if (this.client && versionId === 1) this.tx.firstVersions.push(version);
     else if (versionId === 1) await writeFirstVersions(this.db, provenance ? [version, provenance] : [version]);
     else await writeVersion(this.db, version);
-    if (provenance && (this.client || versionId > 1)) this.pendingFirstVersions.push(provenance);
+    if (provenance && (this.client || versionId > 1)) this.tx.firstVersions.push(provenance);
     if (observer) {
-      this.changes.push({
+      this.tx.changes.push({
         resourceType: stamped.resourceType,
         id,
         versionId,
@@ -487,13 +504,26 @@ export class Repository {
         note: prepared?.note,
       });
     }
+    const consequences = rules.filter((r) => r.after);
+    if (consequences.length) {
+      if (!this.client) throw new Error(`A write of ${stamped.resourceType} with consequences needs a transaction`);
+      const by = { guard: this.guard, server: this.server };
+      for (const rule of consequences) await rule.after!({ previous, current: stamped }, this.asServer(), by);
+    }
     return { resourceType: stamped.resourceType, id, versionId, lastUpdated, resource: stamped, content };
   }
 
-  /** The business rules on a caller's writes of the type (Hearth's own writes are not judged). */
-  private rulesFor(resourceType: string): readonly WriteRule[] {
-    return this.server ? [] : (this.options.rules ?? []).filter((r) => r.types.has(resourceType));
+  /** The write rules on a type. */
+  private rulesFor(resourceType: string): WriteRule[] {
+    return (this.options.rules ?? []).filter((r) => r.types.has(resourceType));
   }
+
+  /** What a rule reads (observer.ts RuleReader): a current resource as Hearth, this transaction's writes included. */
+  private readonly readAsHearth: RuleReader = async (resourceType, id) => {
+    await this.flush();
+    const current = await readCurrent(this.db, resourceType, id);
+    return current?.content ? (JSON.parse(current.content) as Resource) : undefined;
+  };
 
   /**
    * Under access control every write leaves a Provenance of the exact version
@@ -586,11 +616,11 @@ export class Repository {
   }
 
   private async checkBeforeCommit(): Promise<void> {
-    for (const { resourceType, id, permission, queries } of this.pendingScopeChecks) {
+    for (const { resourceType, id, permission, queries } of this.tx.scopeChecks) {
       await this.checkScopeQueries(resourceType, id, permission, queries);
     }
     // Referential integrity: a deleted resource may not be referenced by a current one at commit.
-    for (const { resourceType, id } of this.pendingDeletes) {
+    for (const { resourceType, id } of this.tx.deletes) {
       const conflict = await this.deleteConflict(resourceType, id);
       if (conflict) throw new FhirError('conflict', conflict);
     }

@@ -21,6 +21,7 @@ import { compilePath, type CompiledPath } from './paths.ts';
 import { compositeRows } from './composite.ts';
 import { localTarget } from '../fhir/reference.ts';
 import { relationshipsOf } from '../auth/relationships.ts';
+import { pendingDeadline } from '../workflow/deadline.ts';
 import { compartmentMembers } from './scope.ts';
 import {
   derivedTokenCode,
@@ -47,6 +48,8 @@ export interface IndexRows {
     starts: (string | null)[];
     ends: (string | null)[];
   };
+  /** A Task's pending deadline (workflow/deadline.ts), at most one; code is 'due'. */
+  deadline: { code: string[]; due: string[] };
 }
 
 /** Derived reference rows naming each patient whose compartment the resource is in (access filtering). */
@@ -95,6 +98,7 @@ export function emptyIndexRows(): IndexRows {
     quantity: { code: [], value: [], system: [], unit: [] },
     uri: { code: [], value: [] },
     relationship: { code: [], patientId: [], party: [], effect: [], starts: [], ends: [] },
+    deadline: { code: [], due: [] },
   };
 }
 
@@ -121,6 +125,11 @@ export function extractIndexRows(resource: Resource): IndexRows {
     rows.relationship.effect.push(r.effect);
     rows.relationship.starts.push(r.starts ?? null);
     rows.relationship.ends.push(r.ends ?? null);
+  }
+  const due = pendingDeadline(resource);
+  if (due) {
+    rows.deadline.code.push('due');
+    rows.deadline.due.push(due);
   }
   return rows;
 }

@@ -198,6 +198,13 @@ const INDEX_SPEC: {
       ['ends', 'ends', 'timestamptz'],
     ],
   ],
+  deadline: [
+    'task_deadline',
+    [
+      ['code', 'code', 'text'],
+      ['due', 'due', 'timestamptz'],
+    ],
+  ],
 };
 const INDEX_KINDS = Object.keys(INDEX_SPEC) as (keyof IndexRows)[];
 

@@ -1,21 +1,37 @@
 /**
- * The neighbourhood workflow's FHIR operations (interactions/operations.ts)
+ * The neighbourhood workflow: its FHIR operations (interactions/operations.ts)
  * and computed search parameters (search/computed.ts), registered by
- * buildApp: each module exports its own.
+ * buildApp (each module exports its own), and its write rules, run by the
+ * Repository on every write path (observer.ts WriteRule), in this order: the
+ * response clock adjusts, the state machine and the one living plan judge,
+ * closing the loop and resuming on a reply follow.
  */
+import type { WorkflowConfig } from '../config.ts';
 import type { HearthOperation } from '../interactions/operations.ts';
+import type { WriteRule } from '../repository/observer.ts';
 import type { ComputedParameter } from '../search/computed.ts';
 import { caseloadOperation } from './caseload.ts';
 import { BARS_OPERATIONS } from './bars/process-message.ts';
 import { CAREPLAN_OPERATIONS } from './careplan/index.ts';
 import { MDT_OPERATIONS } from './mdt/index.ts';
+import { livingPlanRule } from './careplan/living-rule.ts';
+import { responseClockRule } from './clock-rule.ts';
+import { informationReplyRule } from './information-reply.ts';
+import { loopClosureRule } from './loop-closure.ts';
 import { priorityScoreParameter } from './priority-score-sql.ts';
+import { taskRules } from './task-rules.ts';
+import { TRIAGE_OPERATIONS } from './triage/index.ts';
 
 export const WORKFLOW_OPERATIONS: HearthOperation[] = [
   caseloadOperation,
+  ...TRIAGE_OPERATIONS,
   ...CAREPLAN_OPERATIONS,
   ...MDT_OPERATIONS,
   ...BARS_OPERATIONS,
 ];
 
 export const WORKFLOW_SEARCH_PARAMETERS: ComputedParameter[] = [priorityScoreParameter];
+
+export function workflowRules(config: WorkflowConfig): WriteRule[] {
+  return [responseClockRule(config.responseClocks), taskRules, livingPlanRule, loopClosureRule, informationReplyRule];
+}

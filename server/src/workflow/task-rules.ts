@@ -1,10 +1,11 @@
 /**
  * The Task state machine and the ServiceRequest's owner, enforced on every
  * write path (PUT, PATCH, transaction entries, operations: they all go through
- * the Repository): an illegal transition or a missing reason is a 422
- * (business-rule) and a move that belongs to the other party a 403, with
- * nothing written. The caller's side comes from the parties it acts as
- * (auth/policy.ts): requester side if one of them is the Task's requester,
+ * the Repository): an illegal transition, a missing reason or completing
+ * without an outcome is a 422 (business-rule) and a move that belongs to the
+ * other party a 403, with nothing written. The caller's side comes from the
+ * parties it acts as (auth/policy.ts): requester side if one of them is the
+ * Task's requester,
  * owner side if one is its owner. Hearth's own writes are not judged.
  */
 import type { Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
@@ -13,7 +14,7 @@ import { FhirError } from '../fhir/errors.ts';
 import { localKey } from '../fhir/reference.ts';
 import type { WriteRule } from '../repository/observer.ts';
 import type { Queryable } from '../store/resources.ts';
-import { taskChangeRefusal, type Side } from './task-state.ts';
+import { taskChangeRefusal, type Refusal, type Side } from './task-state.ts';
 
 export const taskRules: WriteRule = {
   types: new Set(['Task', 'ServiceRequest']),
@@ -26,9 +27,16 @@ export const taskRules: WriteRule = {
     const refusal = taskChangeRefusal(before, after, side);
     if (!refusal) return;
     throw new FhirError(refusal.kind === 'wrong-party' ? 'forbidden' : 'business-rule', refusal.message, {
-      expression: [refusal.kind === 'reason' ? 'Task.statusReason' : 'Task.status'],
+      expression: [EXPRESSION[refusal.kind]],
     });
   },
+};
+
+const EXPRESSION: Record<Refusal['kind'], string> = {
+  illegal: 'Task.status',
+  'wrong-party': 'Task.status',
+  reason: 'Task.statusReason',
+  outcome: 'Task.output',
 };
 
 /** The status of a referral (ServiceRequest) is its requester's: a performer that is not the requester may not change it. */
@@ -51,7 +59,8 @@ async function checkServiceRequest(
   }
 }
 
-async function sideOf(
+/** Which side of a Task (or referral) the caller is on, by the parties it acts as (auth/policy.ts). */
+export async function sideOf(
   guard: Guard,
   db: Queryable,
   requester: { reference?: string } | undefined,

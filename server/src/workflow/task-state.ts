@@ -4,7 +4,8 @@
  * may follow which, which changes need a stated reason, and which belong to
  * the requester or to the owner. A change that keeps the status is always
  * allowed; a new Task may start in any status (a record of work done
- * elsewhere).
+ * elsewhere). Moving a Task to completed needs its outcome (the loop is
+ * closed with what was done): at least one `output`, or `statusReason.text`.
  */
 import type { Task } from '@medplum/fhirtypes';
 
@@ -57,7 +58,7 @@ export interface Side {
   owner: boolean;
 }
 
-export type Refusal = { kind: 'illegal' | 'reason' | 'wrong-party'; message: string };
+export type Refusal = { kind: 'illegal' | 'reason' | 'outcome' | 'wrong-party'; message: string };
 
 /** Why the change from `before` to `after` is not allowed, or undefined when it is. */
 export function taskChangeRefusal(before: Task | undefined, after: Task, side?: Side): Refusal | undefined {
@@ -80,7 +81,18 @@ export function taskChangeRefusal(before: Task | undefined, after: Task, side?: 
       return { kind: 'wrong-party', message: `Only the owner moves a Task to ${to}` };
     }
   }
+  if (from && to === 'completed' && !hasOutcome(after)) {
+    return {
+      kind: 'outcome',
+      message: 'A Task going to completed needs its outcome: an output (what was done) or statusReason.text',
+    };
+  }
   return undefined;
+}
+
+/** Whether a Task records its outcome: an output, or a stated status reason. */
+export function hasOutcome(task: Task): boolean {
+  return !!task.output?.length || !!task.statusReason?.text?.trim();
 }
 
 /** A Task still to be done (draft is not yet asked for; the rest are ended). */
