@@ -35,6 +35,7 @@ import { migrate } from './store/migrate.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { topicResources } from './subscriptions/topics.ts';
 import { taskRules } from './workflow/task-rules.ts';
+import { communicationRules } from './workflow/communication-rules.ts';
 import { WORKFLOW_OPERATIONS } from './workflow/index.ts';
 import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
@@ -105,7 +106,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
     observer: new SubscriptionEvents(subscriptions, config.subscriptions),
-    rules: [taskRules],
+    rules: [taskRules, communicationRules],
   });
   registerOperations(...WORKFLOW_OPERATIONS);
   const installed = await installConformance(repo, [...resources, ...topicResources(), ...operationDefinitions()]);

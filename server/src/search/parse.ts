@@ -59,6 +59,8 @@ export interface SearchRequest {
   compartment?: Compartment;
   /** `_list`: only resources that List/[id] refers to from List.entry.item. */
   list?: string;
+  /** Communication/$unread: only messages this reader has not marked read (migration 011) nor sent (Type/id). */
+  unread?: { reader: string; senders: string[] };
   /** Parameters that were not understood and so not applied. */
   ignored: string[];
 }
