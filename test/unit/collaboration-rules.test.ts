@@ -90,3 +90,20 @@ describe('the unread condition', () => {
     expect(sql.values.slice(0, 4)).toEqual(['Communication', 'Practitioner/p', ['PractitionerRole'], ['r']]);
   });
 });
+
+describe("a patient's record (Patient/$changes)", () => {
+  it("is driven by the patient's _patient index rows (a semi-join on the covering index), not a per-row filter", () => {
+    const request = parseSearch('Patient', [['_lastUpdated', 'gt2026-01-05T09:00:00.000Z']], {
+      defaultCount: 20,
+      maxCount: 100,
+      strict: true,
+    });
+    request.resourceTypes = ['CarePlan', 'Task'];
+    request.aboutPatient = 'p1';
+    const sql = compileSearch(request, { baseUrl: 'https://hearth.example/fhir' });
+    expect(sql.text).toContain(
+      "WHERE r.resource_type = ANY($1::text[]) AND (r.resource_type, r.id) IN (SELECT m.resource_type, m.id FROM sp_reference m WHERE m.target_type = 'Patient' AND m.target_id = $2 AND m.code = '_patient') AND NOT r.deleted AND r.last_updated > $3",
+    );
+    expect(sql.values.slice(0, 2)).toEqual([['CarePlan', 'Task'], 'p1']);
+  });
+});

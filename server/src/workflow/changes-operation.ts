@@ -1,7 +1,7 @@
 /**
  * "What changed since I last looked" (issue 7 item 5): `Patient/{id}/$changes`
- * answers, in one indexed query (a Patient compartment search over the
- * collaboration types with `_lastUpdated=gt<since>`), every plan, task,
+ * answers, in one indexed query (driven by the patient's `_patient` index
+ * rows, i.e. its compartment, with `_lastUpdated=gt<since>`), every plan, task,
  * referral, message and caseload resource of the patient changed after
  * `since`, each once in its current version, oldest change first, paged, as
  * the caller may see them (their guard filters in SQL, as any search). Without
@@ -15,7 +15,6 @@ import type { HearthOperation } from '../interactions/operations.ts';
 import { parseOptions, searchset } from '../interactions/search.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from '../interactions/types.ts';
 import { parseSearch } from '../search/parse.ts';
-import { compartmentMembers } from '../search/scope.ts';
 import { recordLook } from '../store/collaboration.ts';
 import { readerOf } from './reader.ts';
 
@@ -98,7 +97,7 @@ async function changesOf(req: FhirRequest, ctx: InteractionContext, patientId: s
   for (const name of ['_count', '_cursor']) if (value(name) !== undefined) params.push([name, value(name)!]);
   const request = parseSearch(types[0], params, parseOptions(req, ctx));
   request.resourceTypes = types;
-  request.compartment = { ownerType: 'Patient', ownerId: patientId, members: compartmentMembers('Patient') };
+  request.aboutPatient = patientId;
   return searchset(ctx, request, `Patient/${patientId}/$changes`, [['_type', types.join(',')]]);
 }
 
