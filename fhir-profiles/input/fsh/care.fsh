@@ -86,6 +86,7 @@ Description: "A message of an MDT conversation that follows the person: about a 
 * sender only Reference(HearthPractitionerRole or HearthPractitioner or HearthOrganization or HealthcareService)
 * recipient 1..* MS
 * payload 1..* MS
+* extension contains HearthMentionExt named mention 0..* MS
 
 Profile: HearthConsent
 Parent: Consent

