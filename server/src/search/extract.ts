@@ -46,6 +46,8 @@ export interface IndexRows {
     effect: string[];
     starts: (string | null)[];
     ends: (string | null)[];
+    /** The one resource a share gives (Type/id); null for other relationships. */
+    target: (string | null)[];
   };
 }
 
@@ -94,7 +96,7 @@ export function emptyIndexRows(): IndexRows {
     number: { code: [], lo: [], hi: [] },
     quantity: { code: [], value: [], system: [], unit: [] },
     uri: { code: [], value: [] },
-    relationship: { code: [], patientId: [], party: [], effect: [], starts: [], ends: [] },
+    relationship: { code: [], patientId: [], party: [], effect: [], starts: [], ends: [], target: [] },
   };
 }
 
@@ -121,6 +123,7 @@ export function extractIndexRows(resource: Resource): IndexRows {
     rows.relationship.effect.push(r.effect);
     rows.relationship.starts.push(r.starts ?? null);
     rows.relationship.ends.push(r.ends ?? null);
+    rows.relationship.target.push(r.target ?? null);
   }
   return rows;
 }
