@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decide,
   grantedTargets,
+  restrictedVisibility,
   seesResource,
   visibility,
   type Caller,
@@ -259,7 +260,13 @@ describe('the decision on a resource', () => {
       ['p1', [permit]],
       ['p2', [deny]],
     ]);
-    expect(visibility(restricted, byPatient, OPTIONS)).toEqual({ every: true, except: ['p2'] });
+    // Whole records (e.g. the audit trail): only patients shared with it, none that denies it.
+    expect(visibility(restricted, byPatient, OPTIONS)).toEqual({ every: false, only: [] });
+    const sharedP1 = { ...restricted, restricted: { ...restricted.restricted!, granted: new Set(['Patient/p1']) } };
+    expect(visibility(sharedP1, byPatient, OPTIONS)).toEqual({ every: false, only: ['p1'] });
+    // Its searches: shared rows are filtered apart; the consent-denied patient stays out.
+    expect(restrictedVisibility(restricted, byPatient, OPTIONS)).toEqual({ every: true, except: ['p2'] });
+    expect(restrictedVisibility(restricted, byPatient, OPTIONS, 'p2')).toEqual({ every: false, only: [] });
   });
 });
 

@@ -23,6 +23,7 @@ import {
   decide,
   deniedPatient,
   grantedTargets,
+  restrictedVisibility,
   seesResource,
   teamsOf,
   visibility,
@@ -168,12 +169,15 @@ export class Guard {
   /** What searches filter on in SQL (search/access.ts accessClause). */
   async filter(db: Queryable): Promise<AccessFilter> {
     const caller = await this.callerOf(db);
-    const restricted = caller.restricted && {
-      granted: [...caller.restricted.granted],
-      parties: [...caller.restricted.parties],
-    };
+    if (!caller.restricted) {
+      const sealed = unsealedUpTo({ sensitiveData: !!caller.sensitiveData, breakGlass: caller.breakGlass });
+      return { visibility: await this.visibility(db), owner: ownerKey(this.identity), sealed };
+    }
+    // A restricted role: rows shared with it (restricted), about no patient that denies it (or outside its context).
+    const data = await this.dataOf(db);
+    const restricted = { granted: [...caller.restricted.granted], parties: [...caller.restricted.parties] };
     return {
-      visibility: await this.visibility(db),
+      visibility: restrictedVisibility(caller, data.byPatient, this.options(), this.identity.patient),
       owner: ownerKey(this.identity),
       sealed: unsealedUpTo({ sensitiveData: !!caller.sensitiveData, breakGlass: caller.breakGlass }),
       restricted,
@@ -271,12 +275,6 @@ export class Guard {
     this.visible ??= (async (): Promise<Visibility> => {
       const patient = this.identity.patient;
       const caller = await this.callerOf(db);
-      // A restricted role's patient in context: only it, unless a consent denies it (shares are filtered apart).
-      if (patient && caller.restricted) {
-        const data = await this.dataOf(db);
-        const denied = deniedPatient(caller, patient, data.byPatient.get(patient) ?? [], this.options());
-        return { every: false, only: denied ? [] : [patient] };
-      }
       if (patient) return { every: false, only: (await this.allows(db, [patient])) ? [patient] : [] };
       const data = await this.dataOf(db);
       return visibility(caller, data.byPatient, this.options());

@@ -110,6 +110,21 @@ export function deniedPatient(
 }
 
 /**
+ * For a restricted caller's searches: the patients whose data stays hidden even where it is shared (a consent
+ * denies it), with what is shared filtered apart (search/access.ts).
+ */
+export function restrictedVisibility(
+  caller: Caller,
+  byPatient: ReadonlyMap<string, readonly Relationship[]>,
+  options: PolicyOptions,
+  inContext?: string,
+): Visibility {
+  const denied = (p: string) => deniedPatient(caller, p, byPatient.get(p) ?? [], options);
+  if (inContext) return { every: false, only: denied(inContext) ? [] : [inContext] };
+  return { every: true, except: [...byPatient.keys()].filter(denied) };
+}
+
+/**
  * THE decision on one resource: not sealed beyond what the caller may see,
  * and then, for a restricted role, shared with it (restrictedSees) about no
  * patient that denies it; for any other caller, about patients it may all see
@@ -152,9 +167,10 @@ export function visibility(
   options: PolicyOptions,
 ): Visibility {
   if (caller.restricted) {
-    // Shared resources are filtered apart (compile.ts); no patient's data against a consent deny.
-    const denied = [...byPatient].filter(([p, rs]) => deniedPatient(caller, p, rs, options)).map(([p]) => p);
-    return { every: true, except: denied };
+    // No patient's record as a whole: only the patients shared with it (their Patient resource, e.g. their audit
+    // trail), none that denies it. Its other resources are filtered on what is shared (search/access.ts).
+    const shared = [...caller.restricted.granted].filter((k) => k.startsWith('Patient/')).map((k) => k.slice(8));
+    return { every: false, only: shared.filter((p) => !deniedPatient(caller, p, byPatient.get(p) ?? [], options)) };
   }
   const decided = [...byPatient].map(([p, rs]) => [p, decide(caller, p, rs, options).allowed] as const);
   if (caller.breakGlass || caller.allPatients) {
