@@ -4,8 +4,13 @@
  * charity; users signed in with PKCE, and the trust's partner system) x
  * patients (on a team's caseload, referred, consented, none) x interactions
  * (read, search, _include, _revinclude, chain, _has, history, vread,
- * compartment, totals, transaction, operation, subscription). Each cell is
- * allowed or denied, and a denial looks exactly like absence: nothing leaks.
+ * compartment, totals, transaction, operation, subscription, and a sealed
+ * resource). Each cell is allowed, demographics only (the charity is a
+ * restricted role: it sees the patient of the Task it owns, as minimal
+ * demographics, and nothing else of theirs), or denied, and a denial looks
+ * exactly like absence: nothing leaks. A sealed (v3-Confidentiality R)
+ * Observation of each patient is seen only by a caller allowed the patient
+ * whose role carries the sensitive-data activity (the trust's specialist).
  * Then break-glass, consent deny, and relationships that end.
  */
 import type { Bundle, Subscription } from '@medplum/fhirtypes';
@@ -19,21 +24,43 @@ let receiver: Receiver;
 const tokens: Record<string, string> = {};
 let admin: string;
 
-type Caller = 'gp' | 'nurse' | 'volunteer' | 'trustSystem';
+type Caller = 'gp' | 'nurse' | 'specialist' | 'volunteer' | 'trustSystem';
 type PatientKind = 'caseload' | 'referred' | 'consented' | 'none';
-const CALLERS: Caller[] = ['gp', 'nurse', 'volunteer', 'trustSystem'];
+const CALLERS: Caller[] = ['gp', 'nurse', 'specialist', 'volunteer', 'trustSystem'];
+const USERS = ['gp', 'nurse', 'specialist', 'volunteer'] as const;
 const PATIENTS: PatientKind[] = ['caseload', 'referred', 'consented', 'none'];
+const ORG: Record<(typeof USERS)[number], string> = {
+  gp: 'gp',
+  nurse: 'trust',
+  specialist: 'trust',
+  volunteer: 'charity',
+};
 
-/** Who may see whom: the caseload is the team's (the nurse is in it); the referral is GP -> charity; the consent names the trust. */
+/**
+ * Who may see whom: the caseload is the team's (the nurse and the specialist are in it); the referral is
+ * GP -> charity (a restricted role: the referred patient's demographics only); the consent names the trust.
+ */
 const ALLOWED: Record<Caller, PatientKind[]> = {
   gp: ['referred'],
   nurse: ['caseload', 'consented'],
-  volunteer: ['referred'],
+  specialist: ['caseload', 'consented'],
+  volunteer: [],
   trustSystem: ['consented'],
 };
+const DEMOGRAPHICS_ONLY: Partial<Record<Caller, PatientKind[]>> = { volunteer: ['referred'] };
+/** Callers whose role carries the sensitive-data activity. */
+const SENSITIVE: ReadonlySet<Caller> = new Set(['specialist']);
 
-const ids = (p: PatientKind) => ({ patient: `p-${p}`, obs: `obs-${p}`, family: `Matrix${p}` });
+/** What a caller sees of a patient's data. */
+type Level = 'all' | 'demographics' | 'none';
+const levelOf = (c: Caller, p: PatientKind): Level =>
+  ALLOWED[c].includes(p) ? 'all' : DEMOGRAPHICS_ONLY[c]?.includes(p) ? 'demographics' : 'none';
+
+const ids = (p: PatientKind) => ({ patient: `p-${p}`, obs: `obs-${p}`, sealed: `sealed-${p}`, family: `Matrix${p}` });
 const OBS_CODE = 'http://loinc.org|8867-4';
+const SEALED_CODE = 'http://loinc.org|76690-7';
+const ACTIVITY = 'https://hearth.example/fhir/CodeSystem/hearth-activity';
+const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 
 async function put(resource: { resourceType: string; id: string; [k: string]: unknown }): Promise<void> {
   const res = await s.http
@@ -49,21 +76,26 @@ const ref = (r: string) => ({ reference: r });
 beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_ACCESS_GRACE_HOURS: '0', HEARTH_SUBSCRIPTION_LOOPBACK: 'on' });
   receiver = await startReceiver();
-  const adminClient = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
+  // The administrator holds the sensitive-data activity too: it writes the sealed fixtures.
+  const adminClient = await registerSystem(s, {
+    clientId: 'admin',
+    scope: ADMIN_SCOPE,
+    allPatients: true,
+    sensitiveData: true,
+  });
   admin = await systemToken(s, adminClient, ADMIN_SCOPE);
-  for (const [who, org] of [
-    ['gp', 'gp'],
-    ['nurse', 'trust'],
-    ['volunteer', 'charity'],
-    ['performer', 'trust'],
-  ]) {
-    await put({ resourceType: 'Organization', id: org, name: org });
+  for (const [who, org] of [...Object.entries(ORG), ['performer', 'trust']]) {
+    const voluntary = org === 'charity' && {
+      type: [{ coding: [{ system: 'https://hearth.example/fhir/CodeSystem/organization-type', code: 'voluntary' }] }],
+    };
+    await put({ resourceType: 'Organization', id: org, name: org, ...voluntary });
     await put({ resourceType: 'Practitioner', id: who, name: [{ family: who }] });
     await put({
       resourceType: 'PractitionerRole',
       id: `${who}-role`,
       practitioner: ref(`Practitioner/${who}`),
       organization: ref(`Organization/${org}`),
+      ...(SENSITIVE.has(who as Caller) ? { code: [{ coding: [{ system: ACTIVITY, code: 'sensitive-data' }] }] } : {}),
     });
   }
   await put({
@@ -71,11 +103,17 @@ beforeAll(async () => {
     id: 'team',
     status: 'active',
     name: 'Neighbourhood team',
-    participant: [{ member: ref('PractitionerRole/nurse-role') }],
+    participant: [{ member: ref('PractitionerRole/nurse-role') }, { member: ref('PractitionerRole/specialist-role') }],
   });
   for (const p of PATIENTS) {
-    const { patient, obs, family } = ids(p);
-    await put({ resourceType: 'Patient', id: patient, name: [{ family }] });
+    const { patient, obs, sealed, family } = ids(p);
+    await put({
+      resourceType: 'Patient',
+      id: patient,
+      name: [{ family }],
+      gender: 'female',
+      maritalStatus: { text: 'Widowed' },
+    });
     await put({
       resourceType: 'Observation',
       id: obs,
@@ -84,6 +122,16 @@ beforeAll(async () => {
       subject: ref(`Patient/${patient}`),
       performer: [ref('Practitioner/performer')],
       valueQuantity: { value: 70, unit: '/min' },
+    });
+    await put({
+      resourceType: 'Observation',
+      id: sealed,
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '76690-7' }] },
+      subject: ref(`Patient/${patient}`),
+      performer: [ref('Practitioner/performer')],
+      valueString: 'sealed',
     });
   }
   await put({
@@ -115,20 +163,15 @@ beforeAll(async () => {
   const password = 'correct horse battery staple';
   await registerUsers(
     s,
-    (['gp', 'nurse', 'volunteer'] as const).map((who) => ({
+    USERS.map((who) => ({
       username: who,
       name: who,
       password,
       practitioner: `Practitioner/${who}`,
-      roles: [
-        {
-          practitionerRole: `PractitionerRole/${who}-role`,
-          organization: `Organization/${{ gp: 'gp', nurse: 'trust', volunteer: 'charity' }[who]}`,
-        },
-      ],
+      roles: [{ practitionerRole: `PractitionerRole/${who}-role`, organization: `Organization/${ORG[who]}` }],
     })),
   );
-  for (const who of ['gp', 'nurse', 'volunteer'] as const) tokens[who] = await userToken(s, who, password);
+  for (const who of USERS) tokens[who] = await userToken(s, who, password);
   const trust = await registerSystem(s, {
     clientId: 'trust-epr',
     scope: 'system/*.cruds',
@@ -242,113 +285,155 @@ async function eventNotification(subscription: string): Promise<Received & { bod
   }
 }
 
-/** Each interaction: what the caller gets for a patient, checked against allowed or denied. */
-const INTERACTIONS: Record<string, (caller: Caller, p: PatientKind, allowed: boolean) => Promise<void>> = {
-  read: async (c, p, allowed) => {
-    const res = await get(c, `Patient/${ids(p).patient}`);
-    expect(res.status).toBe(allowed ? 200 : 404);
-    if (!allowed) expect(res.body.issue[0].diagnostics).toBe(`Patient/${ids(p).patient} is not known`);
-  },
-  vread: async (c, p, allowed) => {
-    const res = await get(c, `Observation/${ids(p).obs}/_history/1`);
-    expect(res.status).toBe(allowed ? 200 : 404);
-  },
-  search: async (c, p, allowed) => {
-    const res = await get(c, `Observation?subject=Patient/${ids(p).patient}&code=${OBS_CODE}&_total=accurate`);
-    expect(res.status).toBe(200);
-    expect(res.body.total).toBe(allowed ? 1 : 0);
-    expect(entryIds(res.body)).toEqual(allowed ? [`Observation/${ids(p).obs}`] : []);
-  },
-  include: async (c, p, allowed) => {
-    const res = await get(c, `Observation?_id=${ids(p).obs}&_include=Observation:subject`);
-    expect(entryIds(res.body)).toEqual(allowed ? [`Observation/${ids(p).obs}`, `Patient/${ids(p).patient}`] : []);
-  },
-  revinclude: async (c, p, allowed) => {
-    // The performer is no patient's: it is always found, but includes only the observations the caller may see.
-    const res = await get(c, `Practitioner?_id=performer&_revinclude=Observation:performer`);
-    const included = entryIds(res.body).filter((e) => e.startsWith('Observation/'));
-    expect(included.includes(`Observation/${ids(p).obs}`)).toBe(allowed);
-  },
-  chain: async (c, p, allowed) => {
-    const res = await get(c, `Observation?subject:Patient.family=${ids(p).family}&code=${OBS_CODE}&_total=accurate`);
-    expect(res.body.total).toBe(allowed ? 1 : 0);
-  },
-  has: async (c, p, allowed) => {
-    // Matching a visible resource (the performer) through a patient's data must not reveal that data exists.
-    const res = await get(c, `Practitioner?_id=performer&_has:Observation:performer:subject=Patient/${ids(p).patient}`);
-    expect(entryIds(res.body)).toEqual(allowed ? ['Practitioner/performer'] : []);
-  },
-  history: async (c, p, allowed) => {
-    const instance = await get(c, `Patient/${ids(p).patient}/_history`);
-    expect(instance.status).toBe(allowed ? 200 : 404);
-    const type = await get(c, `Observation/_history?_count=100`);
-    expect(type.body.total).toBeUndefined();
-    expect(entryIds(type.body).includes(`Observation/${ids(p).obs}`)).toBe(allowed);
-  },
-  compartment: async (c, p, allowed) => {
-    const res = await get(c, `Patient/${ids(p).patient}/Observation?code=${OBS_CODE}`);
-    expect(entryIds(res.body)).toEqual(allowed ? [`Observation/${ids(p).obs}`] : []);
-  },
-  operation: async (c, p, allowed) => {
-    const res = await get(c, `Observation/${ids(p).obs}/$validate`);
-    expect(res.status).toBe(allowed ? 200 : 404);
-  },
-  transaction: async (c, p, allowed) => {
-    const bundle = {
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: [
-        {
-          request: { method: 'POST', url: 'Observation' },
-          resource: {
-            resourceType: 'Observation',
-            status: 'final',
-            code: { text: `matrix write by ${c}` },
-            subject: ref(`Patient/${ids(p).patient}`),
-          },
-        },
-      ],
-    };
-    const res = await s.http
-      .post('/fhir')
-      .set('Authorization', `Bearer ${tokens[c]}`)
-      .set('Content-Type', FHIR_JSON)
-      .send(JSON.stringify(bundle));
-    expect(res.status, JSON.stringify(res.body)).toBe(allowed ? 200 : 403);
-    const written = await s.http
-      .get(`/fhir/Observation?subject=Patient/${ids(p).patient}&code:text=matrix write by ${c}&_total=accurate`)
-      .set('Authorization', `Bearer ${admin}`);
-    expect(written.body.total).toBe(allowed ? 1 : 0);
-  },
-  subscription: async (c, p, allowed) => {
-    const { subscription, carePlan, marker } = await subscriptionCells.get(`${c}-${p}`)!;
-    const notification = await eventNotification(subscription);
-    const asked = await get(c, `Subscription/${subscription}/$events?content=full-resource`);
-    expect(asked.status).toBe(200);
-    // What the notification delivered, and what $events (the caller's own access now) answers: the same rule.
-    for (const [what, bundle, raw] of [
-      ['notification', notification.body, notification.raw],
-      ['$events', asked.body as Bundle, asked.text],
-    ] as const) {
-      if (allowed) {
-        expect(eventsOf(bundle), what).toEqual([{ number: 1, focus: `CarePlan/${carePlan}` }]);
-        expect(bundle.entry?.[1]?.resource, what).toMatchObject({ resourceType: 'CarePlan', id: carePlan });
-      } else {
-        // Withheld: the event's number and time, and nothing about the focus.
-        expect(eventsOf(bundle), what).toEqual([{ number: 1, focus: undefined }]);
-        expect(bundle.entry, what).toHaveLength(1);
-        for (const secret of [carePlan, marker, ids(p).patient])
-          expect(raw.includes(secret), `${what}: ${secret}`).toBe(false);
+/**
+ * Each interaction: what the caller gets for a patient, checked against its level: `allowed` (the whole record),
+ * or `level` 'demographics' (the Patient only, minimal and SUBSETTED) or 'none'.
+ */
+const INTERACTIONS: Record<string, (caller: Caller, p: PatientKind, allowed: boolean, level: Level) => Promise<void>> =
+  {
+    read: async (c, p, allowed, level) => {
+      const res = await get(c, `Patient/${ids(p).patient}`);
+      expect(res.status).toBe(level === 'none' ? 404 : 200);
+      if (level === 'none') expect(res.body.issue[0].diagnostics).toBe(`Patient/${ids(p).patient} is not known`);
+      if (level === 'demographics') {
+        expect(res.body).toMatchObject({ name: [{ family: ids(p).family }], gender: 'female' });
+        expect(res.body.maritalStatus).toBeUndefined();
+        expect(res.body.meta.tag).toContainEqual(SUBSETTED);
       }
-    }
-    // Zero leaks: nothing the receiver got for this subscription (handshake, event, any retry) names the focus.
-    if (!allowed) {
-      const posts = receiver.received.filter((r) => r.path.endsWith(`/${c}-${p}`));
-      expect(posts.length).toBeGreaterThanOrEqual(2);
-      for (const post of posts) expect(post.raw.includes(carePlan) || post.raw.includes(marker)).toBe(false);
-    }
-  },
-};
+      if (allowed) expect(res.body.maritalStatus).toEqual({ text: 'Widowed' });
+    },
+    vread: async (c, p, allowed) => {
+      const res = await get(c, `Observation/${ids(p).obs}/_history/1`);
+      expect(res.status).toBe(allowed ? 200 : 404);
+    },
+    search: async (c, p, allowed) => {
+      const res = await get(c, `Observation?subject=Patient/${ids(p).patient}&code=${OBS_CODE}&_total=accurate`);
+      expect(res.status).toBe(200);
+      expect(res.body.total).toBe(allowed ? 1 : 0);
+      expect(entryIds(res.body)).toEqual(allowed ? [`Observation/${ids(p).obs}`] : []);
+    },
+    include: async (c, p, allowed) => {
+      const res = await get(c, `Observation?_id=${ids(p).obs}&_include=Observation:subject`);
+      expect(entryIds(res.body)).toEqual(allowed ? [`Observation/${ids(p).obs}`, `Patient/${ids(p).patient}`] : []);
+    },
+    revinclude: async (c, p, allowed) => {
+      // The performer is no patient's: it is always found, but includes only the observations the caller may see.
+      const res = await get(c, `Practitioner?_id=performer&_revinclude=Observation:performer`);
+      const included = entryIds(res.body).filter((e) => e.startsWith('Observation/'));
+      expect(included.includes(`Observation/${ids(p).obs}`)).toBe(allowed);
+    },
+    chain: async (c, p, allowed) => {
+      const res = await get(c, `Observation?subject:Patient.family=${ids(p).family}&code=${OBS_CODE}&_total=accurate`);
+      expect(res.body.total).toBe(allowed ? 1 : 0);
+    },
+    has: async (c, p, allowed) => {
+      // Matching a visible resource (the performer) through a patient's data must not reveal that data exists.
+      const res = await get(
+        c,
+        `Practitioner?_id=performer&_has:Observation:performer:subject=Patient/${ids(p).patient}`,
+      );
+      expect(entryIds(res.body)).toEqual(allowed ? ['Practitioner/performer'] : []);
+    },
+    history: async (c, p, allowed, level) => {
+      const instance = await get(c, `Patient/${ids(p).patient}/_history`);
+      expect(instance.status).toBe(level === 'none' ? 404 : 200);
+      if (level === 'demographics') {
+        for (const e of instance.body.entry) expect(e.resource.maritalStatus).toBeUndefined();
+      }
+      const type = await get(c, `Observation/_history?_count=100`);
+      expect(type.body.total).toBeUndefined();
+      expect(entryIds(type.body).includes(`Observation/${ids(p).obs}`)).toBe(allowed);
+    },
+    compartment: async (c, p, allowed) => {
+      const res = await get(c, `Patient/${ids(p).patient}/Observation?code=${OBS_CODE}`);
+      expect(entryIds(res.body)).toEqual(allowed ? [`Observation/${ids(p).obs}`] : []);
+    },
+    operation: async (c, p, allowed) => {
+      const res = await get(c, `Observation/${ids(p).obs}/$validate`);
+      expect(res.status).toBe(allowed ? 200 : 404);
+    },
+    transaction: async (c, p, allowed) => {
+      const bundle = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            request: { method: 'POST', url: 'Observation' },
+            resource: {
+              resourceType: 'Observation',
+              status: 'final',
+              code: { text: `matrix write by ${c}` },
+              subject: ref(`Patient/${ids(p).patient}`),
+            },
+          },
+        ],
+      };
+      const res = await s.http
+        .post('/fhir')
+        .set('Authorization', `Bearer ${tokens[c]}`)
+        .set('Content-Type', FHIR_JSON)
+        .send(JSON.stringify(bundle));
+      expect(res.status, JSON.stringify(res.body)).toBe(allowed ? 200 : 403);
+      const written = await s.http
+        .get(`/fhir/Observation?subject=Patient/${ids(p).patient}&code:text=matrix write by ${c}&_total=accurate`)
+        .set('Authorization', `Bearer ${admin}`);
+      expect(written.body.total).toBe(allowed ? 1 : 0);
+    },
+    sealed: async (c, p, allowed) => {
+      // The sealed Observation: only where the whole record is allowed and the role carries the activity.
+      const seen = allowed && SENSITIVE.has(c);
+      const { patient, sealed } = ids(p);
+      expect((await get(c, `Observation/${sealed}`)).status).toBe(seen ? 200 : 404);
+      expect((await get(c, `Observation/${sealed}/_history/1`)).status).toBe(seen ? 200 : 404);
+      const search = await get(c, `Observation?subject=Patient/${patient}&code=${SEALED_CODE}&_total=accurate`);
+      expect(search.body.total).toBe(seen ? 1 : 0);
+      const all = await get(
+        c,
+        `Observation?subject=Patient/${patient}&code=${OBS_CODE},${SEALED_CODE}&_total=accurate`,
+      );
+      expect(all.body.total).toBe(allowed ? (seen ? 2 : 1) : 0);
+      const rev = await get(c, `Practitioner?_id=performer&_revinclude=Observation:performer`);
+      expect(entryIds(rev.body).includes(`Observation/${sealed}`)).toBe(seen);
+      const has = await get(c, `Practitioner?_id=performer&_has:Observation:performer:_id=${sealed}`);
+      expect(entryIds(has.body)).toEqual(seen ? ['Practitioner/performer'] : []);
+      const chain = await get(c, `Observation?_id=${sealed}&subject:Patient.family=${ids(p).family}`);
+      expect(entryIds(chain.body)).toEqual(seen ? [`Observation/${sealed}`] : []);
+      const history = await get(c, `Observation/_history?_count=100`);
+      expect(entryIds(history.body).includes(`Observation/${sealed}`)).toBe(seen);
+      const compartment = await get(c, `Patient/${patient}/Observation?code=${SEALED_CODE}`);
+      expect(entryIds(compartment.body)).toEqual(seen ? [`Observation/${sealed}`] : []);
+      const provenance = await get(c, `Provenance?target=Observation/${sealed}`);
+      expect((provenance.body.entry ?? []).length).toBe(seen ? 1 : 0);
+    },
+    subscription: async (c, p, allowed) => {
+      const { subscription, carePlan, marker } = await subscriptionCells.get(`${c}-${p}`)!;
+      const notification = await eventNotification(subscription);
+      const asked = await get(c, `Subscription/${subscription}/$events?content=full-resource`);
+      expect(asked.status).toBe(200);
+      // What the notification delivered, and what $events (the caller's own access now) answers: the same rule.
+      for (const [what, bundle, raw] of [
+        ['notification', notification.body, notification.raw],
+        ['$events', asked.body as Bundle, asked.text],
+      ] as const) {
+        if (allowed) {
+          expect(eventsOf(bundle), what).toEqual([{ number: 1, focus: `CarePlan/${carePlan}` }]);
+          expect(bundle.entry?.[1]?.resource, what).toMatchObject({ resourceType: 'CarePlan', id: carePlan });
+        } else {
+          // Withheld: the event's number and time, and nothing about the focus.
+          expect(eventsOf(bundle), what).toEqual([{ number: 1, focus: undefined }]);
+          expect(bundle.entry, what).toHaveLength(1);
+          for (const secret of [carePlan, marker, ids(p).patient])
+            expect(raw.includes(secret), `${what}: ${secret}`).toBe(false);
+        }
+      }
+      // Zero leaks: nothing the receiver got for this subscription (handshake, event, any retry) names the focus.
+      if (!allowed) {
+        const posts = receiver.received.filter((r) => r.path.endsWith(`/${c}-${p}`));
+        expect(posts.length).toBeGreaterThanOrEqual(2);
+        for (const post of posts) expect(post.raw.includes(carePlan) || post.raw.includes(marker)).toBe(false);
+      }
+    },
+  };
 
 describe('access matrix', () => {
   beforeAll(async () => {
@@ -370,11 +455,13 @@ describe('access matrix', () => {
 
   for (const caller of CALLERS) {
     for (const patient of PATIENTS) {
-      const allowed = ALLOWED[caller].includes(patient);
-      it(`${caller} x ${patient} patient: ${allowed ? 'allowed' : 'denied'} for every interaction`, async () => {
+      const level = levelOf(caller, patient);
+      const allowed = level === 'all';
+      const said = { all: 'allowed', demographics: 'demographics only', none: 'denied' }[level];
+      it(`${caller} x ${patient} patient: ${said} for every interaction`, async () => {
         for (const [name, check] of Object.entries(INTERACTIONS)) {
           try {
-            await check(caller, patient, allowed);
+            await check(caller, patient, allowed, level);
           } catch (error) {
             throw new Error(`${name}: ${(error as Error).message}`);
           }
@@ -425,6 +512,10 @@ describe('break-glass', () => {
     expect(noReason.body.resourceType).toBe('OperationOutcome');
     const bySystem = await get('trustSystem', none, { 'X-Break-Glass-Reason': 'Batch job' });
     expect(bySystem.status).toBe(403);
+    // A restricted role sees what is shared with it, never more: no break-glass.
+    const restricted = await get('volunteer', none, { 'X-Break-Glass-Reason': 'Worried about her' });
+    expect(restricted.status).toBe(403);
+    expect(restricted.body.issue[0].diagnostics).toMatch(/not for a restricted role/);
   });
 });
 

@@ -76,7 +76,13 @@ export async function startTestServer(env: Record<string, string> = {}, database
     },
   };
   if (harness) {
-    const client = await registerSystem(server, { clientId: 'test-harness', scope: ADMIN_SCOPE, allPatients: true });
+    // Every patient and sealed data too: tests not about security see everything.
+    const client = await registerSystem(server, {
+      clientId: 'test-harness',
+      scope: ADMIN_SCOPE,
+      allPatients: true,
+      sensitiveData: true,
+    });
     server.token = await systemToken(server, client, ADMIN_SCOPE);
     server.http.set('Authorization', `Bearer ${server.token}`);
   }

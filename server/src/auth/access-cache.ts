@@ -2,7 +2,8 @@
  * What the access decision needs about a caller (its parties and every
  * relationship naming them), loaded once and kept until something that could
  * change access is written: a Patient, EpisodeOfCare, CareTeam, Task,
- * ServiceRequest, Consent, PractitionerRole or Organization (whose ODS code
+ * ServiceRequest, CarePlan (shares with restricted roles), Consent,
+ * PractitionerRole (its activities) or Organization (its type; its ODS code
  * places an external identity provider's role). Such a write empties this
  * node's cache once it commits (before its answer is sent) and sends NOTIFY
  * hearth_access with its commit, which every other node (each LISTENs on its
@@ -26,6 +27,7 @@ export const ACCESS_TYPES: ReadonlySet<string> = new Set([
   'CareTeam',
   'Task',
   'ServiceRequest',
+  'CarePlan',
   'Consent',
   'PractitionerRole',
   'Organization',
@@ -36,6 +38,10 @@ export interface CallerData {
   parties: ReadonlySet<string>;
   /** Relationships naming the parties or everyone, by patient. */
   byPatient: ReadonlyMap<string, Relationship[]>;
+  /** The role carries the sensitive-data activity (auth/sealing.ts). */
+  sensitiveData: boolean;
+  /** A restricted role (auth/restricted.ts): the shares naming its parties; undefined for any other caller. */
+  shares?: Relationship[];
 }
 
 const MAX_CALLERS = 10_000;

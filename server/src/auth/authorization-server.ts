@@ -167,6 +167,7 @@ export class AuthorizationServer {
     return this.issue(scope, client.clientId, client.clientId, {
       ...(client.organization ? { organization: client.organization } : {}),
       ...(client.allPatients ? { all_patients: true } : {}),
+      ...(client.sensitiveData ? { sensitive_data: true } : {}),
     });
   }
 
@@ -363,6 +364,8 @@ export class AuthorizationServer {
         practitioner: text(payload.fhirUser),
         practitionerRole,
         allPatients: payload.all_patients === true,
+        // Only a system's registration gives it (a user's activities come from their role).
+        sensitiveData: !practitionerRole && payload.sensitive_data === true,
         patient: text(payload.patient),
       },
       expiresAt: payload.exp,

@@ -20,6 +20,8 @@ export interface Client {
   redirectUris?: string[];
   /** A system allowed every patient's data, not only its organisation's relationships. */
   allPatients?: boolean;
+  /** A system with the sensitive-data activity: it sees sealed resources (auth/sealing.ts). */
+  sensitiveData?: boolean;
 }
 
 export async function registerClient(pool: pg.Pool, client: Client): Promise<void> {
@@ -27,10 +29,11 @@ export async function registerClient(pool: pg.Pool, client: Client): Promise<voi
     throw new Error(`client ${client.clientId} needs jwks, jwksUri or redirectUris`);
   }
   await pool.query(
-    `INSERT INTO auth_client (client_id, name, jwks, jwks_uri, scope, organization, redirect_uris, all_patients)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO auth_client (client_id, name, jwks, jwks_uri, scope, organization, redirect_uris, all_patients,
+       sensitive_data)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (client_id) DO UPDATE SET name = $2, jwks = $3, jwks_uri = $4, scope = $5, organization = $6,
-       redirect_uris = $7, all_patients = $8`,
+       redirect_uris = $7, all_patients = $8, sensitive_data = $9`,
     [
       client.clientId,
       client.name,
@@ -40,13 +43,14 @@ export async function registerClient(pool: pg.Pool, client: Client): Promise<voi
       client.organization ?? null,
       client.redirectUris ?? [],
       client.allPatients ?? false,
+      client.sensitiveData ?? false,
     ],
   );
 }
 
 export async function findClient(pool: pg.Pool, clientId: string): Promise<Client | undefined> {
   const { rows } = await pool.query(
-    `SELECT client_id, name, jwks, jwks_uri, scope, organization, redirect_uris, all_patients
+    `SELECT client_id, name, jwks, jwks_uri, scope, organization, redirect_uris, all_patients, sensitive_data
        FROM auth_client WHERE client_id = $1`,
     [clientId],
   );
@@ -61,6 +65,7 @@ export async function findClient(pool: pg.Pool, clientId: string): Promise<Clien
     organization: row.organization ?? undefined,
     redirectUris: row.redirect_uris,
     allPatients: row.all_patients,
+    sensitiveData: row.sensitive_data,
   };
 }
 

@@ -6,16 +6,45 @@
  * request and calls it on every read, write, search, include, chain and
  * history entry, so every interaction goes through the same decision.
  */
-import type { CareTeam, Provenance, Resource } from '@medplum/fhirtypes';
+import type { CareTeam, Organization, Patient, PractitionerRole, Provenance, Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors.ts';
 import { compartmentPatients } from '../search/extract.ts';
-import { loadMemberships, loadOrganizationRoles, loadRelationships } from '../store/access.ts';
+import type { AccessFilter } from '../search/access.ts';
+import {
+  loadMemberships,
+  loadOrganizationRoles,
+  loadRelationships,
+  loadResources,
+  loadShares,
+} from '../store/access.ts';
 import type { Queryable } from '../store/resources.ts';
 import type { AccessCache, CallerData } from './access-cache.ts';
-import { decide, teamsOf, visibility, type Caller, type Decision, type Visibility } from './policy.ts';
+import {
+  decide,
+  deniedPatient,
+  grantedTargets,
+  restrictedVisibility,
+  seesResource,
+  teamsOf,
+  visibility,
+  type Caller,
+  type Decision,
+  type Visibility,
+} from './policy.ts';
 import type { Relationship } from './relationships.ts';
 import { namesType, type ResourceScope } from './scopes.ts';
 import { insufficientScope } from './access.ts';
+import { isRestricted, minimalPatient, restrictedWriteRefusal, type SeenItem } from './restricted.ts';
+import {
+  ACTIVITY_SYSTEM,
+  hasCoding,
+  SENSITIVE_DATA_ACTIVITY,
+  sealChangeRefusal,
+  sealLevel,
+  unsealedUpTo,
+  type SealLevel,
+} from './sealing.ts';
+import { ownerKey } from './ownership.ts';
 
 /** Who the access token says the caller is. */
 export interface Identity {
@@ -26,6 +55,8 @@ export interface Identity {
   practitionerRole?: string;
   /** A system registered for every patient. */
   allPatients: boolean;
+  /** A system registered with the sensitive-data activity (a user's comes from their role). */
+  sensitiveData?: boolean;
   /**
    * The patient in context (SMART launch/patient): the token is about this
    * patient only; other patients' data is out of its reach whatever the
@@ -36,6 +67,7 @@ export interface Identity {
 
 export class Guard {
   private data?: Promise<CallerData>;
+  private caller?: Promise<Caller>;
   private visible?: Promise<Visibility>;
   private readonly decided = new Map<string, Decision>();
   /** Patients created by this request: its own later entries may refer to them. */
@@ -79,7 +111,7 @@ export class Guard {
     const unknown = patients.filter((p) => !this.decided.has(p) && !this.created.has(p));
     if (unknown.length) {
       const data = await this.dataOf(db);
-      const caller = this.callerFrom(data);
+      const caller = await this.callerOf(db);
       for (const p of unknown) this.decided.set(p, decide(caller, p, data.byPatient.get(p) ?? [], this.options()));
     }
     return patients.every((p) => this.created.has(p) || (this.inContext(p) && this.decided.get(p)!.allowed));
@@ -90,16 +122,66 @@ export class Guard {
     return !this.identity.patient || this.identity.patient === patient;
   }
 
-  /** Whether the caller may see this resource (all of its patients); noted for the audit trail. */
-  allowsResource(db: Queryable, resource: Resource, patients = compartmentPatients(resource)): Promise<boolean> {
-    return this.allowsPatients(db, patients);
+  /** Whether the caller may see this resource (policy.ts seesResource); noted for the audit trail. */
+  allowsResource(
+    db: Queryable,
+    resource: Resource,
+    patients = compartmentPatients(resource),
+    sealed: SealLevel = sealLevel(resource),
+  ): Promise<boolean> {
+    return this.sees(db, { resourceType: resource.resourceType, id: resource.id ?? '', patients, sealed, resource });
   }
 
-  /** Whether the caller may see data about all these patients; noted for the audit trail. */
-  async allowsPatients(db: Queryable, patients: string[]): Promise<boolean> {
-    const allowed = await this.allows(db, patients);
-    for (const p of patients) (allowed ? this.touched : this.refused).add(p);
+  /**
+   * Whether the caller may see a resource (policy.ts seesResource): its
+   * confidentiality level, and its patients (a restricted role: what is shared
+   * with it); its patients are noted for the audit trail.
+   */
+  async sees(db: Queryable, item: SeenItem & { sealed: SealLevel }): Promise<boolean> {
+    const caller = await this.callerOf(db);
+    const data = await this.dataOf(db);
+    await this.allows(db, [...item.patients]);
+    const allowed = seesResource(
+      caller,
+      item,
+      (p) => this.created.has(p) || (this.inContext(p) && this.decided.get(p)!.allowed),
+      (p) => !this.inContext(p) || deniedPatient(caller, p, data.byPatient.get(p) ?? [], this.options()),
+    );
+    for (const p of item.patients) (allowed ? this.touched : this.refused).add(p);
     return allowed;
+  }
+
+  /** Whether some resources must be read whole to be judged (a restricted role judges a Communication on its parties). */
+  async judgesContent(db: Queryable, resourceType: string): Promise<boolean> {
+    return resourceType === 'Communication' && !!(await this.callerOf(db)).restricted;
+  }
+
+  /**
+   * How resources are shown to the caller: a restricted role sees a Patient as
+   * minimal demographics (restricted.ts); everyone else as stored.
+   */
+  async shaper(db: Queryable): Promise<(resourceType: string, content: string) => string> {
+    if (!(await this.callerOf(db)).restricted) return (_type, content) => content;
+    return (type, content) =>
+      type === 'Patient' ? JSON.stringify(minimalPatient(JSON.parse(content) as Patient)) : content;
+  }
+
+  /** What searches filter on in SQL (search/access.ts accessClause). */
+  async filter(db: Queryable): Promise<AccessFilter> {
+    const caller = await this.callerOf(db);
+    if (!caller.restricted) {
+      const sealed = unsealedUpTo({ sensitiveData: !!caller.sensitiveData, breakGlass: caller.breakGlass });
+      return { visibility: await this.visibility(db), owner: ownerKey(this.identity), sealed };
+    }
+    // A restricted role: rows shared with it (restricted), about no patient that denies it (or outside its context).
+    const data = await this.dataOf(db);
+    const restricted = { granted: [...caller.restricted.granted], parties: [...caller.restricted.parties] };
+    return {
+      visibility: restrictedVisibility(caller, data.byPatient, this.options(), this.identity.patient),
+      owner: ownerKey(this.identity),
+      sealed: unsealedUpTo({ sensitiveData: !!caller.sensitiveData, breakGlass: caller.breakGlass }),
+      restricted,
+    };
   }
 
   /** Notes the patients of resources a search returned (they passed the SQL filter). */
@@ -116,8 +198,18 @@ export class Guard {
     resource: Resource,
     creating: boolean,
     patients = compartmentPatients(resource),
+    previous?: Resource,
   ): Promise<void> {
     this.checkTeamWrite(resource, creating ? 'c' : 'u');
+    const caller = await this.callerOf(db);
+    const relabel = sealChangeRefusal(
+      { sensitiveData: !!caller.sensitiveData, breakGlass: caller.breakGlass },
+      previous ? sealLevel(previous) : 0,
+      sealLevel(resource),
+    );
+    if (relabel) throw new FhirError('forbidden', relabel);
+    const refusal = caller.restricted && restrictedWriteRefusal(caller.restricted, previous, resource, patients);
+    if (refusal) throw new FhirError('forbidden', refusal);
     // A new Patient is allowed (not to a token about another patient).
     if (resource.resourceType === 'Patient' && creating && resource.id && this.inContext(resource.id)) {
       this.created.add(resource.id);
@@ -135,6 +227,26 @@ export class Guard {
       `No legitimate relationship with ${denied.map((p) => `Patient/${p}`).join(', ')}: the care team, caseload, ` +
         'referral or consent that would allow this write is missing (break-glass needs a stated reason)',
     );
+  }
+
+  /**
+   * A deletion: a restricted role deletes nothing but its own Subscriptions, and
+   * deleting a sealed resource is the sensitive-data activity's alone.
+   */
+  async checkDelete(db: Queryable, previous: Resource): Promise<void> {
+    const caller = await this.callerOf(db);
+    if (caller.restricted && previous.resourceType !== 'Subscription') {
+      throw new FhirError(
+        'forbidden',
+        `A restricted role (voluntary sector, social care) may not delete ${previous.resourceType}`,
+      );
+    }
+    const relabel = sealChangeRefusal(
+      { sensitiveData: !!caller.sensitiveData, breakGlass: caller.breakGlass },
+      sealLevel(previous),
+      0,
+    );
+    if (relabel) throw new FhirError('forbidden', `${relabel}: deleting a sealed resource needs it too`);
   }
 
   /**
@@ -162,21 +274,45 @@ export class Guard {
   async visibility(db: Queryable): Promise<Visibility> {
     this.visible ??= (async (): Promise<Visibility> => {
       const patient = this.identity.patient;
+      const caller = await this.callerOf(db);
       if (patient) return { every: false, only: (await this.allows(db, [patient])) ? [patient] : [] };
       const data = await this.dataOf(db);
-      return visibility(this.callerFrom(data), data.byPatient, this.options());
+      return visibility(caller, data.byPatient, this.options());
     })();
     return this.visible;
   }
 
-  /** Whether the caller sees every patient (a system registered for all, or break-glass) with no consent denying it. */
+  /**
+   * Whether the caller sees everything: every patient (a system registered for all, or break-glass) with no consent
+   * denying it, sealed resources too, not as a restricted role.
+   */
   async seesEveryone(db: Queryable): Promise<boolean> {
     const v = await this.visibility(db);
-    return v.every && !v.except.length;
+    const caller = await this.callerOf(db);
+    return v.every && !v.except.length && !caller.restricted && !!caller.sensitiveData;
   }
 
-  private callerFrom(data: CallerData): Caller {
-    return { parties: data.parties, allPatients: this.identity.allPatients, breakGlass: this.breakGlass };
+  /** The caller as the policy sees it, once per request (a restricted role with what is shared with it now). */
+  private callerOf(db: Queryable): Promise<Caller> {
+    this.caller ??= this.dataOf(db).then((data) => {
+      if (data.shares && this.breakGlass) {
+        throw new FhirError(
+          'forbidden',
+          'Break-glass access is not for a restricted role (voluntary sector, social care): it sees only what is shared with it',
+        );
+      }
+      return {
+        parties: data.parties,
+        allPatients: this.identity.allPatients,
+        breakGlass: this.breakGlass,
+        sensitiveData: data.sensitiveData || !!this.identity.sensitiveData,
+        restricted: data.shares && {
+          parties: data.parties,
+          granted: grantedTargets(data.parties, data.shares, this.options()),
+        },
+      };
+    });
+    return this.caller;
   }
 
   /** The caller's parties and relationships, from the access cache (loaded on a miss). */
@@ -197,7 +333,16 @@ export class Guard {
         if (list) list.push(r);
         else byPatient.set(r.patientId, [r]);
       }
-      return { parties, byPatient };
+      // The role's activities and the organisation's type: sensitive data, restricted role.
+      const profile = await loadResources(
+        db,
+        [practitionerRole, organization].filter((k): k is string => !!k),
+      );
+      const role = practitionerRole ? (profile.get(practitionerRole) as PractitionerRole | undefined) : undefined;
+      const org = organization ? (profile.get(organization) as Organization | undefined) : undefined;
+      const sensitiveData = hasCoding(role?.code, ACTIVITY_SYSTEM, SENSITIVE_DATA_ACTIVITY);
+      const shares = isRestricted(role, org) ? await loadShares(db, [...parties]) : undefined;
+      return { parties, byPatient, sensitiveData, shares };
     });
     return this.data;
   }

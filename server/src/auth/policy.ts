@@ -18,8 +18,17 @@
  * 5. nothing else does.
  * A relationship is current from `starts` to `ends`; caseload and referral
  * relationships stay current for the grace period after their work ended.
+ *
+ * A restricted role (restricted.ts) is related to no patient's record as a
+ * whole: it sees a patient (as minimal demographics) only while the patient is
+ * shared with it, and other resources only as restrictedSees says, never
+ * against a consent deny. Sealed resources (sealing.ts) are seen only by a
+ * caller with the sensitive-data activity (R also with break-glass), whatever
+ * the relationship. `seesResource` is the whole decision on one resource.
  */
 import { GRACED, type Basis, type Relationship } from './relationships.ts';
+import { restrictedSees, type RestrictedView, type SeenItem } from './restricted.ts';
+import { seesSealed, type SealLevel } from './sealing.ts';
 
 export interface Caller {
   /** Type/id of every party the caller acts as (see above). */
@@ -28,6 +37,10 @@ export interface Caller {
   allPatients: boolean;
   /** The reason a user stated for break-glass access on this request. */
   breakGlass?: string;
+  /** The role carries the sensitive-data activity (a system: its client registration says so). */
+  sensitiveData?: boolean;
+  /** A restricted role: what it acts as and what is shared with it now (grantedTargets). */
+  restricted?: RestrictedView;
 }
 
 export interface Decision {
@@ -56,19 +69,89 @@ export function decide(
   relationships: readonly Relationship[],
   options: PolicyOptions,
 ): Decision {
-  if (caller.breakGlass) return { allowed: true, basis: 'break-glass' };
-  const applicable = relationships.filter(
+  if (caller.breakGlass && !caller.restricted) return { allowed: true, basis: 'break-glass' };
+  const applicable = applicableTo(caller, patientId, relationships, options);
+  const deny = applicable.find((r) => r.effect === 'deny');
+  if (deny) return { allowed: false, basis: deny.basis };
+  if (caller.restricted) {
+    return caller.restricted.granted.has(`Patient/${patientId}`)
+      ? { allowed: true, basis: 'share' }
+      : { allowed: false };
+  }
+  if (caller.allPatients) return { allowed: true, basis: 'all-patients' };
+  const permit = applicable.find((r) => r.effect === 'permit' && r.party !== '*');
+  return permit ? { allowed: true, basis: permit.basis } : { allowed: false };
+}
+
+/** The current relationships of the patient naming the caller's parties or everyone. */
+function applicableTo(
+  caller: Caller,
+  patientId: string,
+  relationships: readonly Relationship[],
+  options: PolicyOptions,
+): Relationship[] {
+  return relationships.filter(
     (r) =>
       r.patientId === patientId &&
       r.basis !== 'member' &&
       (r.party === '*' || caller.parties.has(r.party)) &&
       current(r, options),
   );
-  const deny = applicable.find((r) => r.effect === 'deny');
-  if (deny) return { allowed: false, basis: deny.basis };
-  if (caller.allPatients) return { allowed: true, basis: 'all-patients' };
-  const permit = applicable.find((r) => r.effect === 'permit' && r.party !== '*');
-  return permit ? { allowed: true, basis: permit.basis } : { allowed: false };
+}
+
+/** Whether a current consent denies the caller the patient's data. */
+export function deniedPatient(
+  caller: Caller,
+  patientId: string,
+  relationships: readonly Relationship[],
+  options: PolicyOptions,
+): boolean {
+  return applicableTo(caller, patientId, relationships, options).some((r) => r.effect === 'deny');
+}
+
+/**
+ * For a restricted caller's searches: the patients whose data stays hidden even where it is shared (a consent
+ * denies it), with what is shared filtered apart (search/access.ts).
+ */
+export function restrictedVisibility(
+  caller: Caller,
+  byPatient: ReadonlyMap<string, readonly Relationship[]>,
+  options: PolicyOptions,
+  inContext?: string,
+): Visibility {
+  const denied = (p: string) => deniedPatient(caller, p, byPatient.get(p) ?? [], options);
+  if (inContext) return { every: false, only: denied(inContext) ? [] : [inContext] };
+  return { every: true, except: [...byPatient.keys()].filter(denied) };
+}
+
+/**
+ * THE decision on one resource: not sealed beyond what the caller may see,
+ * and then, for a restricted role, shared with it (restrictedSees) about no
+ * patient that denies it; for any other caller, about patients it may all see
+ * (`decide`, as `patientAllowed` answers it).
+ */
+export function seesResource(
+  caller: Caller,
+  item: SeenItem & { sealed: SealLevel },
+  patientAllowed: (patientId: string) => boolean,
+  patientDenied: (patientId: string) => boolean,
+): boolean {
+  if (!seesSealed({ sensitiveData: !!caller.sensitiveData, breakGlass: caller.breakGlass }, item.sealed)) return false;
+  if (caller.restricted) return restrictedSees(caller.restricted, item) && !item.patients.some(patientDenied);
+  return item.patients.every(patientAllowed);
+}
+
+/** What is shared with a restricted caller's parties now: Type/id of each resource (share relationships). */
+export function grantedTargets(
+  parties: ReadonlySet<string>,
+  shares: readonly Relationship[],
+  options: PolicyOptions,
+): Set<string> {
+  return new Set(
+    shares
+      .filter((r) => r.basis === 'share' && r.target && parties.has(r.party) && current(r, options))
+      .map((r) => r.target!),
+  );
 }
 
 /**
@@ -83,6 +166,12 @@ export function visibility(
   byPatient: ReadonlyMap<string, readonly Relationship[]>,
   options: PolicyOptions,
 ): Visibility {
+  if (caller.restricted) {
+    // No patient's record as a whole: only the patients shared with it (their Patient resource, e.g. their audit
+    // trail), none that denies it. Its other resources are filtered on what is shared (search/access.ts).
+    const shared = [...caller.restricted.granted].filter((k) => k.startsWith('Patient/')).map((k) => k.slice(8));
+    return { every: false, only: shared.filter((p) => !deniedPatient(caller, p, byPatient.get(p) ?? [], options)) };
+  }
   const decided = [...byPatient].map(([p, rs]) => [p, decide(caller, p, rs, options).allowed] as const);
   if (caller.breakGlass || caller.allPatients) {
     return { every: true, except: decided.filter(([, allowed]) => !allowed).map(([p]) => p) };

@@ -17,7 +17,9 @@
  * - consent: an active Consent permits or denies its provision actors (a deny
  *   without actors denies everyone: '*'), within the provision period;
  * - member: an active CareTeam's participants are members of that team
- *   (no patient), within their periods.
+ *   (no patient), within their periods;
+ * - share: a Task or CarePlan shares single resources (`target`, no patient)
+ *   with a party, for restricted roles (shares.ts, restricted.ts).
  * Drafts and entered-in-error resources establish nothing.
  */
 import type {
@@ -32,13 +34,16 @@ import type {
 } from '@medplum/fhirtypes';
 import { localKey, localTarget } from '../fhir/reference.ts';
 import { dateRange } from '../search/dates.ts';
+import { sharesOf } from './shares.ts';
 
-export type Basis = 'registration' | 'caseload' | 'care-team' | 'referral' | 'consent' | 'member';
+export type Basis = 'registration' | 'caseload' | 'care-team' | 'referral' | 'consent' | 'member' | 'share';
 
 export interface Relationship {
   basis: Basis;
-  /** Patient id; undefined for a team membership. */
+  /** Patient id; undefined for a team membership and a share. */
   patientId?: string;
+  /** Type/id of the one resource a share gives the party. */
+  target?: string;
   /** Type/id of the related party, or '*' (everyone). */
   party: string;
   effect: 'permit' | 'deny';
@@ -48,7 +53,7 @@ export interface Relationship {
 }
 
 /** Relationship kinds whose end is extended by the grace period (the end of open work, not a set period). */
-export const GRACED: ReadonlySet<Basis> = new Set(['caseload', 'referral']);
+export const GRACED: ReadonlySet<Basis> = new Set(['caseload', 'referral', 'share']);
 
 const OPEN_EPISODE = new Set(['planned', 'waitlist', 'active', 'onhold']);
 const ENDED_EPISODE = new Set(['finished', 'cancelled']);
@@ -58,7 +63,7 @@ const OPEN_REQUEST = new Set(['active', 'on-hold']);
 const ENDED_REQUEST = new Set(['completed', 'revoked']);
 
 export function relationshipsOf(resource: Resource): Relationship[] {
-  return establishedBy(resource).map((r) => ({
+  return [...establishedBy(resource), ...sharesOf(resource)].map((r) => ({
     ...r,
     starts: r.starts && dateRange(r.starts).lo,
     ends: r.ends && dateRange(r.ends).hi,

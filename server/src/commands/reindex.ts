@@ -9,6 +9,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { addPatientRows, extractIndexRows } from '../search/extract.ts';
 import { provenancePatients } from '../store/access.ts';
+import { sealLevel } from '../auth/sealing.ts';
 import { readCurrentBatch, replaceIndexRows } from '../store/resources.ts';
 
 const BATCH = 500;
@@ -34,7 +35,9 @@ export async function reindex(
       const index = extractIndexRows(resource);
       // A Provenance is about its targets' patients (as the write path indexes it): access control depends on it.
       if (resource.resourceType === 'Provenance') addPatientRows(index, await provenancePatients(pool, resource));
-      items.push({ resourceType: r.resourceType, id: r.id, index });
+      // A Provenance keeps the level it took from its target when written.
+      const sealed = resource.resourceType === 'Provenance' ? null : sealLevel(resource);
+      items.push({ resourceType: r.resourceType, id: r.id, index, sealed });
     }
     const client = await pool.connect();
     try {

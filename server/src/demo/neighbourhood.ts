@@ -13,13 +13,17 @@ import type { Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Repository } from '../repository/repository.ts';
 import { findUser, registerUser, type User } from '../auth/users.ts';
+import { ORGANIZATION_TYPE_SYSTEM, VOLUNTARY_TYPE } from '../auth/restricted.ts';
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
 export const DEMO_RESOURCES: Resource[] = [
   organization('demo-gp', 'Riverside Medical Practice', 'Y00001'),
   organization('demo-community', 'Riverside Community Health NHS Trust', 'Y00002'),
-  organization('demo-voluntary', 'Riverside Carers Network', 'Y00003'),
+  {
+    ...organization('demo-voluntary', 'Riverside Carers Network', 'Y00003'),
+    type: [{ coding: [{ system: ORGANIZATION_TYPE_SYSTEM, code: VOLUNTARY_TYPE, display: 'Voluntary sector' }] }],
+  } as Resource,
   practitioner('demo-gp-1', 'Patel', 'Asha', 'Dr'),
   role('demo-gp-1', 'demo-gp', 'General practitioner'),
   practitioner('demo-nurse-1', 'Okafor', 'Sam'),

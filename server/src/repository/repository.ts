@@ -17,6 +17,7 @@ import {
   lockCurrent,
   readCurrent,
   readCurrentWithPatients,
+  readSealLevels,
   readVersion,
   writeFirstVersions,
   writeVersion,
@@ -31,10 +32,12 @@ import { validateBase, type Validation } from '../validation/validate.ts';
 import type { Guard } from '../auth/guard.ts';
 import { ACCESS_TYPES } from '../auth/access-cache.ts';
 import { insufficientScope } from '../auth/access.ts';
-import type { Visibility } from '../auth/policy.ts';
+import type { AccessFilter } from '../search/access.ts';
+import { sealLevel, type SealLevel } from '../auth/sealing.ts';
 import { stamp } from './stamp.ts';
 import type { RuleReader, WriteObserver, WriteRule, WrittenChange } from './observer.ts';
 import { OWNED_TYPES, ownedBy, ownerKey } from '../auth/ownership.ts';
+import { parseReferenceTarget } from '../fhir/reference.ts';
 
 export interface RepositoryOptions {
   baseUrl: string;
@@ -74,6 +77,12 @@ export interface WriteOptions {
 }
 
 export type { IncludedRow, SearchRow };
+
+/** What the current row of a resource says for access control: its level and, read with it, its patients. */
+interface CurrentRow {
+  sealed: number;
+  patients?: string[];
+}
 
 export interface SearchResult {
   /** The page's matches in sort order. */
@@ -183,12 +192,20 @@ export class Repository {
 
   async read(resourceType: string, id: string): Promise<StoredVersion> {
     await this.flush();
-    // The current version comes with the patients it is about (access control decides without parsing).
+    // The current version comes with the patients it is about and its level (access control decides without parsing).
     const current = await readCurrentWithPatients(this.db, resourceType, id);
-    await this.checkVisible(resourceType, id, current, current?.patients);
+    await this.checkVisible(resourceType, id, current, current);
     if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
-    return current;
+    const { patients: _patients, sealed: _sealed, ...version } = current;
+    return this.shaped(version);
+  }
+
+  /** A version as the caller is shown it (a restricted role sees a Patient as minimal demographics). */
+  private async shaped<T extends StoredVersion>(version: T): Promise<T> {
+    if (!this.guard || version.content === null) return version;
+    const shape = await this.guard.shaper(this.db);
+    return { ...version, content: shape(version.resourceType, version.content) };
   }
 
   /**
@@ -200,23 +217,30 @@ export class Repository {
     resourceType: string,
     id: string,
     version: StoredVersion | undefined,
-    indexedPatients?: string[],
+    row?: CurrentRow,
   ): Promise<void> {
-    if (!(await this.isVisible(resourceType, id, version, indexedPatients))) {
+    if (!(await this.isVisible(resourceType, id, version, row))) {
       throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     }
   }
 
-  /** Whether the caller may see the version (always, without access control or when there is none). */
+  /**
+   * Whether the caller may see the version (always, without access control or when there is none). `row`: what
+   * the resource's current row says: its level, which hides every version of a resource sealed now, and, when
+   * `version` is that row, its patients.
+   */
   private async isVisible(
     resourceType: string,
     id: string,
     version: StoredVersion | undefined,
-    indexedPatients?: string[],
+    row?: CurrentRow,
   ): Promise<boolean> {
     if (!this.guard || !version) return true;
     const owned = OWNED_TYPES.has(resourceType);
-    if (indexedPatients && !version.deleted && !owned) return this.guard.allowsPatients(this.db, indexedPatients);
+    if (row?.patients && !version.deleted && !owned && !(await this.guard.judgesContent(this.db, resourceType))) {
+      const sealed = row.sealed as SealLevel;
+      return this.guard.sees(this.db, { resourceType, id, patients: row.patients, sealed });
+    }
     let content = version.content;
     if (content === null && version.versionId > 1) {
       content = (await readVersion(this.db, resourceType, id, version.versionId - 1))?.content ?? null;
@@ -227,7 +251,14 @@ export class Repository {
     // A Provenance is seen with its targets: their patients are indexed with it when it is written.
     const patients =
       resourceType === 'Provenance' ? await loadIndexedPatients(this.db, [{ resourceType, id }]) : undefined;
-    return this.guard.allowsResource(this.db, resource, patients);
+    const sealed = Math.max(sealLevel(resource), row?.sealed ?? 0) as SealLevel;
+    return this.guard.allowsResource(this.db, resource, patients, sealed);
+  }
+
+  /** The current rows' levels of some resources (a version is hidden while its resource is sealed now). */
+  private async currentRows(refs: { resourceType: string; id: string }[]): Promise<Map<string, CurrentRow>> {
+    const levels = await readSealLevels(this.db, refs);
+    return new Map([...levels].map(([key, sealed]) => [key, { sealed }]));
   }
 
   /** The patients a resource is about: its compartments; for a Provenance, its targets' patients. */
@@ -241,8 +272,13 @@ export class Repository {
   /** Of some versions (history entries), those the caller may see. */
   async visibleVersions<T extends StoredVersion>(versions: T[]): Promise<T[]> {
     if (!this.guard) return versions;
+    const rows = await this.currentRows(versions);
     const out: T[] = [];
-    for (const v of versions) if (await this.isVisible(v.resourceType, v.id, v)) out.push(v);
+    for (const v of versions) {
+      if (await this.isVisible(v.resourceType, v.id, v, rows.get(`${v.resourceType}/${v.id}`))) {
+        out.push(await this.shaped(v));
+      }
+    }
     return out;
   }
 
@@ -260,11 +296,12 @@ export class Repository {
   async vread(resourceType: string, id: string, versionId: number): Promise<StoredVersion> {
     await this.flush();
     const version = await readVersion(this.db, resourceType, id, versionId);
+    const row = version && this.guard ? (await this.currentRows([version])).get(`${resourceType}/${id}`) : undefined;
     // Hidden is answered exactly as absent.
-    if (!version || !(await this.isVisible(resourceType, id, version)))
+    if (!version || !(await this.isVisible(resourceType, id, version, row)))
       throw new FhirError('not-found', `${resourceType}/${id}/_history/${versionId} is not known`);
     if (version.deleted) throw new FhirError('deleted', `${resourceType}/${id}/_history/${versionId} is a deletion`);
-    return version;
+    return this.shaped(version);
   }
 
   /** Creates version 1: one statement, so outside a transaction it needs no BEGIN/COMMIT. */
@@ -333,7 +370,9 @@ export class Repository {
       if (options.ifMatch) repo.checkIfMatch(resourceType, id, current, options.ifMatch);
       if (!current || current.deleted) return undefined;
       await repo.checkScopeQueries(resourceType, id, 'd');
-      if (resourceType === 'CareTeam') repo.guard?.checkTeamWrite(JSON.parse(current.content!) as Resource, 'd');
+      const deleted = JSON.parse(current.content!) as Resource;
+      if (resourceType === 'CareTeam') repo.guard?.checkTeamWrite(deleted, 'd');
+      await repo.guard?.checkDelete(repo.db, deleted);
       const lastUpdated = new Date().toISOString();
       const versionId = current.versionId + 1;
       await writeVersion(repo.client!, {
@@ -344,6 +383,8 @@ export class Repository {
         method: 'DELETE',
         content: null,
         index: emptyIndexRows(),
+        // The deletion keeps the level of what it deleted: the versions before it stay sealed.
+        sealed: sealLevel(deleted),
       });
       repo.tx.deletes.push({ resourceType, id });
       if (ACCESS_TYPES.has(resourceType)) repo.tx.accessChanged = true;
@@ -377,12 +418,8 @@ export class Repository {
   }
 
   private async runSearch(request: SearchRequest, options: { withTotal: boolean }): Promise<SearchResult> {
-    const visibility = this.guard ? await this.guard.visibility(this.db) : undefined;
-    const compileOptions = {
-      baseUrl: this.options.baseUrl,
-      visibility,
-      owner: this.guard && ownerKey(this.guard.identity),
-    };
+    const access = this.guard ? await this.guard.filter(this.db) : undefined;
+    const compileOptions = { baseUrl: this.options.baseUrl, ...access };
     const rows =
       request.count === 0
         ? []
@@ -395,12 +432,15 @@ export class Repository {
     let total: number | undefined;
     if (options.withTotal) total = await runCount(this.db, compileCount(request, compileOptions));
     else if (!hasMore && !request.cursor && request.count > 0) total = rows.length;
-    const included = request.includes.length
-      ? await this.include(request, rows, { visibility, owner: compileOptions.owner })
-      : [];
+    const included = request.includes.length ? await this.include(request, rows, access) : [];
     if (this.guard) {
       // The audit trail records whose data the search returned (the rows passed the access filter).
       for (const row of [...rows, ...included]) this.guard.noteReturned(row.patients ?? []);
+      const shape = await this.guard.shaper(this.db);
+      // A search over several types has Type/id as its rows' ids (order.ts).
+      const typeOf = (row: SearchRow) => (request.resourceTypes ? row.id.split('/')[0] : request.resourceType);
+      for (const row of rows) row.content = shape(typeOf(row), row.content);
+      for (const row of included) row.content = shape(row.resource_type, row.content);
     }
     return { rows, hasMore, total, pin, included };
   }
@@ -413,7 +453,7 @@ export class Repository {
   private async include(
     request: SearchRequest,
     matches: SearchRow[],
-    access: { visibility?: Visibility; owner?: string },
+    access: AccessFilter | undefined,
   ): Promise<IncludedRow[]> {
     const seen = new Set(matches.map((m) => `${request.resourceType}/${m.id}`));
     const included: IncludedRow[] = [];
@@ -461,6 +501,9 @@ export class Repository {
     let adjusted = submitted;
     for (const rule of rules) if (rule.adjust) adjusted = await rule.adjust(previous, adjusted, this.readAsHearth);
     const prepared = observer?.prepare(adjusted, previous, { guard: this.guard, server: this.server });
+    // The version replaced, for the guard's rules on changes (confidentiality label, restricted roles).
+    const replaced =
+      previous ?? (this.guard && current?.content ? (JSON.parse(current.content) as Resource) : undefined);
     const resource = prepared?.resource ?? adjusted;
     if (rules.some((r) => r.readsStore)) await this.flush();
     if (!this.server) for (const rule of rules) await rule.check?.(previous, resource, this.guard, this.db);
@@ -470,7 +513,7 @@ export class Repository {
     // A Provenance is about its targets' patients: indexed with it, and needed to write it.
     const provenancePatients = stamped.resourceType === 'Provenance' ? await this.patientsOf(stamped) : undefined;
     if (provenancePatients) addPatientRows(index, provenancePatients);
-    await this.guard?.checkWrite(this.db, stamped, versionId === 1, provenancePatients);
+    await this.guard?.checkWrite(this.db, stamped, versionId === 1, provenancePatients ?? undefined, replaced);
     // Under restricted scopes the new content must match one of their queries: checked before commit. An update
     // that creates is allowed by `u` (SMART v2: "this is allowed by the update scope").
     const permission = method === 'POST' ? 'c' : 'u';
@@ -485,6 +528,7 @@ export class Repository {
       method,
       content,
       index,
+      sealed: provenancePatients ? await this.targetsSealed(stamped) : sealLevel(stamped),
     };
     if (ACCESS_TYPES.has(stamped.resourceType)) this.tx.accessChanged = true;
     const provenance = this.provenanceOf(stamped, versionId, lastUpdated, versionId === 1 ? 'CREATE' : 'UPDATE');
@@ -559,7 +603,18 @@ export class Repository {
       method: 'POST',
       content: JSON.stringify(stamped),
       index,
+      // Seen with what it is about: a sealed resource's Provenance is sealed with it.
+      sealed: sealLevel(resource),
     };
+  }
+
+  /** A Provenance is sealed as its most sealed target (as the resource's own Provenance is written). */
+  private async targetsSealed(provenance: Resource): Promise<SealLevel> {
+    const targets = ((provenance as { target?: { reference?: string }[] }).target ?? [])
+      .map((t) => (t.reference ? parseReferenceTarget(t.reference) : undefined))
+      .filter((t) => t !== undefined);
+    const levels = await readSealLevels(this.db, targets);
+    return Math.max(0, ...levels.values()) as SealLevel;
   }
 
   private checkIfMatch(resourceType: string, id: string, current: StoredVersion | undefined, ifMatch?: string): void {

@@ -16,8 +16,7 @@ import { existedAt, pageQuery } from './order.ts';
 import { requestTime } from './computed.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
-import { OWNED_TYPES, OWNER_TAG } from '../auth/ownership.ts';
-import type { Visibility } from '../auth/policy.ts';
+import { accessClause, type AccessFilter } from './access.ts';
 
 const TABLE_BY_TYPE: Record<string, string> = {
   token: 'sp_token',
@@ -29,20 +28,18 @@ const TABLE_BY_TYPE: Record<string, string> = {
   uri: 'sp_uri',
 };
 
-export interface CompileOptions {
+export interface CompileOptions extends AccessFilter {
   /** Base URL of this server: absolute references under it are local. */
   baseUrl: string;
-  /** The patients the caller may see (auth/policy.ts); undefined: no access control. */
-  visibility?: Visibility;
   /** Each row also carries its patients (for the audit trail). */
   withPatients?: boolean;
-  /** The caller's owner key (auth/ownership.ts): owned resources of others are left out; undefined: no access control. */
-  owner?: string;
   /** The time computed parameters are worked out at (computed.ts). */
   at?: Date;
 }
 
 /** The page query: current, undeleted matches in sort order from the cursor (order.ts), one row more than the page. */
+export type { AccessFilter };
+
 export function compileSearch(request: SearchRequest, options: CompileOptions): CompiledSql {
   const sql = new SqlBuilder();
   const where = whereClause(sql, request, options);
@@ -302,57 +299,4 @@ function likePrefix(value: string): string {
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** Above this many visible patients the check hashes the list (linear containment costs per row). */
-const LINEAR_VISIBLE_MAX = 256;
-
-/**
- * Access control on a resource row `r`: none of the patients whose compartment
- * it is in (its `patients` column) is one the caller may not see (a resource
- * of no patient passes). Searches, chain and _has hops, counts and includes
- * all apply it, so nothing about an unseen patient's records shows in
- * results, totals or matches. The list is a sub-select, so the planner does
- * not estimate each patient in it (planning stays as cheap as without it).
- */
-/**
- * What a row must meet to be shown to the caller: the patients it is about
- * (visibleClause) and, for an owned type (auth/ownership.ts), the caller's
- * owner tag. `types`: the types the rows can be (every type when not known,
- * as in includes and chain hops); the owner test is left out when none of
- * them is owned.
- */
-export function accessClause(
-  sql: SqlBuilder,
-  r: string,
-  access: { visibility?: Visibility; owner?: string } | undefined,
-  types?: readonly string[],
-): string | undefined {
-  const clauses = [visibleClause(sql, r, access?.visibility), ownedClause(sql, r, access?.owner, types)];
-  const present = clauses.filter((c): c is string => c !== undefined);
-  return present.length ? present.join(' AND ') : undefined;
-}
-
-function ownedClause(
-  sql: SqlBuilder,
-  r: string,
-  owner: string | undefined,
-  types?: readonly string[],
-): string | undefined {
-  if (owner === undefined) return undefined;
-  const owned = types?.length ? types.filter((t) => OWNED_TYPES.has(t)) : [...OWNED_TYPES];
-  if (!owned.length) return undefined;
-  const mine =
-    `EXISTS (SELECT 1 FROM sp_token o WHERE o.resource_type = ${r}.resource_type AND o.id = ${r}.id AND o.code = '_tag'` +
-    ` AND o.system = ${sql.bind(OWNER_TAG)} AND o.value = ${sql.bind(owner)})`;
-  return `(${r}.resource_type <> ALL(${sql.bind(owned)}::text[]) OR ${mine})`;
-}
-
-export function visibleClause(sql: SqlBuilder, r: string, visibility: Visibility | undefined): string | undefined {
-  if (!visibility) return undefined;
-  if (visibility.every && !visibility.except.length) return undefined;
-  if (visibility.every) return `NOT (${r}.patients && (SELECT ${sql.bind(visibility.except)}::text[]))`;
-  const only = sql.bind(visibility.only);
-  if (visibility.only.length <= LINEAR_VISIBLE_MAX) return `${r}.patients <@ (SELECT ${only}::text[])`;
-  return `NOT EXISTS (SELECT 1 FROM unnest(${r}.patients) AS p(id) WHERE p.id NOT IN (SELECT unnest(${only}::text[])))`;
 }

@@ -47,6 +47,8 @@ export interface IndexRows {
     effect: string[];
     starts: (string | null)[];
     ends: (string | null)[];
+    /** The one resource a share gives (Type/id); null for other relationships. */
+    target: (string | null)[];
   };
   /** A Task's pending deadline (workflow/deadline.ts), at most one; code is 'due'. */
   deadline: { code: string[]; due: string[] };
@@ -97,7 +99,7 @@ export function emptyIndexRows(): IndexRows {
     number: { code: [], lo: [], hi: [] },
     quantity: { code: [], value: [], system: [], unit: [] },
     uri: { code: [], value: [] },
-    relationship: { code: [], patientId: [], party: [], effect: [], starts: [], ends: [] },
+    relationship: { code: [], patientId: [], party: [], effect: [], starts: [], ends: [], target: [] },
     deadline: { code: [], due: [] },
   };
 }
@@ -125,6 +127,7 @@ export function extractIndexRows(resource: Resource): IndexRows {
     rows.relationship.effect.push(r.effect);
     rows.relationship.starts.push(r.starts ?? null);
     rows.relationship.ends.push(r.ends ?? null);
+    rows.relationship.target.push(r.target ?? null);
   }
   const due = pendingDeadline(resource);
   if (due) {

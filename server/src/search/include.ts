@@ -8,8 +8,7 @@ import { getSearchParameters } from '@medplum/core';
 import { FhirError } from '../fhir/errors.ts';
 import { allResourceTypes } from '../fhir/definitions.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
-import { accessClause } from './compile.ts';
-import type { Visibility } from '../auth/policy.ts';
+import { accessClause, type AccessFilter } from './access.ts';
 
 export interface IncludeDirective {
   /** The parameter as written (`_include`, `_revinclude:iterate`), for the self link. */
@@ -115,7 +114,7 @@ export function compileIncludeStep(
   directive: IncludeDirective,
   fromType: string,
   fromIds: string[],
-  access?: { visibility?: Visibility; owner?: string },
+  access?: AccessFilter,
 ): CompiledSql | undefined {
   const sql = new SqlBuilder();
   const restriction = accessClause(sql, 'r', access);

@@ -1,5 +1,5 @@
 /** The SQL behind the access guard (auth/guard.ts): relationship rows and the parties a caller acts as. */
-import type { Provenance } from '@medplum/fhirtypes';
+import type { Provenance, Resource } from '@medplum/fhirtypes';
 import type { Relationship } from '../auth/relationships.ts';
 import { localTarget } from '../fhir/reference.ts';
 import type { Queryable } from './resources.ts';
@@ -13,6 +13,7 @@ interface Row {
   starts: Date | null;
   ends: Date | null;
   team?: string;
+  target?: string | null;
 }
 
 function toRelationship(row: Row): Relationship {
@@ -23,6 +24,7 @@ function toRelationship(row: Row): Relationship {
     effect: row.effect,
     starts: row.starts?.toISOString(),
     ends: row.ends?.toISOString(),
+    ...(row.target ? { target: row.target } : {}),
   };
 }
 
@@ -58,6 +60,30 @@ export async function loadRelationships(db: Queryable, parties: string[]): Promi
     values: [[...parties, '*']],
   });
   return rows.map(toRelationship);
+}
+
+/** Shares (basis 'share': one resource each, auth/shares.ts) naming the parties. */
+export async function loadShares(db: Queryable, parties: string[]): Promise<Relationship[]> {
+  const { rows } = await db.query<Row>({
+    name: 'access-shares',
+    text: `SELECT code, patient_id, party, effect, starts, ends, target FROM access_relationship
+            WHERE party = ANY($1::text[]) AND code = 'share'`,
+    values: [parties],
+  });
+  return rows.map(toRelationship);
+}
+
+/** The current content of some resources (the caller's role and organisation), keyed Type/id. */
+export async function loadResources(db: Queryable, keys: string[]): Promise<Map<string, Resource>> {
+  const refs = keys.map((k) => k.split('/'));
+  if (!refs.length) return new Map();
+  const { rows } = await db.query<{ resource_type: string; id: string; content: string }>({
+    name: 'access-caller-resources',
+    text: `SELECT r.resource_type, r.id, r.content FROM unnest($1::text[], $2::text[]) AS k(t, i)
+             JOIN resource r ON r.resource_type = k.t AND r.id = k.i WHERE NOT r.deleted`,
+    values: [refs.map(([t]) => t), refs.map(([, i]) => i)],
+  });
+  return new Map(rows.map((r) => [`${r.resource_type}/${r.id}`, JSON.parse(r.content) as Resource]));
 }
 
 /** The patients a Provenance is about: those indexed for its targets. */

@@ -30,6 +30,8 @@ export interface NewVersion {
   method: HistoryEntry['method'];
   content: string | null;
   index: IndexRows;
+  /** The confidentiality level access control reads (auth/sealing.ts): 0 none, 1 R, 2 V. */
+  sealed: number;
 }
 
 interface Row {
@@ -66,18 +68,33 @@ export async function readCurrent(db: Queryable, resourceType: string, id: strin
   return rows[0] && toStored(rows[0]);
 }
 
-/** The current version and the patients it is about (the compartments it is in). */
+/** The current version, the patients it is about (the compartments it is in) and its confidentiality level. */
 export async function readCurrentWithPatients(
   db: Queryable,
   resourceType: string,
   id: string,
-): Promise<(StoredVersion & { patients: string[] }) | undefined> {
-  const { rows } = await db.query<Row & { patients: string[] }>({
-    name: 'read-current-with-patients',
-    text: `SELECT ${COLUMNS}, patients FROM resource WHERE resource_type = $1 AND id = $2`,
+): Promise<(StoredVersion & { patients: string[]; sealed: number }) | undefined> {
+  const { rows } = await db.query<Row & { patients: string[]; sealed: number }>({
+    name: 'read-current-with-access',
+    text: `SELECT ${COLUMNS}, patients, sealed FROM resource WHERE resource_type = $1 AND id = $2`,
     values: [resourceType, id],
   });
-  return rows[0] && { ...toStored(rows[0]), patients: rows[0].patients };
+  return rows[0] && { ...toStored(rows[0]), patients: rows[0].patients, sealed: rows[0].sealed };
+}
+
+/** The confidentiality levels of the current rows of some resources, keyed Type/id (none for unknown ones). */
+export async function readSealLevels(
+  db: Queryable,
+  refs: { resourceType: string; id: string }[],
+): Promise<Map<string, number>> {
+  if (!refs.length) return new Map();
+  const { rows } = await db.query<{ resource_type: string; id: string; sealed: number }>({
+    name: 'read-seal-levels',
+    text: `SELECT r.resource_type, r.id, r.sealed FROM unnest($1::text[], $2::text[]) AS k(t, i)
+             JOIN resource r ON r.resource_type = k.t AND r.id = k.i`,
+    values: [refs.map((r) => r.resourceType), refs.map((r) => r.id)],
+  });
+  return new Map(rows.map((r) => [`${r.resource_type}/${r.id}`, r.sealed]));
 }
 
 /** The current version, row-locked until the transaction ends (serialises writers of one resource). */
@@ -196,6 +213,7 @@ const INDEX_SPEC: {
       ['effect', 'effect', 'text'],
       ['starts', 'starts', 'timestamptz'],
       ['ends', 'ends', 'timestamptz'],
+      ['target', 'target', 'text'],
     ],
   ],
   deadline: [
@@ -234,6 +252,8 @@ const INDEX_TABLES = INDEX_KINDS.map((kind) => INDEX_SPEC[kind][0]);
 
 /** The parameter holding the version's patients: after the index rows'. */
 const PATIENTS_PARAM = 7 + INDEX_KINDS.reduce((n, kind) => n + indexColumns(kind).length, 0);
+/** Then its confidentiality level. */
+const SEALED_PARAM = PATIENTS_PARAM + 1;
 
 /**
  * The write statement. A first version inserts plainly; a later one replaces the
@@ -242,13 +262,14 @@ const PATIENTS_PARAM = 7 + INDEX_KINDS.reduce((n, kind) => n + indexColumns(kind
  */
 function writeSql(first: boolean): string {
   const current = first
-    ? `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients)
-  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6, $${PATIENTS_PARAM}::text[] FROM v RETURNING seq`
-    : `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients)
-  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6, $${PATIENTS_PARAM}::text[] FROM v
+    ? `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients, sealed)
+  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6, $${PATIENTS_PARAM}::text[], $${SEALED_PARAM}::smallint FROM v
+  RETURNING seq`
+    : `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients, sealed)
+  SELECT $1, $2, $3, $4, $6::text IS NULL, v.seq, $6, $${PATIENTS_PARAM}::text[], $${SEALED_PARAM}::smallint FROM v
   ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id,
     last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, content = EXCLUDED.content,
-    patients = EXCLUDED.patients
+    patients = EXCLUDED.patients, sealed = EXCLUDED.sealed
   RETURNING seq`;
   const deletes = first
     ? ''
@@ -277,7 +298,17 @@ export async function writeVersion(db: Queryable, v: NewVersion): Promise<number
   const { rows } = await db.query<{ seq: number }>({
     name: first ? 'write-first-version' : 'write-next-version',
     text: first ? WRITE_FIRST : WRITE_NEXT,
-    values: [v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.content, ...index, patientsOf(v.index)],
+    values: [
+      v.resourceType,
+      v.id,
+      v.versionId,
+      v.lastUpdated,
+      v.method,
+      v.content,
+      ...index,
+      patientsOf(v.index),
+      v.sealed,
+    ],
   });
   return rows[0].seq;
 }
@@ -297,11 +328,11 @@ const WRITE_FIRST_MANY = (() => {
   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::text[])
   RETURNING seq, resource_type, id, version_id, last_updated, content
 ), p AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $${n + 1}::text[]) AS p(resource_type, id, patients)
+  SELECT * FROM unnest($1::text[], $2::text[], $${n + 1}::text[], $${n + 2}::smallint[]) AS p(resource_type, id, patients, sealed)
 ), cur AS (
-  INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients)
+  INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients, sealed)
   SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.content IS NULL, v.seq, v.content,
-         ARRAY(SELECT jsonb_array_elements_text(p.patients::jsonb))
+         ARRAY(SELECT jsonb_array_elements_text(p.patients::jsonb)), p.sealed
     FROM v JOIN p ON p.resource_type = v.resource_type AND p.id = v.id
 )
 ${inserts.join('\n')}
@@ -315,12 +346,14 @@ SELECT count(*)::int AS n FROM v`;
 export async function writeFirstVersions(db: Queryable, versions: NewVersion[]): Promise<void> {
   const head: unknown[][] = [[], [], [], [], [], []];
   const patients: string[] = [];
+  const sealed: number[] = [];
   const index = INDEX_KINDS.map((kind) => INDEX_SPEC[kind][1].map(() => [] as unknown[]));
   const owners = INDEX_KINDS.map(() => ({ types: [] as string[], ids: [] as string[] }));
   for (const v of versions) {
     if (v.versionId !== 1) throw new Error('writeFirstVersions takes first versions only');
     [v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.content].forEach((value, i) => head[i].push(value));
     patients.push(JSON.stringify(patientsOf(v.index)));
+    sealed.push(v.sealed);
     INDEX_KINDS.forEach((kind, k) => {
       const rows = v.index[kind] as unknown as Record<string, unknown[]>;
       const columns = indexColumns(kind);
@@ -336,7 +369,7 @@ export async function writeFirstVersions(db: Queryable, versions: NewVersion[]):
   await db.query({
     name: 'write-first-versions',
     text: WRITE_FIRST_MANY,
-    values: [...head, ...indexValues, patients],
+    values: [...head, ...indexValues, patients, sealed],
   });
 }
 
@@ -357,18 +390,22 @@ export async function readCurrentBatch(
   return rows.map((r) => ({ resourceType: r.resource_type, id: r.id, content: r.content }));
 }
 
-/** Replaces the index rows of current resources (reindex), in one statement per table. */
+/**
+ * Replaces the index rows of current resources (reindex), in one statement per table, and their patients and
+ * confidentiality level (`sealed` null: kept as it is).
+ */
 export async function replaceIndexRows(
   db: Queryable,
-  items: { resourceType: string; id: string; index: IndexRows }[],
+  items: { resourceType: string; id: string; index: IndexRows; sealed: number | null }[],
 ): Promise<void> {
   const types = items.map((i) => i.resourceType);
   const ids = items.map((i) => i.id);
   await db.query(
-    `UPDATE resource r SET patients = ARRAY(SELECT jsonb_array_elements_text(o.patients::jsonb))
-       FROM unnest($1::text[], $2::text[], $3::text[]) AS o(resource_type, id, patients)
+    `UPDATE resource r SET patients = ARRAY(SELECT jsonb_array_elements_text(o.patients::jsonb)),
+            sealed = coalesce(o.sealed, r.sealed)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[]) AS o(resource_type, id, patients, sealed)
       WHERE r.resource_type = o.resource_type AND r.id = o.id`,
-    [types, ids, items.map((i) => JSON.stringify(patientsOf(i.index)))],
+    [types, ids, items.map((i) => JSON.stringify(patientsOf(i.index))), items.map((i) => i.sealed)],
   );
   for (const kind of INDEX_KINDS) {
     const [table] = INDEX_SPEC[kind];

@@ -252,7 +252,7 @@ export async function readEventsWithFocus(
   from: number,
   to: number,
   limit: number,
-): Promise<(StoredEvent & { content: string | null })[]> {
+): Promise<(StoredEvent & { content: string | null; sealedNow: number })[]> {
   const { rows } = await db.query<{
     event_number: string;
     occurred: Date;
@@ -261,12 +261,15 @@ export async function readEventsWithFocus(
     focus_version: number;
     method: string;
     content: string | null;
+    sealed_now: number | null;
   }>({
     name: 'subscription-read-events-with-focus',
-    text: `SELECT e.event_number, e.occurred, e.focus_type, e.focus_id, e.focus_version, e.method, v.content
+    text: `SELECT e.event_number, e.occurred, e.focus_type, e.focus_id, e.focus_version, e.method, v.content,
+                  c.sealed AS sealed_now
              FROM subscription_event e
              LEFT JOIN resource_version v ON v.resource_type = e.focus_type AND v.id = e.focus_id
               AND v.version_id = CASE WHEN e.method = 'DELETE' THEN e.focus_version - 1 ELSE e.focus_version END
+             LEFT JOIN resource c ON c.resource_type = e.focus_type AND c.id = e.focus_id
             WHERE e.subscription_id = $1 AND e.event_number BETWEEN $2 AND $3 ORDER BY e.event_number LIMIT $4`,
     values: [id, from, to, limit],
   });
@@ -279,6 +282,7 @@ export async function readEventsWithFocus(
     focusVersion: r.focus_version,
     method: r.method,
     content: r.content,
+    sealedNow: r.sealed_now ?? 0,
   }));
 }
 

@@ -10,6 +10,7 @@ import { restrictions, type Access } from '../auth/access.ts';
 import type { AccessCache } from '../auth/access-cache.ts';
 import { Guard, type Identity } from '../auth/guard.ts';
 import type { ResourceScope } from '../auth/scopes.ts';
+import { sealLevel, type SealLevel } from '../auth/sealing.ts';
 import type { Queryable } from '../store/resources.ts';
 
 export interface Owner {
@@ -21,21 +22,30 @@ export function accessOf(owner: Owner): Access {
   return { clientId: owner.identity.clientId, scopes: owner.scopes, identity: owner.identity, subject: '' };
 }
 
-/** Whether the owner may read `resource` now (scopes, then legitimate relationship). */
-export async function ownerMayRead(
+/**
+ * `resource` as the owner may read it now (scopes, then the access policy: legitimate relationship, sealing,
+ * restricted role, which also shapes it); undefined when it may not. `sealedNow`: the level of the resource's
+ * current row (a version of a resource sealed since is withheld too).
+ */
+export async function ownerView(
   db: Queryable,
   owner: Owner,
   resource: Resource,
   graceMs: number,
   cache: AccessCache,
-): Promise<boolean> {
+  sealedNow = 0,
+): Promise<Resource | undefined> {
   const queries = restrictions(accessOf(owner), resource.resourceType, 'r');
-  if (queries === null) return false;
+  if (queries === null) return undefined;
   if (
     queries &&
     !queries.some((q) => matchesSearchRequest(resource, parseSearchRequest(`${resource.resourceType}?${q}`)))
   ) {
-    return false;
+    return undefined;
   }
-  return new Guard(owner.identity, graceMs, cache).allowsResource(db, resource);
+  const guard = new Guard(owner.identity, graceMs, cache);
+  const sealed = Math.max(sealLevel(resource), sealedNow) as SealLevel;
+  if (!(await guard.allowsResource(db, resource, undefined, sealed))) return undefined;
+  const shape = await guard.shaper(db);
+  return JSON.parse(shape(resource.resourceType, JSON.stringify(resource))) as Resource;
 }

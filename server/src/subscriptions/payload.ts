@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { AccessCache } from '../auth/access-cache.ts';
 import { readEventsWithFocus } from '../store/subscriptions.ts';
 import type { NotifiedEvent } from './notification.ts';
-import { ownerMayRead, type Owner } from './owner.ts';
+import { ownerView, type Owner } from './owner.ts';
 import type { PayloadContent } from './spec.ts';
 
 export interface PayloadDeps {
@@ -27,15 +27,18 @@ export async function notifiedEvents(
   subscription: { id: string; owner: Owner | null | undefined; content: PayloadContent },
   range: { from: number; to: number; limit: number },
 ): Promise<NotifiedEvent[]> {
-  const stored = await readEventsWithFocus(deps.pool, subscription.id, range.from, range.to, range.limit);
+  const events = await readEventsWithFocus(deps.pool, subscription.id, range.from, range.to, range.limit);
   const out: NotifiedEvent[] = [];
-  for (const e of stored) {
-    const resource = e.content ? (JSON.parse(e.content) as Resource) : undefined;
-    const visible = !resource
-      ? false
+  for (const e of events) {
+    const stored = e.content ? (JSON.parse(e.content) as Resource) : undefined;
+    const resource = !stored
+      ? undefined
       : subscription.owner
-        ? await ownerMayRead(deps.pool, subscription.owner, resource, deps.graceMs, deps.accessCache)
-        : !deps.auth;
+        ? await ownerView(deps.pool, subscription.owner, stored, deps.graceMs, deps.accessCache, e.sealedNow)
+        : deps.auth
+          ? undefined
+          : stored;
+    const visible = !!resource;
     out.push({
       number: e.eventNumber,
       occurred: e.occurred,

@@ -8,8 +8,7 @@
  * costs one pass over the index and a page of parses.
  */
 import { SqlBuilder, type CompiledSql } from '../search/sql.ts';
-import { visibleClause } from '../search/compile.ts';
-import type { Visibility } from '../auth/policy.ts';
+import { accessClause, sealedClause, type AccessFilter } from '../search/access.ts';
 import { OPEN_TASK_STATUSES } from './task-state.ts';
 import { latestRiskSql } from './risk-sql.ts';
 
@@ -28,8 +27,8 @@ export interface CaseloadQuery {
   count: number;
   offset: number;
   now: Date;
-  /** The patients the caller may see; undefined: no access control. */
-  visibility?: Visibility;
+  /** What the caller may see (auth/guard.ts filter); undefined: no access control. */
+  access?: AccessFilter;
 }
 
 /** Values of the index for one resource: `alias` rows of `table` with `code` for resource `type`/`id`. */
@@ -53,7 +52,14 @@ const SORT_EXPR: Record<CaseloadSort, string> = {
 
 export function compileCaseload(q: CaseloadQuery): CompiledSql {
   const sql = new SqlBuilder();
-  const visible = visibleClause(sql, 'e', q.visibility);
+  const visible = accessClause(sql, 'e', q.access, ['EpisodeOfCare']);
+  // A sealed task, plan or assessment the caller may not see is not counted or shown (auth/sealing.ts).
+  const unsealed = (type: string, id: string) => {
+    const clause = sealedClause('sr', q.access?.sealed);
+    return clause
+      ? ` AND EXISTS (SELECT 1 FROM resource sr WHERE sr.resource_type = '${type}' AND sr.id = ${id} AND ${clause})`
+      : '';
+  };
   const open = sql.bind([...OPEN_TASK_STATUSES]);
   const now = sql.bind(q.now.toISOString());
   const episodes =
@@ -76,7 +82,7 @@ export function compileCaseload(q: CaseloadQuery): CompiledSql {
     ` (array_agg(tp.id ORDER BY d.lo ASC NULLS LAST, tp.id))[1] AS next_task FROM sp_reference tp` +
     ` JOIN sp_token ts ON ${own('ts', 'Task', 'tp.id', 'status')} AND ts.value = ANY(${open}::text[])` +
     ` LEFT JOIN sp_date d ON ${own('d', 'Task', 'tp.id', 'due')}` +
-    ` WHERE ${ofPatient('tp', 'Task')}) tasks ON true` +
+    ` WHERE ${ofPatient('tp', 'Task')}${unsealed('Task', 'tp.id')}) tasks ON true` +
     ` LEFT JOIN LATERAL (SELECT max(d.lo) AS last_contact FROM sp_reference x` +
     ` JOIN sp_date d ON d.resource_type = x.resource_type AND d.id = x.id` +
     ` AND d.code = CASE x.resource_type WHEN 'Communication' THEN 'sent' ELSE 'date' END` +
@@ -84,10 +90,10 @@ export function compileCaseload(q: CaseloadQuery): CompiledSql {
     ` AND x.target_id = ep.patient_id AND x.target_type = 'Patient' AND d.lo <= ${now}::timestamptz) contact ON true` +
     ` LEFT JOIN LATERAL (SELECT x.id AS plan_id FROM sp_reference x` +
     ` JOIN sp_token st ON ${own('st', 'CarePlan', 'x.id', 'status')} AND st.value = 'active'` +
-    ` WHERE ${ofPatient('x', 'CarePlan')}` +
+    ` WHERE ${ofPatient('x', 'CarePlan')}${unsealed('CarePlan', 'x.id')}` +
     ` ORDER BY EXISTS (SELECT 1 FROM sp_reference ct WHERE ${own('ct', 'CarePlan', 'x.id', 'care-team')}` +
     ` AND ct.target_id = ${sql.bind(q.teamId)} AND ct.target_type = 'CareTeam') DESC, x.id LIMIT 1) plan ON true` +
-    ` LEFT JOIN LATERAL (${latestRiskSql('ep.patient_id')}) risk ON true`;
+    ` LEFT JOIN LATERAL (${latestRiskSql('ep.patient_id', unsealed('RiskAssessment', 'x.id'))}) risk ON true`;
 
   const filters: string[] = [];
   if (q.coordinator) {

@@ -100,7 +100,7 @@ async function caseload(req: FhirRequest, ctx: InteractionContext, id?: string):
   const query = readQuery(req, id!);
   const db = await ctx.repo.queryable();
   const guard = ctx.repo.guard;
-  query.visibility = guard ? await guard.visibility(db) : undefined;
+  query.access = guard ? await guard.filter(db) : undefined;
   const rows = await runCaseload(db, compileCaseload(query));
   guard?.noteReturned(rows.map((r) => r.patient_id));
   const total = rows[0]?.total ?? (query.offset === 0 ? 0 : undefined);

@@ -123,7 +123,7 @@ async function submit(req: FhirRequest, ctx: InteractionContext): Promise<FhirRe
   return ctx.repo.transaction(async (tx) => {
     const subject = references.find((r) => r.expression === 'ServiceRequest.subject');
     // A patient the caller has no relationship with is refused before anything about it is told (as a write is).
-    if (subject && tx.guard && !(await tx.guard.allowsPatients(await tx.queryable(), [subject.target.id]))) {
+    if (subject && tx.guard && !(await tx.guard.allows(await tx.queryable(), [subject.target.id]))) {
       throw new FhirError(
         'forbidden',
         `No legitimate relationship with Patient/${subject.target.id}: referral refused`,

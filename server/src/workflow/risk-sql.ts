@@ -7,8 +7,8 @@
 /** Risk codes (http://terminology.hl7.org/CodeSystem/risk-probability) in rising order. */
 export const RISK_RANK: Readonly<Record<string, number>> = { negligible: 1, low: 2, moderate: 3, high: 4, certain: 5 };
 
-/** A subquery (for a LATERAL join) of one row: assessment_id, risk_code, probability, risk_rank. */
-export function latestRiskSql(patientId: string): string {
+/** A subquery (for a LATERAL join) of one row: assessment_id, risk_code, probability, risk_rank; `andWhere` narrows the assessments (x). */
+export function latestRiskSql(patientId: string, andWhere = ''): string {
   const own = (alias: string, code: string) =>
     `${alias}.resource_type = 'RiskAssessment' AND ${alias}.id = x.id AND ${alias}.code = '${code}'`;
   const rank = `CASE rk.value ${Object.entries(RISK_RANK)
@@ -22,7 +22,7 @@ export function latestRiskSql(patientId: string): string {
     ` LEFT JOIN sp_number pr ON ${own('pr', 'probability')}` +
     ` WHERE x.resource_type = 'RiskAssessment' AND x.code = '_patient' AND x.target_id = ${patientId}` +
     ` AND x.target_type = 'Patient'` +
-    ` AND NOT EXISTS (SELECT 1 FROM sp_token s WHERE ${own('s', 'status')} AND s.value = 'entered-in-error')` +
+    ` AND NOT EXISTS (SELECT 1 FROM sp_token s WHERE ${own('s', 'status')} AND s.value = 'entered-in-error')${andWhere}` +
     ` ORDER BY rd.lo DESC NULLS LAST, x.id DESC LIMIT 1`
   );
 }
