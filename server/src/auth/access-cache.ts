@@ -30,6 +30,7 @@ export const ACCESS_TYPES: ReadonlySet<string> = new Set([
   'CarePlan',
   'Consent',
   'PractitionerRole',
+  'HealthcareService',
   'Organization',
 ]);
 

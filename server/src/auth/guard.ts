@@ -265,7 +265,7 @@ export class Guard {
     );
   }
 
-  /** The parties the caller acts as (policy.ts): its role, practitioner, organisation, teams, the organisation's roles. */
+  /** The parties the caller acts as (policy.ts): its role, practitioner, organisation, teams, the organisation's roles and services. */
   async parties(db: Queryable): Promise<ReadonlySet<string>> {
     return (await this.dataOf(db)).parties;
   }

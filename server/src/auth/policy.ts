@@ -7,8 +7,9 @@
  *
  * A caller acts as a set of parties: a user as their Practitioner, their
  * PractitionerRole, its Organization, every team (CareTeam) any of those is a
- * current member of, and the organisation's other roles (what a colleague's
- * role holds, the organisation holds); a system as its Organization, its
+ * current member of, and the organisation's other roles and the
+ * HealthcareServices it provides (what a colleague's role or one of its
+ * services holds, the organisation holds); a system as its Organization, its
  * teams and the organisation's roles. Then, for a patient:
  * 1. break-glass (a user's stated reason) allows, even against a consent deny;
  * 2. a current consent deny naming one of the parties (or everyone) denies;

@@ -39,16 +39,21 @@ export async function loadMemberships(db: Queryable, parties: string[]): Promise
   return rows.map((row) => ({ ...toRelationship(row), team: row.team }));
 }
 
-/** The PractitionerRoles (PractitionerRole/id) at an organisation. */
+/**
+ * The PractitionerRoles at an organisation and the HealthcareServices it
+ * provides (Type/id): what one of them holds (a referral Task owned by a
+ * service, say), the organisation holds.
+ */
 export async function loadOrganizationRoles(db: Queryable, organization: string): Promise<string[]> {
   const [, id] = organization.split('/');
-  const { rows } = await db.query<{ id: string }>({
+  const { rows } = await db.query<{ resource_type: string; id: string }>({
     name: 'access-organization-roles',
-    text: `SELECT id FROM sp_reference WHERE resource_type = 'PractitionerRole' AND code = 'organization'
+    text: `SELECT resource_type, id FROM sp_reference
+            WHERE resource_type IN ('PractitionerRole', 'HealthcareService') AND code = 'organization'
               AND target_id = $1 AND target_type = 'Organization'`,
     values: [id],
   });
-  return rows.map((r) => `PractitionerRole/${r.id}`);
+  return rows.map((r) => `${r.resource_type}/${r.id}`);
 }
 
 /** Patient relationships naming the parties or everyone ('*'). */
