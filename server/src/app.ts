@@ -40,6 +40,10 @@ import { registerComputedParameter } from './search/computed.ts';
 import { messageDefinitions } from './workflow/bars/definitions.ts';
 import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
+import { combineObservers } from './repository/observer.ts';
+import { CaseloadSummary } from './workflow/caseload-summary.ts';
+import { compileCaseloadRows } from './workflow/caseload-sql.ts';
+import { ensureCaseloadBuilt } from './store/caseload.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
 import { RestHook } from './subscriptions/rest-hook.ts';
 import { WebsocketHub } from './subscriptions/websocket-hub.ts';
@@ -106,7 +110,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     validation,
     onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
-    observer: new SubscriptionEvents(subscriptions, config.subscriptions),
+    observer: combineObservers(new SubscriptionEvents(subscriptions, config.subscriptions), new CaseloadSummary()),
     rules: workflowRules(config.workflow),
   });
   registerOperations(...WORKFLOW_OPERATIONS);
@@ -118,6 +122,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     ...messageDefinitions(config.bars.services),
   ]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
+  if (await ensureCaseloadBuilt(database.pool, compileCaseloadRows())) app.log.info('caseload summary built');
   const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;
   const restHook = new RestHook(config.subscriptions);

@@ -17,7 +17,12 @@ const hoursFromNow = (h: number) => new Date(Date.now() + h * 3600_000).toISOStr
 
 beforeAll(async () => {
   s = await startTestServer();
-  const client = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
+  const client = await registerSystem(s, {
+    clientId: 'admin',
+    scope: ADMIN_SCOPE,
+    allPatients: true,
+    sensitiveData: true,
+  });
   admin = await systemToken(s, client, ADMIN_SCOPE);
   const patient = (id: string, family: string, given: string) => ({
     resourceType: 'Patient',
@@ -207,6 +212,45 @@ describe('$caseload', () => {
       .set('Authorization', `Bearer ${tokens.nurse}`);
     expect(people(second.body).map((p) => p.patient.valueReference.reference)).toEqual(['Patient/p1']);
     expect(second.body.parameter.find((p: ParametersParameter) => p.name === 'next')).toBeUndefined();
+  });
+
+  it('is live: each write that changes a person’s row changes it in the same transaction (summary table)', async () => {
+    const hughes = async () =>
+      people((await caseload(tokens.nurse, '?coordinator=Practitioner/nurse')).body).find(
+        (p) => p.patient.valueReference.reference === 'Patient/p1',
+      );
+    expect((await hughes())!.openTasks.valueInteger).toBe(2);
+    const done = await s.http.get('/fhir/Task/t1-later').set('Authorization', `Bearer ${admin}`);
+    const put = await s.http
+      .put('/fhir/Task/t1-later')
+      .set('Authorization', `Bearer ${admin}`)
+      .set('Content-Type', 'application/fhir+json')
+      .send({ ...done.body, status: 'cancelled', statusReason: { text: 'No longer needed' } });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect((await hughes())!.openTasks.valueInteger).toBe(1);
+    // A sealed task is neither counted nor shown (the summary shows nobody what they may not see).
+    await putAll(s, admin, [
+      {
+        resourceType: 'Task',
+        id: 't1-sealed',
+        status: 'requested',
+        intent: 'order',
+        meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+        for: ref('Patient/p1'),
+        restriction: { period: { end: hoursFromNow(-50) } },
+      },
+    ]);
+    expect((await hughes())!.openTasks.valueInteger).toBe(1);
+    expect((await hughes())!.nextTask.valueReference.reference).toBe('Task/t1-overdue');
+    // The episode ends: the person leaves the caseload; deleted, the same.
+    const episode = await s.http.get('/fhir/EpisodeOfCare/e1').set('Authorization', `Bearer ${admin}`);
+    await putAll(s, admin, [{ ...episode.body, status: 'finished' }]);
+    expect(await hughes()).toBeUndefined();
+    await putAll(s, admin, [{ ...episode.body, status: 'active' }]);
+    expect((await hughes())!.openTasks.valueInteger).toBe(1);
+    const removed = await s.http.delete('/fhir/Task/t1-overdue').set('Authorization', `Bearer ${admin}`);
+    expect(removed.status).toBe(200);
+    expect((await hughes())!.openTasks.valueInteger).toBe(0);
   });
 
   it('lists only people the caller may see: an outsider sees the team but none of its people', async () => {

@@ -12,11 +12,18 @@ import { provenancePatients } from '../store/access.ts';
 import { sealLevel } from '../auth/sealing.ts';
 import { readCurrentBatch, replaceIndexRows } from '../store/resources.ts';
 
+import { ensureCaseloadBuilt, markCaseloadStale } from '../store/caseload.ts';
+import { compileCaseloadRows } from '../workflow/caseload-sql.ts';
 const BATCH = 500;
 
 export interface ReindexProgress {
   done: number;
   lastType: string;
+}
+
+async function rebuildCaseload(pool: pg.Pool): Promise<void> {
+  await markCaseloadStale(pool);
+  await ensureCaseloadBuilt(pool, compileCaseloadRows());
 }
 
 export async function reindex(
@@ -28,7 +35,11 @@ export async function reindex(
   let done = 0;
   for (;;) {
     const batch = await readCurrentBatch(pool, types, after, BATCH);
-    if (!batch.length) return done;
+    if (!batch.length) {
+      // The caseload summary is worked out from the index: rebuilt from the new one.
+      if (done) await rebuildCaseload(pool);
+      return done;
+    }
     const items = [];
     for (const r of batch) {
       const resource = JSON.parse(r.content) as Resource;

@@ -79,3 +79,37 @@ export interface RuleChange {
   /** The version just stored (meta.versionId set). */
   current: Resource;
 }
+
+/** Several observers as one: each sees the writes of the types it watches, in the order given. */
+export function combineObservers(...observers: WriteObserver[]): WriteObserver {
+  const concerned = (changes: WrittenChange[], o: WriteObserver) => changes.filter((c) => o.watches(c.resourceType));
+  return {
+    watches: (resourceType) => observers.some((o) => o.watches(resourceType)),
+    prepare(resource, previous, by) {
+      let current = resource;
+      const notes: unknown[] = [];
+      for (const o of observers) {
+        if (!o.watches(resource.resourceType)) {
+          notes.push(undefined);
+          continue;
+        }
+        const prepared = o.prepare(current, previous, by);
+        current = prepared.resource;
+        notes.push(prepared.note);
+      }
+      return { resource: current, note: notes };
+    },
+    async beforeCommit(db, changes, guard) {
+      for (const [i, o] of observers.entries()) {
+        const mine = concerned(changes, o).map((c) => ({ ...c, note: (c.note as unknown[] | undefined)?.[i] }));
+        if (mine.length) await o.beforeCommit(db, mine, guard);
+      }
+    },
+    async afterCommit(changes) {
+      for (const [i, o] of observers.entries()) {
+        const mine = concerned(changes, o).map((c) => ({ ...c, note: (c.note as unknown[] | undefined)?.[i] }));
+        if (mine.length) await o.afterCommit(mine);
+      }
+    },
+  };
+}

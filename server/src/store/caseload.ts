@@ -1,4 +1,9 @@
-/** Runs the caseload query (workflow/caseload-sql.ts). */
+/**
+ * The caseload summary table (migration 015; SQL compiled in
+ * workflow/caseload-sql.ts): a page of a team's caseload, and the refresh of
+ * the rows of some patients in a write's transaction.
+ */
+import type pg from 'pg';
 import type { CompiledSql } from '../search/sql.ts';
 import type { Queryable } from './resources.ts';
 
@@ -22,7 +27,49 @@ export interface CaseloadRow {
   next_task_content: string | null;
 }
 
+const COLUMNS =
+  'resource_type, id, team_id, patient_id, patients, sealed, coordinator_type, coordinator_id, family, open_tasks,' +
+  ' next_due, next_task, last_contact, plan_id, assessment_id, risk_code, probability, risk_rank';
+
 export async function runCaseload(db: Queryable, sql: CompiledSql): Promise<CaseloadRow[]> {
   const result = await db.query<CaseloadRow>(sql.text, sql.values);
   return result.rows;
+}
+
+/** Replaces the summary rows of `patientIds` with `rows` (compileCaseloadRows of the same patients). */
+export async function refreshCaseload(db: Queryable, patientIds: string[], rows: CompiledSql): Promise<void> {
+  if (!patientIds.length) return;
+  await db.query('DELETE FROM caseload_entry WHERE patient_id = ANY($1::text[])', [patientIds]);
+  await db.query(`INSERT INTO caseload_entry (${COLUMNS}) ${rows.text}`, rows.values);
+}
+
+/**
+ * Fills the table once (after migration 015, or after a reindex marked it stale): under a row lock, so of
+ * several nodes starting together one builds it. `rows`: compileCaseloadRows of every patient.
+ */
+export async function ensureCaseloadBuilt(pool: pg.Pool, rows: CompiledSql): Promise<boolean> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows: state } = await client.query<{ built: boolean }>('SELECT built FROM caseload_state FOR UPDATE');
+    if (state[0]?.built) {
+      await client.query('COMMIT');
+      return false;
+    }
+    await client.query('DELETE FROM caseload_entry');
+    await client.query(`INSERT INTO caseload_entry (${COLUMNS}) ${rows.text}`, rows.values);
+    await client.query('UPDATE caseload_state SET built = true');
+    await client.query('COMMIT');
+    return true;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Marks the table for a rebuild (the index it is worked out from was rebuilt). */
+export async function markCaseloadStale(db: Queryable): Promise<void> {
+  await db.query('UPDATE caseload_state SET built = false');
 }

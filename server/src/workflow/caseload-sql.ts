@@ -1,14 +1,16 @@
 /**
- * The caseload query (one statement, compiled here and run by
- * store/caseload.ts): a team's people on active EpisodeOfCare, each with its
- * care coordinator, latest risk, open tasks, next due task, last contact and
- * active care plan, read from the search index (sp_* tables) by lateral index
- * lookups, filtered, sorted and paged in SQL. Only the page's rows carry
- * content (patient, coordinator, plan, next task), so a 2,000-person caseload
- * costs one pass over the index and a page of parses.
+ * The caseload in SQL (compiled here, run by store/caseload.ts). Each active
+ * EpisodeOfCare's summary (care coordinator, latest risk, open tasks, next due
+ * task, last contact, active care plan) is worked out from the search index
+ * (sp_* tables) by lateral index lookups when a write changes it, and kept in
+ * `caseload_entry` (one row per episode and team, migration 015): a team's
+ * caseload page is then one indexed query over its rows, filtered by the
+ * caller's access, sorted and paged in SQL, with content read for the page's
+ * rows only. Working the summaries out per request cost ~0.12 ms per person
+ * (a 2,000-person team: ~250 ms warm; docs/benchmarks.md).
  */
 import { SqlBuilder, type CompiledSql } from '../search/sql.ts';
-import { accessClause, sealedClause, type AccessFilter } from '../search/access.ts';
+import { accessClause, type AccessFilter } from '../search/access.ts';
 import { OPEN_TASK_STATUSES } from './task-state.ts';
 import { latestRiskSql } from './risk-sql.ts';
 
@@ -50,28 +52,28 @@ const SORT_EXPR: Record<CaseloadSort, string> = {
   coordinator: "c.coordinator_type || '/' || c.coordinator_id",
 };
 
-export function compileCaseload(q: CaseloadQuery): CompiledSql {
+/**
+ * The summary rows of the active episodes of some patients (all when none are named), one per episode and
+ * team, worked out from the search index: what `caseload_entry` holds (store/caseload.ts refreshes it in the
+ * transaction of every write that can change it). Sealed tasks, plans and assessments are left out, so the
+ * summary shows nobody what they may not see (auth/sealing.ts).
+ */
+export function compileCaseloadRows(patientIds?: string[]): CompiledSql {
   const sql = new SqlBuilder();
-  const visible = accessClause(sql, 'e', q.access, ['EpisodeOfCare']);
-  // A sealed task, plan or assessment the caller may not see is not counted or shown (auth/sealing.ts).
-  const unsealed = (type: string, id: string) => {
-    const clause = sealedClause('sr', q.access?.sealed);
-    return clause
-      ? ` AND EXISTS (SELECT 1 FROM resource sr WHERE sr.resource_type = '${type}' AND sr.id = ${id} AND ${clause})`
-      : '';
-  };
+  const unsealed = (type: string, id: string) =>
+    ` AND EXISTS (SELECT 1 FROM resource sr WHERE sr.resource_type = '${type}' AND sr.id = ${id} AND sr.sealed = 0)`;
   const open = sql.bind([...OPEN_TASK_STATUSES]);
-  const now = sql.bind(q.now.toISOString());
+  const which = patientIds ? ` AND p.target_id = ANY(${sql.bind(patientIds)}::text[])` : '';
   const episodes =
-    `SELECT e.id AS episode_id, p.target_id AS patient_id FROM sp_reference t` +
-    ` JOIN resource e ON e.resource_type = 'EpisodeOfCare' AND e.id = t.id AND NOT e.deleted` +
-    ` JOIN sp_reference p ON ${own('p', 'EpisodeOfCare', 'e.id', 'patient')} AND p.target_type = 'Patient'` +
-    ` WHERE t.resource_type = 'EpisodeOfCare' AND t.code = 'team' AND t.target_id = ${sql.bind(q.teamId)}` +
-    ` AND t.target_type = 'CareTeam'` +
-    ` AND EXISTS (SELECT 1 FROM sp_token s WHERE ${own('s', 'EpisodeOfCare', 'e.id', 'status')} AND s.value = 'active')` +
-    (visible ? ` AND ${visible}` : '');
-  const people =
-    `SELECT ep.episode_id, ep.patient_id, cm.target_type AS coordinator_type, cm.target_id AS coordinator_id,` +
+    `SELECT e.id AS episode_id, e.patients, e.sealed, p.target_id AS patient_id, t.target_id AS team_id` +
+    ` FROM sp_reference p` +
+    ` JOIN resource e ON e.resource_type = 'EpisodeOfCare' AND e.id = p.id AND NOT e.deleted` +
+    ` JOIN sp_reference t ON ${own('t', 'EpisodeOfCare', 'e.id', 'team')} AND t.target_type = 'CareTeam'` +
+    ` WHERE p.resource_type = 'EpisodeOfCare' AND p.code = 'patient' AND p.target_type = 'Patient'${which}` +
+    ` AND EXISTS (SELECT 1 FROM sp_token s WHERE ${own('s', 'EpisodeOfCare', 'e.id', 'status')} AND s.value = 'active')`;
+  const text =
+    `SELECT 'EpisodeOfCare' AS resource_type, ep.episode_id AS id, ep.team_id, ep.patient_id, ep.patients, ep.sealed,` +
+    ` cm.target_type AS coordinator_type, cm.target_id AS coordinator_id,` +
     ` fam.family, tasks.open_tasks, tasks.next_due, tasks.next_task, contact.last_contact, plan.plan_id,` +
     ` risk.assessment_id, risk.risk_code, risk.probability, risk.risk_rank` +
     ` FROM (${episodes}) ep` +
@@ -87,15 +89,22 @@ export function compileCaseload(q: CaseloadQuery): CompiledSql {
     ` JOIN sp_date d ON d.resource_type = x.resource_type AND d.id = x.id` +
     ` AND d.code = CASE x.resource_type WHEN 'Communication' THEN 'sent' ELSE 'date' END` +
     ` WHERE x.resource_type IN ('Communication', 'Encounter') AND x.code = '_patient'` +
-    ` AND x.target_id = ep.patient_id AND x.target_type = 'Patient' AND d.lo <= ${now}::timestamptz) contact ON true` +
+    ` AND x.target_id = ep.patient_id AND x.target_type = 'Patient') contact ON true` +
     ` LEFT JOIN LATERAL (SELECT x.id AS plan_id FROM sp_reference x` +
     ` JOIN sp_token st ON ${own('st', 'CarePlan', 'x.id', 'status')} AND st.value = 'active'` +
     ` WHERE ${ofPatient('x', 'CarePlan')}${unsealed('CarePlan', 'x.id')}` +
     ` ORDER BY EXISTS (SELECT 1 FROM sp_reference ct WHERE ${own('ct', 'CarePlan', 'x.id', 'care-team')}` +
-    ` AND ct.target_id = ${sql.bind(q.teamId)} AND ct.target_type = 'CareTeam') DESC, x.id LIMIT 1) plan ON true` +
+    ` AND ct.target_id = ep.team_id AND ct.target_type = 'CareTeam') DESC, x.id LIMIT 1) plan ON true` +
     ` LEFT JOIN LATERAL (${latestRiskSql('ep.patient_id', unsealed('RiskAssessment', 'x.id'))}) risk ON true`;
+  return { text, values: sql.values };
+}
 
-  const filters: string[] = [];
+/** A page of a team's caseload from `caseload_entry`, filtered by the caller's access, with the page's contents. */
+export function compileCaseload(q: CaseloadQuery): CompiledSql {
+  const sql = new SqlBuilder();
+  const visible = accessClause(sql, 'c', q.access, ['EpisodeOfCare']);
+  const filters = [`c.team_id = ${sql.bind(q.teamId)}`];
+  if (visible) filters.push(visible);
   if (q.coordinator) {
     filters.push(
       `c.coordinator_type = ${sql.bind(q.coordinator.type)} AND c.coordinator_id = ${sql.bind(q.coordinator.id)}`,
@@ -103,7 +112,7 @@ export function compileCaseload(q: CaseloadQuery): CompiledSql {
   }
   if (q.risk?.length) filters.push(`c.risk_code = ANY(${sql.bind(q.risk)}::text[])`);
   if (q.overdue !== undefined) {
-    const overdue = `(c.next_due IS NOT NULL AND c.next_due < ${now}::timestamptz)`;
+    const overdue = `(c.next_due IS NOT NULL AND c.next_due < ${sql.bind(q.now.toISOString())}::timestamptz)`;
     filters.push(q.overdue ? overdue : `NOT ${overdue}`);
   }
   const order = [
@@ -111,8 +120,8 @@ export function compileCaseload(q: CaseloadQuery): CompiledSql {
     'c.patient_id',
   ].join(', ');
   const page =
-    `SELECT c.*, count(*) OVER ()::int AS total FROM (${people}) c` +
-    (filters.length ? ` WHERE ${filters.join(' AND ')}` : '') +
+    `SELECT c.*, c.id AS episode_id, count(*) OVER ()::int AS total FROM caseload_entry c` +
+    ` WHERE ${filters.join(' AND ')}` +
     ` ORDER BY ${order} LIMIT ${sql.bind(q.count)} OFFSET ${sql.bind(q.offset)}`;
   // Contents for the page's rows only.
   const text =
