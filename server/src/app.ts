@@ -48,6 +48,8 @@ import { DeliveryWorker } from './subscriptions/delivery.ts';
 import { RestHook } from './subscriptions/rest-hook.ts';
 import { WebsocketHub } from './subscriptions/websocket-hub.ts';
 import { registerSubscriptionSocket } from './http/routes/subscription-socket.ts';
+import { JOB_OPERATIONS } from './jobs/index.ts';
+import { ExportWorker } from './jobs/export-worker.ts';
 
 export interface HearthApp extends FastifyInstance {
   database: Database;
@@ -114,6 +116,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     rules: workflowRules(config.workflow),
   });
   registerOperations(...WORKFLOW_OPERATIONS);
+  registerOperations(...JOB_OPERATIONS);
   for (const parameter of WORKFLOW_SEARCH_PARAMETERS) registerComputedParameter(parameter);
   const installed = await installConformance(repo, [
     ...resources,
@@ -164,6 +167,17 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     app.addHook('preClose', async () => breachWatch.stop());
   }
   app.addHook('preClose', async () => hub.stop());
+  const exports = new ExportWorker({
+    pool: database.pool,
+    baseUrl: config.baseUrl,
+    graceMs,
+    accessCache,
+    node: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    config: config.exports,
+    log: app.log,
+  });
+  app.addHook('onReady', async () => exports.start());
+  app.addHook('preClose', async () => exports.stop());
   app.addHook('preClose', async () => {
     await delivery.stop();
     await restHook.close();

@@ -52,6 +52,19 @@ export interface Config {
   subscriptions: SubscriptionConfig;
   bars: BarsConfig;
   workflow: WorkflowConfig;
+  exports: ExportConfig;
+}
+
+/** Bulk Data $export jobs (jobs/, docs/bulk-export.md). */
+export interface ExportConfig {
+  /** HEARTH_EXPORT_PAGE_SIZE: resources read and written per step (one part of a file). */
+  pageSize: number;
+  /** HEARTH_EXPORT_LEASE_SECONDS: how long a node holds a job without progress before another may take it on. */
+  leaseSeconds: number;
+  /** HEARTH_EXPORT_POLL_MS: how often each node looks for queued jobs. */
+  pollMs: number;
+  /** HEARTH_EXPORT_RETENTION_HOURS: how long a finished export's files are kept. */
+  retentionHours: number;
 }
 
 /** The neighbourhood workflow (workflow/): response clocks and the breach watch (docs/workflow-triage.md), the MDT list. */
@@ -163,6 +176,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: integer(env, 'HEARTH_SUBSCRIPTION_RETRY_MS', 1000, 10, 600_000),
       eventRetentionDays: integer(env, 'HEARTH_SUBSCRIPTION_RETENTION_DAYS', 30, 1, 3650),
       poolSize: integer(env, 'HEARTH_SUBSCRIPTION_POOL_SIZE', 4, 2, 100),
+    },
+    exports: {
+      pageSize: integer(env, 'HEARTH_EXPORT_PAGE_SIZE', 1000, 1, 100_000),
+      leaseSeconds: integer(env, 'HEARTH_EXPORT_LEASE_SECONDS', 60, 5, 3600),
+      pollMs: integer(env, 'HEARTH_EXPORT_POLL_MS', 1000, 50, 600_000),
+      retentionHours: integer(env, 'HEARTH_EXPORT_RETENTION_HOURS', 24, 1, 24 * 366),
     },
     workflow: {
       responseClocks: responseClocks(env.HEARTH_RESPONSE_CLOCKS),

@@ -47,7 +47,11 @@ function build(baseUrl: string, profiles: ProfileRegistry): CapabilityStatement 
     kind: 'instance',
     software: { name: 'Hearth', version: SOFTWARE_VERSION },
     implementation: { description: 'Hearth FHIR R4 server for neighbourhood health teams', url: baseUrl },
-    instantiates: [`${BACKPORT_IG}CapabilityStatement/backport-subscription-server-r4`],
+    instantiates: [
+      `${BACKPORT_IG}CapabilityStatement/backport-subscription-server-r4`,
+      // Bulk Data Access IG v2: $export at system, Patient and Group level (jobs/export-operations.ts).
+      'http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data',
+    ],
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json', 'application/json'],
     patchFormat: ['application/json-patch+json', 'application/fhir+json'],

@@ -27,8 +27,13 @@ export interface HearthOperation {
   title: string;
   description: string;
   parameters: OperationDefinitionParameter[];
-  /** What the caller's token must allow before the handler runs (the handler's reads and writes are checked again). */
-  scope: { type: string; permission: Permission };
+  /**
+   * What the caller's token must allow before the handler runs (the handler's reads and writes are checked again);
+   * none: the handler checks (e.g. a system-level $export allowed by any type's scope).
+   */
+  scope?: { type: string; permission: Permission };
+  /** The HTTP methods it answers, when not the usual (POST, and GET unless it affects state): e.g. GET and DELETE. */
+  methods?: FhirRequest['method'][];
   handle(req: FhirRequest, ctx: InteractionContext, id?: string): Promise<FhirResponse>;
   /**
    * The canonical of a standard OperationDefinition the operation implements (e.g. HL7's
@@ -122,6 +127,13 @@ export function operationInput(req: FhirRequest): Parameters {
 /** Checks the method against the operation: POST always, GET only for one that changes nothing. */
 export function checkOperationMethod(req: FhirRequest, op: HearthOperation): void {
   const m = req.method === 'HEAD' ? 'GET' : req.method;
+  if (op.methods) {
+    if (op.methods.includes(m)) return;
+    throw new FhirError(
+      'method-not-allowed',
+      `${req.method} is not allowed on $${op.code} (use ${op.methods.join(' or ')})`,
+    );
+  }
   if (m === 'POST' || (m === 'GET' && !op.affectsState)) return;
   throw new FhirError('method-not-allowed', `${req.method} is not allowed on $${op.code} (use POST)`);
 }

@@ -141,7 +141,7 @@ async function routeOperation(
     const { op } = hearth;
     try {
       checkOperationMethod(req, op);
-      requireScope(ctx.access, op.scope.type, op.scope.permission);
+      if (op.scope) requireScope(ctx.access, op.scope.type, op.scope.permission);
       return await op.handle(req, ctx, hearth.id);
     } catch (error) {
       throw op.mapError ? op.mapError(error, req) : error;

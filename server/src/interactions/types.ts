@@ -52,6 +52,10 @@ export interface FhirResponse {
   warnings?: OperationOutcomeIssue[];
   /** Further HTTP headers of the answer (e.g. BaRS echoes X-Request-ID and X-Correlation-ID). */
   headers?: Record<string, string>;
+  /** The body's media type when it is not a FHIR resource (a Bulk Data manifest: application/json). */
+  contentType?: string;
+  /** A body sent as it is produced, instead of `body` (a Bulk Data NDJSON file), in `contentType`. */
+  stream?: AsyncIterable<string>;
 }
 
 export interface InteractionContext {

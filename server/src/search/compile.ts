@@ -54,7 +54,8 @@ export function compileCount(request: SearchRequest, options: CompileOptions): C
   return { text: `SELECT count(*)::int AS n FROM resource r WHERE ${where}`, values: sql.values };
 }
 
-function whereClause(sql: SqlBuilder, request: SearchRequest, compileOptions: CompileOptions): string {
+/** What a row must meet to match the request (its scope, not deleted, the caller's access, every filter). */
+export function whereClause(sql: SqlBuilder, request: SearchRequest, compileOptions: CompileOptions): string {
   const options = { ...compileOptions, at: requestTime(request) };
   const clauses = [...scopeClauses(sql, request), 'NOT r.deleted'];
   const access = accessClause(sql, 'r', options, request.resourceTypes ?? [request.resourceType]);

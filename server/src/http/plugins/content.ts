@@ -47,8 +47,12 @@ export async function registerContentTypes(app: FastifyInstance): Promise<void> 
   await app.register(formbody);
 }
 
-/** Checks _format and Accept; throws 406 unless JSON can satisfy them. */
-export function negotiateFormat(format: string | undefined, accept: string | undefined): void {
+/** Checks _format and Accept; throws 406 unless JSON (or one of `also`, e.g. NDJSON for a Bulk Data file) can satisfy them. */
+export function negotiateFormat(
+  format: string | undefined,
+  accept: string | undefined,
+  also: readonly string[] = [],
+): void {
   if (format !== undefined) {
     if (!JSON_FORMATS.has(format.split(';')[0].trim())) {
       throw new FhirError('not-acceptable', `_format "${format}" is not supported; this server speaks JSON only`);
@@ -58,7 +62,8 @@ export function negotiateFormat(format: string | undefined, accept: string | und
   if (!accept) return;
   const ranges = accept.split(',').map((r) => r.split(';')[0].trim().toLowerCase());
   const ok = ranges.some(
-    (r) => r === '*/*' || r === 'application/*' || JSON_FORMATS.has(r) || r === 'application/fhir+json',
+    (r) =>
+      r === '*/*' || r === 'application/*' || JSON_FORMATS.has(r) || r === 'application/fhir+json' || also.includes(r),
   );
   if (!ok) throw new FhirError('not-acceptable', `Accept "${accept}" cannot be met; this server returns ${FHIR_JSON}`);
 }

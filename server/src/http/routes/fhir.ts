@@ -18,6 +18,9 @@ import type { AccessCache } from '../../auth/access-cache.ts';
 import { FhirError } from '../../fhir/errors.ts';
 import { assertResourceShape, validateBase } from '../../validation/validate.ts';
 import type { Provenance } from '@medplum/fhirtypes';
+import { Readable } from 'node:stream';
+import { EXPORT_FILE_PATH } from '../../jobs/export-operations.ts';
+import { NDJSON_FORMATS } from '../../jobs/export-request.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -47,7 +50,8 @@ export function registerFhirRoutes(
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const fhirRequest = toFhirRequest(request);
     const format = fhirRequest.query.find(([k]) => k === '_format')?.[1];
-    negotiateFormat(format, request.headers.accept);
+    // A Bulk Data file may be asked for as NDJSON (Bulk Data IG export.html "File Request").
+    negotiateFormat(format, request.headers.accept, fhirRequest.path === EXPORT_FILE_PATH ? NDJSON_FORMATS : []);
     // The CapabilityStatement is public (clients read it before they have a token).
     const open = fhirRequest.path === 'metadata' && fhirRequest.method !== 'POST';
     const access = security && !open ? await security.authenticate(request.headers.authorization) : undefined;
@@ -192,6 +196,10 @@ function send(reply: FastifyReply, req: FhirRequest, response: FhirResponse): Fa
   if (response.location) reply.header('Location', response.location);
   for (const [name, value] of Object.entries(response.headers ?? {})) reply.header(name, value);
   if (response.status === 304) return reply.send();
+  if (response.stream) {
+    reply.header('Content-Type', response.contentType ?? 'application/octet-stream');
+    return reply.send(req.method === 'HEAD' ? undefined : Readable.from(response.stream));
+  }
   let body = response.body;
   const isWrite =
     (req.method === 'POST' && /^[A-Z][A-Za-z]+$/.test(req.path)) || req.method === 'PUT' || req.method === 'PATCH';
@@ -204,7 +212,7 @@ function send(reply: FastifyReply, req: FhirRequest, response: FhirResponse): Fa
     }
   }
   if (body === undefined) return reply.send();
-  reply.header('Content-Type', `${FHIR_JSON}; charset=utf-8`);
+  reply.header('Content-Type', `${response.contentType ?? FHIR_JSON}; charset=utf-8`);
   const pretty = req.query.some(([k, val]) => k === '_pretty' && val === 'true');
   if (req.method === 'HEAD') return reply.send();
   if (typeof body === 'string') return reply.send(pretty ? JSON.stringify(JSON.parse(body), null, 2) : body);

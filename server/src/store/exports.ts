@@ -1,0 +1,233 @@
+/**
+ * Bulk Data export jobs and their NDJSON output (migration 014). A worker
+ * claims a job with FOR UPDATE SKIP LOCKED and a lease; each page it writes
+ * moves the job on in the same transaction, and only while it still holds the
+ * lease, so a job picked up after a crash goes on from the last page written.
+ */
+import type pg from 'pg';
+import type { CompiledSql } from '../search/sql.ts';
+import type { Queryable } from './resources.ts';
+
+export interface ExportJob {
+  id: string;
+  owner: string;
+  caller: unknown;
+  request: string;
+  params: unknown;
+  status: 'queued' | 'running' | 'done' | 'error';
+  transactionTime: string;
+  pin: number;
+  types: string[];
+  typeIndex: number;
+  afterId: string;
+  exported: number;
+  error?: string;
+}
+
+interface JobRow {
+  id: string;
+  owner: string;
+  caller: unknown;
+  request: string;
+  params: unknown;
+  status: ExportJob['status'];
+  transaction_time: Date;
+  pin: string;
+  types: string[];
+  type_index: number;
+  after_id: string;
+  exported: string;
+  error: string | null;
+}
+
+const COLUMNS =
+  'id, owner, caller, request, params, status, transaction_time, pin, types, type_index, after_id, exported, error';
+
+function toJob(row: JobRow): ExportJob {
+  return {
+    id: row.id,
+    owner: row.owner,
+    caller: row.caller,
+    request: row.request,
+    params: row.params,
+    status: row.status,
+    transactionTime: row.transaction_time.toISOString(),
+    pin: Number(row.pin),
+    types: row.types,
+    typeIndex: row.type_index,
+    afterId: row.after_id,
+    exported: Number(row.exported),
+    ...(row.error ? { error: row.error } : {}),
+  };
+}
+
+/** A new queued job; its transaction time and pin are now (every version committed so far). */
+export async function insertJob(
+  db: Queryable,
+  job: { id: string; owner: string; caller: unknown; request: string; params: unknown; types: string[] },
+): Promise<ExportJob> {
+  const { rows } = await db.query<JobRow>({
+    text: `INSERT INTO export_job (id, owner, caller, request, params, status, transaction_time, pin, types)
+           VALUES ($1, $2, $3, $4, $5, 'queued', now(), (SELECT COALESCE(max(seq), 0) FROM resource_version), $6)
+           RETURNING ${COLUMNS}`,
+    values: [job.id, job.owner, JSON.stringify(job.caller), job.request, JSON.stringify(job.params), job.types],
+  });
+  return toJob(rows[0]);
+}
+
+/** The job, if `owner` started it. */
+export async function readJob(db: Queryable, id: string, owner: string): Promise<ExportJob | undefined> {
+  const { rows } = await db.query<JobRow>({
+    name: 'export-read-job',
+    text: `SELECT ${COLUMNS} FROM export_job WHERE id = $1 AND owner = $2`,
+    values: [id, owner],
+  });
+  return rows[0] && toJob(rows[0]);
+}
+
+/** Cancels (removes) the job and its output; false when `owner` has no such job. */
+export async function deleteJob(db: Queryable, id: string, owner: string): Promise<boolean> {
+  const { rowCount } = await db.query({
+    name: 'export-delete-job',
+    text: 'DELETE FROM export_job WHERE id = $1 AND owner = $2',
+    values: [id, owner],
+  });
+  return (rowCount ?? 0) > 0;
+}
+
+/** Claims the oldest queued or running job nobody holds (a dead node's lease has run out) for `leaseSeconds`. */
+export async function claimJob(db: Queryable, node: string, leaseSeconds: number): Promise<ExportJob | undefined> {
+  const { rows } = await db.query<JobRow>({
+    name: 'export-claim-job',
+    text: `WITH due AS (
+             SELECT id FROM export_job
+              WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+              ORDER BY created LIMIT 1 FOR UPDATE SKIP LOCKED)
+           UPDATE export_job j SET status = 'running', lease_owner = $1,
+                  lease_until = now() + make_interval(secs => $2)
+             FROM due WHERE j.id = due.id
+           RETURNING ${COLUMNS.split(', ')
+             .map((c) => `j.${c}`)
+             .join(', ')}`,
+    values: [node, leaseSeconds],
+  });
+  return rows[0] && toJob(rows[0]);
+}
+
+/**
+ * Writes a page of NDJSON as the next part of its type's file and moves the job on (to the page's last id, or
+ * to the next type), renewing the lease; false (nothing written) when the job was cancelled or the lease lost.
+ */
+export async function savePage(
+  pool: pg.Pool,
+  node: string,
+  leaseSeconds: number,
+  page: { jobId: string; resourceType: string; ndjson: string; count: number; typeIndex: number; afterId: string },
+): Promise<boolean> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rowCount } = await client.query({
+      name: 'export-advance',
+      text: `UPDATE export_job SET type_index = $3, after_id = $4, exported = exported + $5,
+                    lease_until = now() + make_interval(secs => $6)
+              WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      values: [page.jobId, node, page.typeIndex, page.afterId, page.count, leaseSeconds],
+    });
+    if (!rowCount) {
+      await client.query('ROLLBACK');
+      return false;
+    }
+    if (page.count) {
+      await client.query({
+        name: 'export-write-part',
+        text: `INSERT INTO export_output (job_id, resource_type, part, count, content)
+               SELECT $1, $2, COALESCE(max(part), 0) + 1, $3, $4 FROM export_output WHERE job_id = $1 AND resource_type = $2`,
+        values: [page.jobId, page.resourceType, page.count, page.ndjson],
+      });
+    }
+    await client.query('COMMIT');
+    return true;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Ends a job (done, or error with a message), releasing its lease; only by the lease holder. */
+export async function finishJob(db: Queryable, id: string, node: string, error?: string): Promise<void> {
+  await db.query({
+    name: 'export-finish',
+    text: `UPDATE export_job SET status = $3, error = $4, finished = now(), lease_owner = NULL, lease_until = NULL
+            WHERE id = $1 AND lease_owner = $2`,
+    values: [id, node, error ? 'error' : 'done', error ?? null],
+  });
+}
+
+/** Gives a claimed job back (this node is stopping): another node takes it on from where it is. */
+export async function releaseJob(db: Queryable, id: string, node: string): Promise<void> {
+  await db.query({
+    name: 'export-release',
+    text: 'UPDATE export_job SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
+    values: [id, node],
+  });
+}
+
+/** Resources written per type, in the job's type order. */
+export async function outputCounts(db: Queryable, jobId: string): Promise<{ type: string; count: number }[]> {
+  const { rows } = await db.query<{ resource_type: string; count: string }>({
+    name: 'export-output-counts',
+    text: `SELECT o.resource_type, sum(o.count) AS count FROM export_output o JOIN export_job j ON j.id = o.job_id
+            WHERE o.job_id = $1 GROUP BY o.resource_type, j.types
+            ORDER BY array_position(j.types, o.resource_type)`,
+    values: [jobId],
+  });
+  return rows.map((r) => ({ type: r.resource_type, count: Number(r.count) }));
+}
+
+/** One part of a type's file (1, 2, …); undefined after the last. */
+export async function readPart(
+  db: Queryable,
+  jobId: string,
+  resourceType: string,
+  part: number,
+): Promise<string | undefined> {
+  const { rows } = await db.query<{ content: string }>({
+    name: 'export-read-part',
+    text: 'SELECT content FROM export_output WHERE job_id = $1 AND resource_type = $2 AND part = $3',
+    values: [jobId, resourceType, part],
+  });
+  return rows[0]?.content;
+}
+
+/** Removes finished jobs (and their files) older than `hours`. */
+export async function pruneJobs(db: Queryable, hours: number): Promise<number> {
+  const { rowCount } = await db.query({
+    name: 'export-prune',
+    text: `DELETE FROM export_job WHERE finished < now() - make_interval(hours => $1)`,
+    values: [hours],
+  });
+  return rowCount ?? 0;
+}
+
+/** The resource types present (current, undeleted), by a skip scan of the primary key. */
+export async function presentTypes(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ t: string }>({
+    name: 'export-present-types',
+    text: `WITH RECURSIVE t AS (
+             (SELECT resource_type AS t FROM resource ORDER BY resource_type LIMIT 1)
+             UNION ALL
+             SELECT (SELECT resource_type FROM resource WHERE resource_type > t.t ORDER BY resource_type LIMIT 1)
+               FROM t WHERE t.t IS NOT NULL)
+           SELECT t FROM t WHERE t IS NOT NULL`,
+  });
+  return rows.map((r) => r.t);
+}
+
+/** One page of an export (search/export-page.ts). */
+export async function runExportPage(db: Queryable, sql: CompiledSql): Promise<{ id: string; content: string }[]> {
+  const { rows } = await db.query<{ id: string; content: string }>(sql.text, sql.values);
+  return rows;
+}
