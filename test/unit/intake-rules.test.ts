@@ -124,6 +124,9 @@ describe('what is written', () => {
     expect(tasks[0]).toMatchObject({
       meta: { profile: [HEARTH_REFERRAL_TASK] },
       status: 'requested',
+      businessStatus: {
+        coding: [{ system: 'https://hearth.example/fhir/CodeSystem/triage-outcome', code: 'awaiting-triage' }],
+      },
       intent: 'order',
       code: { coding: [{ code: 'fulfill' }] },
       focus: ref('ServiceRequest/sr1'),

@@ -17,6 +17,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { issue } from '../fhir/errors.ts';
 import { localTarget } from '../fhir/reference.ts';
+import { triageStatus } from './referral.ts';
 
 export const HEARTH_REFERRAL = `${HEARTH_CANONICAL}/StructureDefinition/HearthReferral`;
 export const HEARTH_REFERRAL_TASK = `${HEARTH_CANONICAL}/StructureDefinition/HearthReferralTask`;
@@ -151,9 +152,10 @@ export function preparedReferral(sr: ServiceRequest, now: string): ServiceReques
 
 /**
  * The fulfilment Tasks of a written referral: one per performer (each
- * receiving team owns its own), requested, intent order, code fulfill, focus
- * the referral, for its patient, its requester and priority, authored now,
- * with the submitter's note to the team if any.
+ * receiving team owns its own), requested and awaiting triage (businessStatus),
+ * intent order, code fulfill, focus the referral, for its patient, its
+ * requester and priority, authored now, with the submitter's note to the team
+ * if any.
  */
 export function referralTasks(sr: ServiceRequest & { id: string }, now: string, note?: string): Task[] {
   const notes: Annotation[] | undefined = note ? [{ text: note, time: now }] : undefined;
@@ -161,6 +163,7 @@ export function referralTasks(sr: ServiceRequest & { id: string }, now: string, 
     resourceType: 'Task',
     meta: { profile: [HEARTH_REFERRAL_TASK] },
     status: 'requested',
+    businessStatus: triageStatus('awaiting-triage'),
     intent: 'order',
     code: { coding: [{ system: TASK_CODE_SYSTEM, code: 'fulfill' }] },
     priority: sr.priority,

@@ -15,6 +15,7 @@ import { processBundle } from '../../interactions/bundle.ts';
 import type { InteractionContext } from '../../interactions/types.ts';
 import type { HostedService } from './hosted.ts';
 import { resolve, type Message } from './message.ts';
+import { triageStatus } from '../referral.ts';
 import { DOS_SERVICE_ID } from './definitions.ts';
 import { sameSystem } from './hosted.ts';
 
@@ -151,6 +152,7 @@ function referralTask(
   return {
     resourceType: 'Task',
     status: 'requested',
+    businessStatus: triageStatus('awaiting-triage'),
     intent: 'order',
     ...(sr.priority ? { priority: sr.priority } : {}),
     code: { coding: [{ system: TASK_CODE, code: 'fulfill' }] },
