@@ -352,10 +352,11 @@ describe('a week in the North Leeds neighbourhood', () => {
     expect(partValue(people[0], 'episodeOfCare')).toMatch(/^EpisodeOfCare\//);
     const episode = (await api.nurse.get(partValue(people[0], 'episodeOfCare') as string)).body;
     expect(episode.careManager).toEqual(ref('PractitionerRole/nurse-role'));
-    // BUG: the caseload's careCoordinator comes from the `care-manager` index, and R4's EpisodeOfCare-care-manager
-    // (`careManager.where(resolve() is Practitioner)`) indexes Practitioners only: a PractitionerRole coordinator,
-    // as $accept sets, is left out of the caseload (and `?coordinator=PractitionerRole/…` finds no one).
-    expect(partValue(people[0], 'careCoordinator')).toBeUndefined();
+    // The coordinator is a PractitionerRole, as $accept sets it (Hearth's care-coordinator index: R4's care-manager
+    // indexes Practitioners only), and the caseload filters on it.
+    expect(partValue(people[0], 'careCoordinator')).toBe('PractitionerRole/nurse-role');
+    const mine = await api.nurse.get('CareTeam/neighbourhood/$caseload?coordinator=PractitionerRole/nurse-role');
+    expect(params(mine.body, 'person').map((p) => partValue(p, 'patient'))).toEqual([w.begum]);
   });
 
   it('Tuesday: the untriaged urgent response breaches its clock; task-overdue is notified with no read', async () => {

@@ -92,3 +92,19 @@ Title: "Task priority score"
 * base = #Task
 * type = #number
 * xpathUsage = #other
+
+Instance: EpisodeOfCare-care-coordinator
+InstanceOf: SearchParameter
+Usage: #definition
+Title: "EpisodeOfCare care coordinator"
+* url = "https://hearth.example/fhir/SearchParameter/EpisodeOfCare-care-coordinator"
+* name = "care-coordinator"
+* status = #active
+* description = "The person's care coordinator on a caseload entry, a Practitioner or a PractitionerRole (R4's care-manager indexes Practitioners only)."
+* code = #care-coordinator
+* base = #EpisodeOfCare
+* type = #reference
+* expression = "EpisodeOfCare.careManager"
+* xpathUsage = #normal
+* target[0] = #Practitioner
+* target[1] = #PractitionerRole

@@ -78,7 +78,7 @@ export function compileCaseloadRows(patientIds?: string[]): CompiledSql {
     ` risk.assessment_id, risk.risk_code, risk.probability, risk.risk_rank` +
     ` FROM (${episodes}) ep` +
     ` LEFT JOIN LATERAL (SELECT x.target_type, x.target_id FROM sp_reference x` +
-    ` WHERE ${own('x', 'EpisodeOfCare', 'ep.episode_id', 'care-manager')} LIMIT 1) cm ON true` +
+    ` WHERE ${own('x', 'EpisodeOfCare', 'ep.episode_id', 'care-coordinator')} LIMIT 1) cm ON true` +
     ` LEFT JOIN LATERAL (SELECT min(x.norm) AS family FROM sp_string x WHERE ${own('x', 'Patient', 'ep.patient_id', 'family')}) fam ON true` +
     ` LEFT JOIN LATERAL (SELECT count(*)::int AS open_tasks, min(d.lo) AS next_due,` +
     ` (array_agg(tp.id ORDER BY d.lo ASC NULLS LAST, tp.id))[1] AS next_task FROM sp_reference tp` +
