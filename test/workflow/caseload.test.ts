@@ -253,6 +253,29 @@ describe('$caseload', () => {
     expect((await hughes())!.openTasks.valueInteger).toBe(0);
   });
 
+  it('stays right under concurrent writes about one person (each refresh waits for the other)', async () => {
+    const before = people((await caseload(tokens.nurse, '?coordinator=Practitioner/nurse2')).body)[0];
+    const open = before.openTasks.valueInteger as number;
+    const writes = await Promise.all(
+      Array.from({ length: 8 }, (_, k) =>
+        s.http
+          .post('/fhir/Task')
+          .set('Authorization', `Bearer ${admin}`)
+          .set('Content-Type', 'application/fhir+json')
+          .send({
+            resourceType: 'Task',
+            status: 'requested',
+            intent: 'order',
+            for: ref('Patient/p2'),
+            description: `c${k}`,
+          }),
+      ),
+    );
+    expect(writes.map((w) => w.status)).toEqual(Array(8).fill(201));
+    const after = people((await caseload(tokens.nurse, '?coordinator=Practitioner/nurse2')).body)[0];
+    expect(after.openTasks.valueInteger).toBe(open + 8);
+  });
+
   it('lists only people the caller may see: an outsider sees the team but none of its people', async () => {
     const res = await caseload(tokens.outsider);
     expect(res.status).toBe(200);

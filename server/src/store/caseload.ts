@@ -36,9 +36,19 @@ export async function runCaseload(db: Queryable, sql: CompiledSql): Promise<Case
   return result.rows;
 }
 
-/** Replaces the summary rows of `patientIds` with `rows` (compileCaseloadRows of the same patients). */
+/**
+ * Replaces the summary rows of `patientIds` (sorted) with `rows` (compileCaseloadRows of the same patients).
+ * Two transactions refreshing one patient take turns (a transaction-scoped lock per patient, in id order), so
+ * the second deletes what the first inserted instead of colliding with it; the second's rows are worked out
+ * after the first committed, from what both wrote.
+ */
 export async function refreshCaseload(db: Queryable, patientIds: string[], rows: CompiledSql): Promise<void> {
   if (!patientIds.length) return;
+  await db.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended('caseload:' || s.p, 0))` +
+      ` FROM (SELECT p FROM unnest($1::text[]) AS p ORDER BY p) s`,
+    [patientIds],
+  );
   await db.query('DELETE FROM caseload_entry WHERE patient_id = ANY($1::text[])', [patientIds]);
   await db.query(`INSERT INTO caseload_entry (${COLUMNS}) ${rows.text}`, rows.values);
 }
