@@ -12,7 +12,7 @@ import { compartmentPatients } from '../search/extract.ts';
 import type { AccessFilter } from '../search/access.ts';
 import {
   loadMemberships,
-  loadOrganizationRoles,
+  loadOrganizationParties,
   loadRelationships,
   loadResources,
   loadShares,
@@ -325,7 +325,7 @@ export class Guard {
       // Teams by the caller's own memberships; the organisation's other roles count for what the organisation
       // holds (a referral owned by a colleague's role), not for their team memberships.
       for (const team of teamsOf(parties, await loadMemberships(db, own), this.options())) parties.add(team);
-      if (organization) for (const role of await loadOrganizationRoles(db, organization)) parties.add(role);
+      if (organization) for (const party of await loadOrganizationParties(db, organization)) parties.add(party);
       const byPatient = new Map<string, Relationship[]>();
       for (const r of await loadRelationships(db, [...parties])) {
         if (!r.patientId) continue;

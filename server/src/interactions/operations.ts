@@ -46,6 +46,19 @@ export interface HearthOperation {
 
 const registered: HearthOperation[] = [];
 
+/** One OperationDefinition.parameter (a part list for a parameter made of parts, which then has no type). */
+export function operationParameter(
+  name: string,
+  use: 'in' | 'out',
+  min: number,
+  max: string,
+  type: string | undefined,
+  documentation: string,
+  part?: OperationDefinitionParameter[],
+): OperationDefinitionParameter {
+  return { name, use, min, max, ...(type ? { type } : {}), documentation, ...(part ? { part } : {}) };
+}
+
 /** Adds operations (buildApp registers workflow/index.ts's list; registering the same object again is a no-op). */
 export function registerOperations(...operations: HearthOperation[]): void {
   for (const op of operations) {

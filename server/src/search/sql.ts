@@ -13,3 +13,8 @@ export class SqlBuilder {
     return `$${this.values.length}`;
   }
 }
+
+/** The index rows (an sp_* table aliased `alias`) of search parameter `code` of the resource `type`/`idExpr` (SQL). */
+export function indexRowsOf(alias: string, type: string, idExpr: string, code: string): string {
+  return `${alias}.resource_type = '${type}' AND ${alias}.id = ${idExpr} AND ${alias}.code = '${code}'`;
+}

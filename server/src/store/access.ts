@@ -44,7 +44,7 @@ export async function loadMemberships(db: Queryable, parties: string[]): Promise
  * provides (Type/id): what one of them holds (a referral Task owned by a
  * service, say), the organisation holds.
  */
-export async function loadOrganizationRoles(db: Queryable, organization: string): Promise<string[]> {
+export async function loadOrganizationParties(db: Queryable, organization: string): Promise<string[]> {
   const [, id] = organization.split('/');
   const { rows } = await db.query<{ resource_type: string; id: string }>({
     name: 'access-organization-roles',

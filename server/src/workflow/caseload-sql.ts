@@ -9,7 +9,7 @@
  * rows only. Working the summaries out per request cost ~0.12 ms per person
  * (a 2,000-person team: ~250 ms warm; docs/benchmarks.md).
  */
-import { SqlBuilder, type CompiledSql } from '../search/sql.ts';
+import { indexRowsOf, SqlBuilder, type CompiledSql } from '../search/sql.ts';
 import { accessClause, type AccessFilter } from '../search/access.ts';
 import { OPEN_TASK_STATUSES } from './task-state.ts';
 import { latestRiskSql } from './risk-sql.ts';
@@ -31,11 +31,6 @@ export interface CaseloadQuery {
   now: Date;
   /** What the caller may see (auth/guard.ts filter); undefined: no access control. */
   access?: AccessFilter;
-}
-
-/** Values of the index for one resource: `alias` rows of `table` with `code` for resource `type`/`id`. */
-function own(alias: string, type: string, id: string, code: string): string {
-  return `${alias}.resource_type = '${type}' AND ${alias}.id = ${id} AND ${alias}.code = '${code}'`;
 }
 
 /** Resources of `type` in the patient's compartment (the `_patient` index rows). */
@@ -68,9 +63,9 @@ export function compileCaseloadRows(patientIds?: string[]): CompiledSql {
     `SELECT e.id AS episode_id, e.patients, e.sealed, p.target_id AS patient_id, t.target_id AS team_id` +
     ` FROM sp_reference p` +
     ` JOIN resource e ON e.resource_type = 'EpisodeOfCare' AND e.id = p.id AND NOT e.deleted` +
-    ` JOIN sp_reference t ON ${own('t', 'EpisodeOfCare', 'e.id', 'team')} AND t.target_type = 'CareTeam'` +
+    ` JOIN sp_reference t ON ${indexRowsOf('t', 'EpisodeOfCare', 'e.id', 'team')} AND t.target_type = 'CareTeam'` +
     ` WHERE p.resource_type = 'EpisodeOfCare' AND p.code = 'patient' AND p.target_type = 'Patient'${which}` +
-    ` AND EXISTS (SELECT 1 FROM sp_token s WHERE ${own('s', 'EpisodeOfCare', 'e.id', 'status')} AND s.value = 'active')`;
+    ` AND EXISTS (SELECT 1 FROM sp_token s WHERE ${indexRowsOf('s', 'EpisodeOfCare', 'e.id', 'status')} AND s.value = 'active')`;
   const text =
     `SELECT 'EpisodeOfCare' AS resource_type, ep.episode_id AS id, ep.team_id, ep.patient_id, ep.patients, ep.sealed,` +
     ` cm.target_type AS coordinator_type, cm.target_id AS coordinator_id,` +
@@ -78,12 +73,12 @@ export function compileCaseloadRows(patientIds?: string[]): CompiledSql {
     ` risk.assessment_id, risk.risk_code, risk.probability, risk.risk_rank` +
     ` FROM (${episodes}) ep` +
     ` LEFT JOIN LATERAL (SELECT x.target_type, x.target_id FROM sp_reference x` +
-    ` WHERE ${own('x', 'EpisodeOfCare', 'ep.episode_id', 'care-coordinator')} LIMIT 1) cm ON true` +
-    ` LEFT JOIN LATERAL (SELECT min(x.norm) AS family FROM sp_string x WHERE ${own('x', 'Patient', 'ep.patient_id', 'family')}) fam ON true` +
+    ` WHERE ${indexRowsOf('x', 'EpisodeOfCare', 'ep.episode_id', 'care-coordinator')} LIMIT 1) cm ON true` +
+    ` LEFT JOIN LATERAL (SELECT min(x.norm) AS family FROM sp_string x WHERE ${indexRowsOf('x', 'Patient', 'ep.patient_id', 'family')}) fam ON true` +
     ` LEFT JOIN LATERAL (SELECT count(*)::int AS open_tasks, min(d.lo) AS next_due,` +
     ` (array_agg(tp.id ORDER BY d.lo ASC NULLS LAST, tp.id))[1] AS next_task FROM sp_reference tp` +
-    ` JOIN sp_token ts ON ${own('ts', 'Task', 'tp.id', 'status')} AND ts.value = ANY(${open}::text[])` +
-    ` LEFT JOIN sp_date d ON ${own('d', 'Task', 'tp.id', 'due')}` +
+    ` JOIN sp_token ts ON ${indexRowsOf('ts', 'Task', 'tp.id', 'status')} AND ts.value = ANY(${open}::text[])` +
+    ` LEFT JOIN sp_date d ON ${indexRowsOf('d', 'Task', 'tp.id', 'due')}` +
     ` WHERE ${ofPatient('tp', 'Task')}${unsealed('Task', 'tp.id')}) tasks ON true` +
     ` LEFT JOIN LATERAL (SELECT max(d.lo) AS last_contact FROM sp_reference x` +
     ` JOIN sp_date d ON d.resource_type = x.resource_type AND d.id = x.id` +
@@ -91,9 +86,9 @@ export function compileCaseloadRows(patientIds?: string[]): CompiledSql {
     ` WHERE x.resource_type IN ('Communication', 'Encounter') AND x.code = '_patient'` +
     ` AND x.target_id = ep.patient_id AND x.target_type = 'Patient') contact ON true` +
     ` LEFT JOIN LATERAL (SELECT x.id AS plan_id FROM sp_reference x` +
-    ` JOIN sp_token st ON ${own('st', 'CarePlan', 'x.id', 'status')} AND st.value = 'active'` +
+    ` JOIN sp_token st ON ${indexRowsOf('st', 'CarePlan', 'x.id', 'status')} AND st.value = 'active'` +
     ` WHERE ${ofPatient('x', 'CarePlan')}${unsealed('CarePlan', 'x.id')}` +
-    ` ORDER BY EXISTS (SELECT 1 FROM sp_reference ct WHERE ${own('ct', 'CarePlan', 'x.id', 'care-team')}` +
+    ` ORDER BY EXISTS (SELECT 1 FROM sp_reference ct WHERE ${indexRowsOf('ct', 'CarePlan', 'x.id', 'care-team')}` +
     ` AND ct.target_id = ep.team_id AND ct.target_type = 'CareTeam') DESC, x.id LIMIT 1) plan ON true` +
     ` LEFT JOIN LATERAL (${latestRiskSql('ep.patient_id', unsealed('RiskAssessment', 'x.id'))}) risk ON true`;
   return { text, values: sql.values };

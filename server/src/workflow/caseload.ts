@@ -12,6 +12,7 @@ import { formatHumanName } from '@medplum/core';
 import type {
   CarePlan,
   HumanName,
+  OperationDefinitionParameter,
   Parameters,
   ParametersParameter,
   Patient,
@@ -21,7 +22,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { allows } from '../auth/access.ts';
 import { FhirError } from '../fhir/errors.ts';
-import type { HearthOperation } from '../interactions/operations.ts';
+import { operationParameter, type HearthOperation } from '../interactions/operations.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from '../interactions/types.ts';
 import { runCaseload, type CaseloadRow } from '../store/caseload.ts';
 import { CASELOAD_SORTS, compileCaseload, type CaseloadQuery, type CaseloadSort } from './caseload-sql.ts';
@@ -250,6 +251,7 @@ function pageUrl(baseUrl: string, id: string, req: FhirRequest, offset: number, 
   return `${baseUrl}/CareTeam/${id}/$caseload?${query.toString()}`;
 }
 
+/** An OperationDefinition parameter; a token search parameter is a string with its searchType (R4). */
 function param(
   name: string,
   use: 'in' | 'out',
@@ -257,10 +259,8 @@ function param(
   max: string,
   type: string,
   documentation: string,
-): NonNullable<HearthOperationParameters>[number] {
-  // A token search parameter is a string with its searchType (R4 OperationDefinition.parameter.searchType).
-  if (type === 'token') return { name, use, min, max, type: 'string', searchType: 'token', documentation };
-  return { name, use, min, max, type: type as 'string', documentation };
+): OperationDefinitionParameter {
+  if (type === 'token')
+    return { ...operationParameter(name, use, min, max, 'string', documentation), searchType: 'token' };
+  return operationParameter(name, use, min, max, type, documentation);
 }
-
-type HearthOperationParameters = HearthOperation['parameters'];

@@ -18,6 +18,7 @@ import type { Repository } from '../repository/repository.ts';
 import { parseSearch } from '../search/parse.ts';
 import { duplicateIssues, findDuplicates, OPEN_REFERRAL_STATUSES, type Duplicate } from './duplicates.ts';
 import { mergedIssues, preparedReferral, referralProblems, referralTasks } from './referral-intake.ts';
+import { partsNamed } from './params.ts';
 
 /** Most open referrals of one patient looked at for duplicates. */
 const MAX_CANDIDATES = 1000;
@@ -257,8 +258,7 @@ function stringParam(input: Parameters, name: string): string | undefined {
 }
 
 function allStrings(input: Parameters, name: string): string[] {
-  return (input.parameter ?? [])
-    .filter((p) => p.name === name)
+  return partsNamed(input.parameter, name)
     .map((p) => p.valueString ?? p.valueCode ?? p.valueReference?.reference)
     .filter((v): v is string => typeof v === 'string' && v !== '');
 }

@@ -8,7 +8,7 @@
  */
 import type { Extension, Resource, Task } from '@medplum/fhirtypes';
 import type { ComputedParameter } from '../search/computed.ts';
-import { SqlBuilder } from '../search/sql.ts';
+import { indexRowsOf, SqlBuilder } from '../search/sql.ts';
 import { readPriorityContext } from '../store/priority.ts';
 import type { Queryable } from '../store/resources.ts';
 import {
@@ -29,8 +29,8 @@ import { OPEN_TASK_STATUSES } from './task-state.ts';
 
 export const PRIORITY_SCORE_EXTENSION = 'https://hearth.example/fhir/StructureDefinition/priority-score';
 
-const own = (alias: string, r: string, code: string) =>
-  `${alias}.resource_type = 'Task' AND ${alias}.id = ${r}.id AND ${alias}.code = '${code}'`;
+/** The index rows of `code` of the Task aliased r. */
+const own = (alias: string, r: string, code: string) => indexRowsOf(alias, 'Task', `${r}.id`, code);
 
 const cases = (column: string, points: Readonly<Record<string, number>>) =>
   `CASE ${column} ${Object.entries(points)

@@ -4,13 +4,14 @@
  * entered in error), its qualitative risk code and probability, from the
  * search index.
  */
+import { indexRowsOf } from '../search/sql.ts';
+
 /** Risk codes (http://terminology.hl7.org/CodeSystem/risk-probability) in rising order. */
 export const RISK_RANK: Readonly<Record<string, number>> = { negligible: 1, low: 2, moderate: 3, high: 4, certain: 5 };
 
 /** A subquery (for a LATERAL join) of one row: assessment_id, risk_code, probability, risk_rank; `andWhere` narrows the assessments (x). */
 export function latestRiskSql(patientId: string, andWhere = ''): string {
-  const own = (alias: string, code: string) =>
-    `${alias}.resource_type = 'RiskAssessment' AND ${alias}.id = x.id AND ${alias}.code = '${code}'`;
+  const own = (alias: string, code: string) => indexRowsOf(alias, 'RiskAssessment', 'x.id', code);
   const rank = `CASE rk.value ${Object.entries(RISK_RANK)
     .map(([code, n]) => `WHEN '${code}' THEN ${n}`)
     .join(' ')} END`;

@@ -1,23 +1,8 @@
 /** The parameters of `$record-mdt-decisions` (its OperationDefinition). */
 import type { OperationDefinitionParameter } from '@medplum/fhirtypes';
+import { operationParameter } from '../../interactions/operations.ts';
 
-const param = (
-  name: string,
-  use: 'in' | 'out',
-  min: number,
-  max: string,
-  type: string | undefined,
-  documentation: string,
-  part?: OperationDefinitionParameter[],
-): OperationDefinitionParameter => ({
-  name,
-  use,
-  min,
-  max,
-  ...(type ? { type } : {}),
-  documentation,
-  ...(part ? { part } : {}),
-});
+const param = operationParameter;
 
 export const RECORD_DECISIONS_PARAMETERS: OperationDefinitionParameter[] = [
   param('meeting', 'in', 0, '1', 'dateTime', 'When the meeting was (default: now)'),

@@ -6,19 +6,14 @@
  * another version), refused (403) to a caller on the requester's side only;
  * its parameters read and checked; its answer a Parameters of what it wrote.
  */
-import type {
-  OperationDefinitionParameter,
-  Parameters,
-  ParametersParameter,
-  Reference,
-  Resource,
-  Task,
-} from '@medplum/fhirtypes';
+import type { OperationDefinitionParameter, Parameters, Reference, Resource, Task } from '@medplum/fhirtypes';
 import { FhirError } from '../../fhir/errors.ts';
 import { localTarget } from '../../fhir/reference.ts';
 import type { Repository, WrittenVersion } from '../../repository/repository.ts';
 import type { FhirRequest, InteractionContext } from '../../interactions/types.ts';
 import { sideOf } from '../task-rules.ts';
+import { partsNamed } from '../params.ts';
+import { operationParameter } from '../../interactions/operations.ts';
 
 export interface LoadedTask {
   task: Task;
@@ -80,13 +75,9 @@ export function callerAsSender(tx: Repository): Reference | undefined {
   return who ? { reference: who } : undefined;
 }
 
-function param(input: Parameters, name: string): ParametersParameter[] {
-  return (input.parameter ?? []).filter((p) => p.name === name);
-}
-
 /** A text parameter (string, markdown or code), trimmed; undefined when absent or blank. */
 export function textParam(input: Parameters, name: string): string | undefined {
-  const p = param(input, name)[0];
+  const p = partsNamed(input.parameter, name)[0];
   const value = p?.valueString ?? p?.valueMarkdown ?? p?.valueCode;
   return value?.trim() || undefined;
 }
@@ -107,7 +98,7 @@ export function requiredText(input: Parameters, name: string, code: string): str
  * to this server's resources of the given types; 400 for any other.
  */
 export function referenceParams(input: Parameters, name: string, types: readonly string[]): Reference[] {
-  return param(input, name).map((p) => {
+  return partsNamed(input.parameter, name).map((p) => {
     const reference = p.valueReference?.reference ?? p.valueString;
     const target = reference ? localTarget(reference) : undefined;
     if (!target || !types.includes(target.resourceType)) {
@@ -157,11 +148,14 @@ export function inParam(
   documentation: string,
   targetProfile?: string[],
 ): OperationDefinitionParameter {
-  return { name, use: 'in', min, max, type, documentation, ...(targetProfile ? { targetProfile } : {}) };
+  return {
+    ...operationParameter(name, 'in', min, max, type, documentation),
+    ...(targetProfile ? { targetProfile } : {}),
+  };
 }
 
 export function outParam(name: string, type: string, min: number, documentation: string): OperationDefinitionParameter {
-  return { name, use: 'out', min, max: '1', type, documentation };
+  return operationParameter(name, 'out', min, '1', type, documentation);
 }
 
 export const CORE = 'http://hl7.org/fhir/StructureDefinition/';
