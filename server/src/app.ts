@@ -34,7 +34,12 @@ import { createPool, openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { SubscriptionRegistry } from './subscriptions/registry.ts';
 import { topicResources } from './subscriptions/topics.ts';
-import { WORKFLOW_OPERATIONS, WORKFLOW_SEARCH_PARAMETERS, workflowRules } from './workflow/index.ts';
+import {
+  WORKFLOW_FILTER_PROJECTIONS,
+  WORKFLOW_OPERATIONS,
+  WORKFLOW_SEARCH_PARAMETERS,
+  workflowRules,
+} from './workflow/index.ts';
 import { BreachWatch } from './workflow/breach-watch.ts';
 import { registerComputedParameter } from './search/computed.ts';
 import { messageDefinitions } from './workflow/bars/definitions.ts';
@@ -44,6 +49,10 @@ import { combineObservers } from './repository/observer.ts';
 import { CaseloadSummary } from './workflow/caseload-summary.ts';
 import { compileCaseloadRows } from './workflow/caseload-sql.ts';
 import { ensureCaseloadBuilt } from './store/caseload.ts';
+import { ensureWorklistBuilt } from './store/task-worklist.ts';
+import { compileWorklistRows } from './workflow/task-worklist-sql.ts';
+import { TaskWorklist } from './workflow/task-worklist.ts';
+import { registerFilterProjection } from './search/projection.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
 import { RestHook } from './subscriptions/rest-hook.ts';
 import { WebsocketHub } from './subscriptions/websocket-hub.ts';
@@ -112,12 +121,17 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     validation,
     onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
-    observer: combineObservers(new SubscriptionEvents(subscriptions, config.subscriptions), new CaseloadSummary()),
+    observer: combineObservers(
+      new SubscriptionEvents(subscriptions, config.subscriptions),
+      new CaseloadSummary(),
+      new TaskWorklist(),
+    ),
     rules: workflowRules(config.workflow),
   });
   registerOperations(...WORKFLOW_OPERATIONS);
   registerOperations(...JOB_OPERATIONS);
   for (const parameter of WORKFLOW_SEARCH_PARAMETERS) registerComputedParameter(parameter);
+  for (const projection of WORKFLOW_FILTER_PROJECTIONS) registerFilterProjection(projection);
   const installed = await installConformance(repo, [
     ...resources,
     ...topicResources(),
@@ -126,6 +140,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   ]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   if (await ensureCaseloadBuilt(database.pool, compileCaseloadRows())) app.log.info('caseload summary built');
+  if (await ensureWorklistBuilt(database.pool, compileWorklistRows())) app.log.info('task worklist built');
   const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;
   const restHook = new RestHook(config.subscriptions);

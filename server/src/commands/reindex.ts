@@ -13,7 +13,9 @@ import { sealLevel } from '../auth/sealing.ts';
 import { readCurrentBatch, replaceIndexRows } from '../store/resources.ts';
 
 import { ensureCaseloadBuilt, markCaseloadStale } from '../store/caseload.ts';
+import { ensureWorklistBuilt, markWorklistStale } from '../store/task-worklist.ts';
 import { compileCaseloadRows } from '../workflow/caseload-sql.ts';
+import { compileWorklistRows } from '../workflow/task-worklist-sql.ts';
 const BATCH = 500;
 
 export interface ReindexProgress {
@@ -21,9 +23,12 @@ export interface ReindexProgress {
   lastType: string;
 }
 
-async function rebuildCaseload(pool: pg.Pool): Promise<void> {
+/** The summary tables are worked out from the index: rebuilt from the new one. */
+async function rebuildSummaries(pool: pg.Pool): Promise<void> {
   await markCaseloadStale(pool);
   await ensureCaseloadBuilt(pool, compileCaseloadRows());
+  await markWorklistStale(pool);
+  await ensureWorklistBuilt(pool, compileWorklistRows());
 }
 
 export async function reindex(
@@ -36,8 +41,7 @@ export async function reindex(
   for (;;) {
     const batch = await readCurrentBatch(pool, types, after, BATCH);
     if (!batch.length) {
-      // The caseload summary is worked out from the index: rebuilt from the new one.
-      if (done) await rebuildCaseload(pool);
+      if (done) await rebuildSummaries(pool);
       return done;
     }
     const items = [];

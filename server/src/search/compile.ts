@@ -17,6 +17,7 @@ import { requestTime } from './computed.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
 import { accessClause, type AccessFilter } from './access.ts';
+import { filterProjection } from './projection.ts';
 
 const TABLE_BY_TYPE: Record<string, string> = {
   token: 'sp_token',
@@ -60,7 +61,15 @@ export function whereClause(sql: SqlBuilder, request: SearchRequest, compileOpti
   const clauses = [...scopeClauses(sql, request), 'NOT r.deleted'];
   const access = accessClause(sql, 'r', options, request.resourceTypes ?? [request.resourceType]);
   if (access) clauses.push(access);
-  for (const filter of request.filters) clauses.push(filterClause(sql, filter, options));
+  let filters = request.filters;
+  const projected = request.resourceTypes
+    ? undefined
+    : filterProjection(request.resourceType)?.serve(sql, filters, options.baseUrl);
+  if (projected) {
+    clauses.push(projected.clause);
+    filters = filters.filter((f) => !projected.served.includes(f));
+  }
+  for (const filter of filters) clauses.push(filterClause(sql, filter, options));
   return clauses.join(' AND ');
 }
 

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { CompiledSql } from '../search/sql.ts';
 import type { Queryable } from './resources.ts';
+import { ensureSummaryBuilt, lockPatients, markSummaryStale, type SummaryTable } from './summaries.ts';
 
 export interface CaseloadRow {
   episode_id: string;
@@ -36,50 +37,24 @@ export async function runCaseload(db: Queryable, sql: CompiledSql): Promise<Case
   return result.rows;
 }
 
+const CASELOAD_SUMMARY: SummaryTable = { table: 'caseload_entry', state: 'caseload_state', columns: COLUMNS };
+
 /**
  * Replaces the summary rows of `patientIds` (sorted) with `rows` (compileCaseloadRows of the same patients).
- * Two transactions refreshing one patient take turns (a transaction-scoped lock per patient, in id order), so
- * the second deletes what the first inserted instead of colliding with it; the second's rows are worked out
- * after the first committed, from what both wrote.
+ * Two transactions refreshing one patient take turns (lockPatients), so the second deletes what the first
+ * inserted instead of colliding with it.
  */
 export async function refreshCaseload(db: Queryable, patientIds: string[], rows: CompiledSql): Promise<void> {
   if (!patientIds.length) return;
-  await db.query(
-    `SELECT pg_advisory_xact_lock(hashtextextended('caseload:' || s.p, 0))` +
-      ` FROM (SELECT p FROM unnest($1::text[]) AS p ORDER BY p) s`,
-    [patientIds],
-  );
+  await lockPatients(db, patientIds);
   await db.query('DELETE FROM caseload_entry WHERE patient_id = ANY($1::text[])', [patientIds]);
   await db.query(`INSERT INTO caseload_entry (${COLUMNS}) ${rows.text}`, rows.values);
 }
 
-/**
- * Fills the table once (after migration 015, or after a reindex marked it stale): under a row lock, so of
- * several nodes starting together one builds it. `rows`: compileCaseloadRows of every patient.
- */
-export async function ensureCaseloadBuilt(pool: pg.Pool, rows: CompiledSql): Promise<boolean> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const { rows: state } = await client.query<{ built: boolean }>('SELECT built FROM caseload_state FOR UPDATE');
-    if (state[0]?.built) {
-      await client.query('COMMIT');
-      return false;
-    }
-    await client.query('DELETE FROM caseload_entry');
-    await client.query(`INSERT INTO caseload_entry (${COLUMNS}) ${rows.text}`, rows.values);
-    await client.query('UPDATE caseload_state SET built = true');
-    await client.query('COMMIT');
-    return true;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+export function ensureCaseloadBuilt(pool: pg.Pool, rows: CompiledSql): Promise<boolean> {
+  return ensureSummaryBuilt(pool, CASELOAD_SUMMARY, rows);
 }
 
-/** Marks the table for a rebuild (the index it is worked out from was rebuilt). */
-export async function markCaseloadStale(db: Queryable): Promise<void> {
-  await db.query('UPDATE caseload_state SET built = false');
+export function markCaseloadStale(db: Queryable): Promise<void> {
+  return markSummaryStale(db, CASELOAD_SUMMARY);
 }

@@ -1,6 +1,7 @@
 /**
  * The neighbourhood workflow: its FHIR operations (interactions/operations.ts)
- * and computed search parameters (search/computed.ts), registered by
+ * computed search parameters (search/computed.ts) and filter projections
+ * (search/projection.ts), registered by
  * buildApp (each module exports its own), and its write rules, run by the
  * Repository on every write path (observer.ts WriteRule), in this order: the
  * response clock adjusts, the state machine and the one living plan judge,
@@ -10,6 +11,7 @@ import type { WorkflowConfig } from '../config.ts';
 import type { HearthOperation } from '../interactions/operations.ts';
 import type { WriteRule } from '../repository/observer.ts';
 import type { ComputedParameter } from '../search/computed.ts';
+import type { FilterProjection } from '../search/projection.ts';
 import { caseloadOperation } from './caseload.ts';
 import { BARS_OPERATIONS } from './bars/process-message.ts';
 import { CAREPLAN_OPERATIONS } from './careplan/index.ts';
@@ -20,6 +22,7 @@ import { informationReplyRule } from './information-reply.ts';
 import { loopClosureRule } from './loop-closure.ts';
 import { priorityScoreParameter } from './priority-score-sql.ts';
 import { taskRules } from './task-rules.ts';
+import { taskWorklistProjection } from './task-worklist-sql.ts';
 import { TRIAGE_OPERATIONS } from './triage/index.ts';
 import { CHANGES_OPERATIONS } from './changes-operation.ts';
 import { INTAKE_OPERATIONS } from './intake-operations.ts';
@@ -38,6 +41,8 @@ export const WORKFLOW_OPERATIONS: HearthOperation[] = [
 ];
 
 export const WORKFLOW_SEARCH_PARAMETERS: ComputedParameter[] = [priorityScoreParameter];
+
+export const WORKFLOW_FILTER_PROJECTIONS: FilterProjection[] = [taskWorklistProjection];
 
 export function workflowRules(config: WorkflowConfig): WriteRule[] {
   return [

@@ -1,0 +1,113 @@
+/**
+ * The task worklist in SQL (compiled here, run by store/task-worklist.ts):
+ * one narrow row per current Task (migration 019) with its owner, status and
+ * the time-independent inputs of the priority score, worked out from the
+ * search index when a write changes them. "My tasks" and "team tasks"
+ * (`Task?owner=…&status=…`) then find the owner's rows by one index, and the
+ * priority score (priority-score-sql.ts) reads one row per task, adding the
+ * points that grow with time (overdue, due soon, waiting) at the request's
+ * time. Reading the index per task per request cost ~0.2 ms a task (an owner
+ * with 500 tasks: ~120 ms warm; docs/benchmarks.md).
+ */
+import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
+import type { SearchFilter } from '../search/parse.ts';
+import type { FilterProjection } from '../search/projection.ts';
+import { indexRowsOf, SqlBuilder, type CompiledSql } from '../search/sql.ts';
+import { latestRiskSql } from './risk-sql.ts';
+
+export const WORKLIST_COLUMNS =
+  'id, patient_id, owner_type, owner_id, status, priority, due, authored, part_of, risk_code';
+
+/** The index rows of `code` of the Task aliased t. */
+const own = (alias: string, code: string) => indexRowsOf(alias, 'Task', 't.id', code);
+
+/**
+ * The worklist rows of some Tasks: those named, and every Task about one of `patientIds` (a change to a
+ * person's risk moves all their tasks); all current Tasks when neither is given. The person's risk leaves
+ * sealed assessments out, as the caseload does (auth/sealing.ts): a score's reasons show nobody what they
+ * may not see.
+ */
+export function compileWorklistRows(which?: { taskIds: string[]; patientIds: string[] }): CompiledSql {
+  const sql = new SqlBuilder();
+  const scope = which
+    ? ` AND (t.id = ANY(${sql.bind(which.taskIds)}::text[]) OR t.id IN (SELECT x.id FROM sp_reference x` +
+      ` WHERE x.resource_type = 'Task' AND x.code = '_patient' AND x.target_type = 'Patient'` +
+      ` AND x.target_id = ANY(${sql.bind(which.patientIds)}::text[])))`
+    : '';
+  const unsealed = ` AND EXISTS (SELECT 1 FROM resource sr WHERE sr.resource_type = 'RiskAssessment' AND sr.id = x.id AND sr.sealed = 0)`;
+  const text =
+    `SELECT t.id, pt.patient_id, ow.target_type, ow.target_id,` +
+    ` (SELECT min(x.value) FROM sp_token x WHERE ${own('x', 'status')}),` +
+    ` (SELECT min(x.value) FROM sp_token x WHERE ${own('x', 'priority')}),` +
+    ` (SELECT min(x.lo) FROM sp_date x WHERE ${own('x', 'due')}),` +
+    ` (SELECT min(x.lo) FROM sp_date x WHERE ${own('x', 'authored-on')}),` +
+    ` COALESCE((SELECT array_agg(x.target_id ORDER BY x.target_id) FROM sp_reference x` +
+    ` WHERE ${own('x', 'part-of')} AND x.target_type = 'Task'), '{}'),` +
+    ` risk.risk_code` +
+    ` FROM resource t` +
+    ` LEFT JOIN LATERAL (SELECT x.target_id AS patient_id FROM sp_reference x` +
+    ` WHERE ${own('x', '_patient')} AND x.target_type = 'Patient' ORDER BY x.target_id LIMIT 1) pt ON true` +
+    ` LEFT JOIN LATERAL (SELECT x.target_type, x.target_id FROM sp_reference x` +
+    ` WHERE ${own('x', 'owner')} AND x.target_id IS NOT NULL ORDER BY x.target_type, x.target_id LIMIT 1) ow ON true` +
+    ` LEFT JOIN LATERAL (${latestRiskSql('pt.patient_id', unsealed)}) risk ON true` +
+    ` WHERE t.resource_type = 'Task' AND NOT t.deleted${scope}`;
+  return { text, values: sql.values };
+}
+
+/** A plain token value with no system (`status=requested`), or undefined. */
+function plainCodes(filter: SearchFilter): string[] | undefined {
+  if (filter.modifier || filter.path || filter.values.some((v) => v.value.includes('|') || !v.value)) return undefined;
+  return filter.values.map((v) => v.value);
+}
+
+/** The owner values as (type?, id), or undefined when one is not a local reference the worklist holds. */
+function owners(filter: SearchFilter, baseUrl: string): { type?: string; id: string }[] | undefined {
+  if (filter.path) return undefined;
+  const typed = filter.modifier && /^[A-Z]/.test(filter.modifier) ? filter.modifier : undefined;
+  if (filter.modifier && !typed) return undefined;
+  const out: { type?: string; id: string }[] = [];
+  for (const { value } of filter.values) {
+    const local = underBase(value, baseUrl);
+    if (!value || hasScheme(local)) return undefined;
+    const target = parseReferenceTarget(local);
+    if (target) {
+      if (typed && typed !== target.resourceType) continue; // matches nothing, as the index does
+      out.push({ type: target.resourceType, id: target.id });
+    } else {
+      out.push({ type: typed, id: local });
+    }
+  }
+  return out;
+}
+
+/**
+ * `Task?owner=…` (with `status=…` if given) answered from the worklist: the owner's rows by index
+ * (owner_id, status) instead of the owner's index rows and a status probe per task. Other filters, and owners
+ * or statuses the worklist cannot answer (external or logical references, modifiers, systems), stay with the
+ * index tables.
+ */
+export const taskWorklistProjection: FilterProjection = {
+  resourceType: 'Task',
+  serve(sql, filters, baseUrl) {
+    const ownerFilters = filters.flatMap((f) => {
+      const values = f.code === 'owner' && f.type === 'reference' ? owners(f, baseUrl) : undefined;
+      return values ? [{ filter: f, values }] : [];
+    });
+    if (!ownerFilters.length) return undefined;
+    const statusFilters = filters.flatMap((f) => {
+      const codes = f.code === 'status' ? plainCodes(f) : undefined;
+      return codes ? [{ filter: f, codes }] : [];
+    });
+    const conditions = ownerFilters.map(({ values }) => {
+      const each = values.map(({ type, id }) =>
+        type ? `(w.owner_id = ${sql.bind(id)} AND w.owner_type = ${sql.bind(type)})` : `w.owner_id = ${sql.bind(id)}`,
+      );
+      return each.length ? `(${each.join(' OR ')})` : 'false';
+    });
+    for (const { codes } of statusFilters) conditions.push(`w.status = ANY(${sql.bind(codes)}::text[])`);
+    return {
+      clause: `r.id IN (SELECT w.id FROM task_worklist w WHERE ${conditions.join(' AND ')})`,
+      served: [...ownerFilters.map((o) => o.filter), ...statusFilters.map((s) => s.filter)],
+    };
+  },
+};

@@ -1,0 +1,174 @@
+/**
+ * The task worklist (migration 019): "my tasks" and "team tasks"
+ * (`Task?owner=…&status=…`) are answered from one narrow row per Task, kept
+ * current in the transaction of every write that changes it. What matters is
+ * that the answers are exactly those of the search index: each owner form a
+ * partner may use, each write that moves a task in or out of a worklist or
+ * changes its score, and a rebuild from the index giving the same rows.
+ */
+import type { Bundle } from '@medplum/fhirtypes';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putAll, startTestServer, type TestServer } from '../support/server.ts';
+import { ADMIN_SCOPE, registerSystem, systemToken } from '../support/auth.ts';
+import { ensureWorklistBuilt, markWorklistStale } from '../../server/src/store/task-worklist.ts';
+import { compileWorklistRows } from '../../server/src/workflow/task-worklist-sql.ts';
+
+let s: TestServer;
+let admin: string;
+let db: pg.Pool;
+const ref = (reference: string) => ({ reference });
+const RISK = 'http://terminology.hl7.org/CodeSystem/risk-probability';
+
+const task = (id: string, extra: Record<string, unknown> = {}) => ({
+  resourceType: 'Task',
+  id,
+  status: 'requested',
+  intent: 'order',
+  priority: 'routine',
+  for: ref('Patient/wl-p1'),
+  owner: ref('Practitioner/wl-nurse'),
+  authoredOn: new Date().toISOString(),
+  ...extra,
+});
+const risk = (id: string, patient: string, code: string, date: string) => ({
+  resourceType: 'RiskAssessment',
+  id,
+  status: 'final',
+  subject: ref(`Patient/${patient}`),
+  occurrenceDateTime: date,
+  prediction: [{ qualitativeRisk: { coding: [{ system: RISK, code }] } }],
+});
+
+beforeAll(async () => {
+  s = await startTestServer();
+  const client = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
+  admin = await systemToken(s, client, ADMIN_SCOPE);
+  db = new pg.Pool({ connectionString: s.databaseUrl, max: 2 });
+  await putAll(s, admin, [
+    { resourceType: 'Patient', id: 'wl-p1' },
+    { resourceType: 'Patient', id: 'wl-p2' },
+    { resourceType: 'Practitioner', id: 'wl-nurse' },
+    { resourceType: 'Practitioner', id: 'wl-other' },
+    { resourceType: 'Organization', id: 'wl-nurse' },
+    task('wl-open'),
+    task('wl-accepted', { status: 'accepted', for: ref('Patient/wl-p2') }),
+    task('wl-done', { status: 'completed', output: [outcome()] }),
+    task('wl-others', { owner: ref('Practitioner/wl-other') }),
+    // Same id, other type: only a search without a type finds both.
+    task('wl-org', { owner: ref('Organization/wl-nurse') }),
+    // An owner outside this server: answered by the index, not the worklist.
+    task('wl-external', { owner: ref('https://elsewhere.example/fhir/Practitioner/wl-nurse') }),
+  ]);
+});
+afterAll(async () => {
+  await db?.end();
+  await s?.close();
+});
+
+function outcome() {
+  return { type: { text: 'outcome' }, valueString: 'done' };
+}
+
+async function ids(query: string): Promise<string[]> {
+  const res = await s.http.get(`/fhir/Task?${query}&_count=100`).set('Authorization', `Bearer ${admin}`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return ((res.body as Bundle).entry ?? []).map((e) => e.resource!.id!).sort();
+}
+
+async function scores(query: string): Promise<Record<string, number>> {
+  const res = await s.http
+    .get(`/fhir/Task?${query}&_sort=-priority-score&_count=100`)
+    .set('Authorization', `Bearer ${admin}`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const out: Record<string, number> = {};
+  for (const e of (res.body as Bundle).entry ?? []) {
+    const ext = (e.search as { extension?: { url: string; extension?: { url: string; valueDecimal?: number }[] }[] })
+      .extension![0];
+    out[e.resource!.id!] = ext.extension!.find((x) => x.url === 'score')!.valueDecimal!;
+  }
+  return out;
+}
+
+async function put(resource: { resourceType: string; id: string }) {
+  const res = await s.http
+    .put(`/fhir/${resource.resourceType}/${resource.id}`)
+    .set('Authorization', `Bearer ${admin}`)
+    .send(resource);
+  expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+}
+
+describe('task worklist', () => {
+  it('answers every owner form as the search index does', async () => {
+    const open = 'status=requested,accepted,in-progress,on-hold';
+    expect(await ids(`owner=Practitioner/wl-nurse&${open}`)).toEqual(['wl-accepted', 'wl-open']);
+    expect(await ids('owner=Practitioner/wl-nurse')).toEqual(['wl-accepted', 'wl-done', 'wl-open']);
+    expect(await ids(`owner=wl-nurse&${open}`)).toEqual(['wl-accepted', 'wl-open', 'wl-org']);
+    expect(await ids(`owner:Organization=wl-nurse&${open}`)).toEqual(['wl-org']);
+    expect(await ids(`owner:Organization=Practitioner/wl-nurse`)).toEqual([]);
+    expect(await ids(`owner=${s.baseUrl}/Practitioner/wl-nurse&status=requested`)).toEqual(['wl-open']);
+    expect(await ids('owner=Practitioner/wl-nurse,Practitioner/wl-other&status=requested')).toEqual([
+      'wl-open',
+      'wl-others',
+    ]);
+    expect(await ids('owner=https://elsewhere.example/fhir/Practitioner/wl-nurse')).toEqual(['wl-external']);
+    // A status with a system, or a modifier, is left to the index; the owner still comes from the worklist.
+    expect(await ids('owner=Practitioner/wl-nurse&status=|completed')).toEqual(['wl-done']);
+    expect(await ids('owner=Practitioner/wl-nurse&status:not=completed')).toEqual(['wl-accepted', 'wl-open']);
+  });
+
+  it('follows every write in its own transaction: status, owner, deletion', async () => {
+    await put(task('wl-moving'));
+    expect(await ids('owner=Practitioner/wl-nurse&status=requested')).toContain('wl-moving');
+    await put(task('wl-moving', { status: 'accepted' }));
+    expect(await ids('owner=Practitioner/wl-nurse&status=requested')).not.toContain('wl-moving');
+    expect(await ids('owner=Practitioner/wl-nurse&status=accepted')).toContain('wl-moving');
+    await put(task('wl-moving', { status: 'accepted', owner: ref('Practitioner/wl-other') }));
+    expect(await ids('owner=Practitioner/wl-nurse&status=accepted')).not.toContain('wl-moving');
+    expect(await ids('owner=Practitioner/wl-other&status=accepted')).toEqual(['wl-moving']);
+    const del = await s.http.delete('/fhir/Task/wl-moving').set('Authorization', `Bearer ${admin}`);
+    expect(del.status).toBeLessThan(300);
+    expect(await ids('owner=Practitioner/wl-other')).toEqual(['wl-others']);
+  });
+
+  it("moves a person's tasks when their risk changes, and a task's when its parent closes", async () => {
+    await putAll(s, admin, [
+      task('wl-risky', { for: ref('Patient/wl-p2'), owner: ref('Practitioner/wl-risk') }),
+      task('wl-parent', { owner: ref('Practitioner/wl-other') }),
+      task('wl-child', {
+        for: ref('Patient/wl-p1'),
+        owner: ref('Practitioner/wl-risk'),
+        partOf: [ref('Task/wl-parent')],
+      }),
+    ]);
+    expect(await scores('owner=Practitioner/wl-risk')).toEqual({ 'wl-risky': 0, 'wl-child': 10 });
+    await put(risk('wl-r1', 'wl-p2', 'high', '2026-01-01'));
+    expect(await scores('owner=Practitioner/wl-risk')).toEqual({ 'wl-risky': 20, 'wl-child': 10 });
+    // A later assessment is the latest one; an earlier one changes nothing.
+    await put(risk('wl-r2', 'wl-p2', 'moderate', '2026-02-01'));
+    await put(risk('wl-r0', 'wl-p2', 'high', '2025-01-01'));
+    expect(await scores('owner=Practitioner/wl-risk')).toEqual({ 'wl-risky': 10, 'wl-child': 10 });
+    await put(risk('wl-r2', 'wl-p2', 'low', '2026-02-01'));
+    expect(await scores('owner=Practitioner/wl-risk')).toEqual({ 'wl-risky': 0, 'wl-child': 10 });
+    await put(
+      task('wl-parent', {
+        owner: ref('Practitioner/wl-other'),
+        status: 'cancelled',
+        statusReason: { text: 'not needed' },
+      }),
+    );
+    expect(await scores('owner=Practitioner/wl-risk')).toEqual({ 'wl-risky': 0, 'wl-child': 0 });
+  });
+
+  it('is rebuilt from the index with the same rows', async () => {
+    const read = async () =>
+      (await db.query('SELECT * FROM task_worklist ORDER BY id')).rows.map((r) => JSON.stringify(r));
+    const before = await read();
+    expect(before.length).toBeGreaterThan(5);
+    await markWorklistStale(db);
+    await db.query('DELETE FROM task_worklist');
+    expect(await ensureWorklistBuilt(db, compileWorklistRows())).toBe(true);
+    expect(await read()).toEqual(before);
+    expect(await ensureWorklistBuilt(db, compileWorklistRows())).toBe(false);
+  });
+});
