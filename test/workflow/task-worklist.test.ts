@@ -19,6 +19,7 @@ let admin: string;
 let db: pg.Pool;
 const ref = (reference: string) => ({ reference });
 const RISK = 'http://terminology.hl7.org/CodeSystem/risk-probability';
+const RESTRICTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' };
 
 const task = (id: string, extra: Record<string, unknown> = {}) => ({
   resourceType: 'Task',
@@ -42,7 +43,12 @@ const risk = (id: string, patient: string, code: string, date: string) => ({
 
 beforeAll(async () => {
   s = await startTestServer();
-  const client = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
+  const client = await registerSystem(s, {
+    clientId: 'admin',
+    scope: ADMIN_SCOPE,
+    allPatients: true,
+    sensitiveData: true,
+  });
   admin = await systemToken(s, client, ADMIN_SCOPE);
   db = new pg.Pool({ connectionString: s.databaseUrl, max: 2 });
   await putAll(s, admin, [
@@ -149,6 +155,10 @@ describe('task worklist', () => {
     await put(risk('wl-r0', 'wl-p2', 'high', '2025-01-01'));
     expect(await scores('owner=Practitioner/wl-risk')).toEqual({ 'wl-risky': 10, 'wl-child': 10 });
     await put(risk('wl-r2', 'wl-p2', 'low', '2026-02-01'));
+    expect(await scores('owner=Practitioner/wl-risk')).toEqual({ 'wl-risky': 0, 'wl-child': 10 });
+    // A sealed assessment (R) is not the risk a score shows: its reasons would tell what it says.
+    const sealed = { ...risk('wl-r3', 'wl-p2', 'high', '2026-03-01'), meta: { security: [RESTRICTED] } };
+    await put(sealed);
     expect(await scores('owner=Practitioner/wl-risk')).toEqual({ 'wl-risky': 0, 'wl-child': 10 });
     await put(
       task('wl-parent', {
