@@ -59,6 +59,10 @@ import { WebsocketHub } from './subscriptions/websocket-hub.ts';
 import { registerSubscriptionSocket } from './http/routes/subscription-socket.ts';
 import { JOB_OPERATIONS } from './jobs/index.ts';
 import { ExportWorker } from './jobs/export-worker.ts';
+import { JobWorker } from './jobs/job-worker.ts';
+import { POPULATION_OPERATIONS } from './population/index.ts';
+import { runStratify } from './population/stratify-run.ts';
+import { QueueWorker, StratifyQueue } from './population/stratify-queue.ts';
 
 export interface HearthApp extends FastifyInstance {
   database: Database;
@@ -125,11 +129,13 @@ export async function buildApp(config: Config): Promise<HearthApp> {
       new SubscriptionEvents(subscriptions, config.subscriptions),
       new CaseloadSummary(),
       new TaskWorklist(),
+      new StratifyQueue(),
     ),
     rules: workflowRules(config.workflow),
   });
   registerOperations(...WORKFLOW_OPERATIONS);
   registerOperations(...JOB_OPERATIONS);
+  registerOperations(...POPULATION_OPERATIONS);
   for (const parameter of WORKFLOW_SEARCH_PARAMETERS) registerComputedParameter(parameter);
   for (const projection of WORKFLOW_FILTER_PROJECTIONS) registerFilterProjection(projection);
   const installed = await installConformance(repo, [
@@ -193,6 +199,40 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   });
   app.addHook('onReady', async () => exports.start());
   app.addHook('preClose', async () => exports.stop());
+  const stratifyNode = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const stratify = new JobWorker({
+    pool: database.pool,
+    node: stratifyNode,
+    kind: 'stratify',
+    leaseSeconds: config.exports.leaseSeconds,
+    pollMs: config.exports.pollMs,
+    retentionHours: config.exports.retentionHours,
+    log: app.log,
+    run: (job, stopping) =>
+      runStratify(
+        job,
+        {
+          pool: database.pool,
+          repo: repo.asServer(),
+          node: stratifyNode,
+          leaseSeconds: config.exports.leaseSeconds,
+          config: config.stratify,
+        },
+        stopping,
+      ),
+  });
+  app.addHook('onReady', async () => stratify.start());
+  app.addHook('preClose', async () => stratify.stop());
+  if (config.stratify.incremental) {
+    const queue = new QueueWorker({
+      pool: database.pool,
+      repo: repo.asServer(),
+      config: config.stratify,
+      log: app.log,
+    });
+    app.addHook('onReady', async () => queue.start());
+    app.addHook('preClose', async () => queue.stop());
+  }
   app.addHook('preClose', async () => {
     await delivery.stop();
     await restHook.close();

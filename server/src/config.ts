@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExternalIdpConfig } from './auth/external-idp.ts';
 import { parseScope } from './auth/scopes.ts';
 import { parseResponseClocks, type ResponseClocks } from './workflow/response-clock.ts';
+import { CLEGG_CUT_POINTS, parseCutPoints, type EfiCutPoints } from './population/frailty.ts';
 
 export interface Config {
   /** TCP port of the HTTP server. */
@@ -53,6 +54,21 @@ export interface Config {
   bars: BarsConfig;
   workflow: WorkflowConfig;
   exports: ExportConfig;
+  stratify: StratifyConfig;
+}
+
+/** Risk stratification and segmentation (population/, docs/population-stratify.md). */
+export interface StratifyConfig {
+  /** HEARTH_COHORT_SHARE: the share of the population in the complex-needs cohort (0–1). */
+  cohortShare: number;
+  /** HEARTH_EFI_CUT_POINTS: upper bounds of fit, mild and moderate, e.g. "0.12,0.24,0.36" (Discovery: 0.13,…). */
+  efiCutPoints: EfiCutPoints;
+  /** HEARTH_STRATIFY_BATCH_SIZE: people read, scored and written per transaction. */
+  batchSize: number;
+  /** HEARTH_STRATIFY_QUEUE: whether this node re-stratifies people whose records changed (on/off). */
+  incremental: boolean;
+  /** HEARTH_STRATIFY_QUEUE_MS: how often this node looks at the queue of changed people. */
+  queuePollMs: number;
 }
 
 /** Bulk Data $export jobs (jobs/, docs/bulk-export.md). */
@@ -183,6 +199,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: integer(env, 'HEARTH_EXPORT_POLL_MS', 1000, 50, 600_000),
       retentionHours: integer(env, 'HEARTH_EXPORT_RETENTION_HOURS', 24, 1, 24 * 366),
     },
+    stratify: {
+      cohortShare: fraction(env, 'HEARTH_COHORT_SHARE', 0.07),
+      efiCutPoints: cutPoints(env.HEARTH_EFI_CUT_POINTS),
+      batchSize: integer(env, 'HEARTH_STRATIFY_BATCH_SIZE', 500, 1, 10_000),
+      incremental: oneOf(env, 'HEARTH_STRATIFY_QUEUE', ['on', 'off'], 'on') === 'on',
+      queuePollMs: integer(env, 'HEARTH_STRATIFY_QUEUE_MS', 2000, 50, 600_000),
+    },
     workflow: {
       responseClocks: responseClocks(env.HEARTH_RESPONSE_CLOCKS),
       breachWatch: oneOf(env, 'HEARTH_BREACH_WATCH', ['on', 'off'], 'on') === 'on',
@@ -291,4 +314,15 @@ function list(raw: string): string[] {
 function hostForUrl(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+function cutPoints(text: string | undefined): EfiCutPoints {
+  if (!text?.trim()) return CLEGG_CUT_POINTS;
+  const cuts = parseCutPoints(text);
+  if (!cuts) {
+    throw new ConfigError(
+      `HEARTH_EFI_CUT_POINTS must be three rising fractions (fit, mild, moderate upper bounds) such as 0.12,0.24,0.36; got "${text}"`,
+    );
+  }
+  return cuts;
 }

@@ -10,10 +10,15 @@
  *   address's small area, not to the person).
  * - eFI deficits (Clegg et al. 2016, 36 deficits): each deficit is met by
  *   any of its SNOMED CT concepts on an active Condition (or, for
- *   "housebound" and "requirement for care", an Observation); polypharmacy
- *   is five or more active medications. The real eFI uses about 2,000
- *   codes; this list carries one to three widely used concepts per deficit,
- *   enough for a synthetic neighbourhood and for a site to extend.
+ *   activity limitation, housebound, requirement for care and social
+ *   vulnerability, an Observation's `code` or `valueCodeableConcept`);
+ *   polypharmacy is five or more active medications. The real eFI uses
+ *   about 2,000 codes; this list carries one to three widely used concepts
+ *   per deficit, enough for a synthetic neighbourhood and for a site to
+ *   extend. Each concept was checked against published uses of its fully
+ *   specified name (docs/population-stratify.md "Codes"); e.g. activity
+ *   limitation is 160685001 |Bed-ridden|, requirement for care 160734000
+ *   |Lives in a nursing home|, foot problems 202855006 |Hallux valgus|.
  * - Social factors (housing, isolation, employment) as SNOMED findings on
  *   Observations (category social-history).
  * - Emergency care as Encounters: A&E attendance `class` EMER, emergency
@@ -74,18 +79,18 @@ const condition = (key: string, display: string, ...codes: string[]): Deficit =>
 
 /** The 36 eFI deficits. */
 export const EFI_DEFICITS: readonly Deficit[] = [
-  { key: 'activity-limitation', display: 'Activity limitation', codes: ['300577008'], recordedAs: 'Observation' },
+  { key: 'activity-limitation', display: 'Activity limitation', codes: ['160685001'], recordedAs: 'Observation' },
   condition('anaemia', 'Anaemia and haematinic deficiency', '271737000', '87522002'),
   condition('arthritis', 'Arthritis', '396275006', '69896004'),
   condition('atrial-fibrillation', 'Atrial fibrillation', '49436004'),
   condition('cerebrovascular-disease', 'Cerebrovascular disease', '62914000', '230690007', '266257000'),
-  condition('chronic-kidney-disease', 'Chronic kidney disease', '709044004', '431855005'),
+  condition('chronic-kidney-disease', 'Chronic kidney disease', '709044004', '433144002'),
   condition('diabetes', 'Diabetes', '44054006', '46635009'),
   condition('dizziness', 'Dizziness', '404640003'),
   condition('dyspnoea', 'Dyspnoea', '267036007'),
-  condition('falls', 'Falls', '161898004', '1912002'),
-  condition('foot-problems', 'Foot problems', '57676002', '26996000'),
-  condition('fragility-fracture', 'Fragility fracture', '5913000', '66112004'),
+  condition('falls', 'Falls', '161898004', '217082002'),
+  condition('foot-problems', 'Foot problems', '202855006'),
+  condition('fragility-fracture', 'Fragility fracture', '5913000', '443165006'),
   condition('hearing-impairment', 'Hearing impairment', '15188001'),
   condition('heart-failure', 'Heart failure', '84114007'),
   condition('heart-valve-disease', 'Heart valve disease', '368009'),
@@ -94,15 +99,15 @@ export const EFI_DEFICITS: readonly Deficit[] = [
   condition('hypotension-syncope', 'Hypotension / syncope', '45007003', '271594007'),
   condition('ischaemic-heart-disease', 'Ischaemic heart disease', '414545008', '22298006'),
   condition('memory-cognitive-problems', 'Memory and cognitive problems', '386807006', '52448006'),
-  condition('mobility-transfer-problems', 'Mobility and transfer problems', '282145008'),
+  condition('mobility-transfer-problems', 'Mobility and transfer problems', '282145008', '719232003'),
   condition('osteoporosis', 'Osteoporosis', '64859006'),
   condition('parkinsonism-tremor', 'Parkinsonism and tremor', '49049000', '26079004'),
   condition('peptic-ulcer', 'Peptic ulcer', '13200003'),
   condition('peripheral-vascular-disease', 'Peripheral vascular disease', '400047006'),
   { key: 'polypharmacy', display: 'Polypharmacy (five or more medications)', codes: [], recordedAs: 'medications' },
-  { key: 'requirement-for-care', display: 'Requirement for care', codes: ['422972009'], recordedAs: 'Observation' },
+  { key: 'requirement-for-care', display: 'Requirement for care', codes: ['160734000'], recordedAs: 'Observation' },
   condition('respiratory-disease', 'Respiratory disease', '13645005', '195967001'),
-  condition('skin-ulcer', 'Skin ulcer', '399912005', '95344007'),
+  condition('skin-ulcer', 'Skin ulcer', '399912005', '46742003'),
   condition('sleep-disturbance', 'Sleep disturbance', '193462001'),
   {
     key: 'social-vulnerability',
@@ -143,7 +148,7 @@ export const OTHER_LONG_TERM_CONDITIONS: readonly { code: string; display: strin
   { code: '363346000', display: 'Malignant neoplastic disease', group: 'cancer' },
   { code: '235856003', display: 'Disorder of liver', group: 'liver-disease' },
   { code: '84757009', display: 'Epilepsy', group: 'epilepsy' },
-  { code: '110030002', display: 'Learning disability', group: 'learning-disability' },
+  { code: '110359009', display: 'Intellectual disability (learning disability)', group: 'learning-disability' },
 ];
 
 /** Frailty category concepts (STANDARDS §8.1) a GP system can consume. */
@@ -154,3 +159,37 @@ export const FRAILTY_CATEGORY_CODES = {
 } as const;
 /** Electronic frailty index score (Observation.code). */
 export const FRAILTY_INDEX_SCORE_CODE = '713636003';
+
+/**
+ * Deficits that are long-term conditions: with OTHER_LONG_TERM_CONDITIONS's
+ * groups, the distinct groups multimorbidity counts (a deficit is its own group).
+ */
+export const LONG_TERM_CONDITION_DEFICITS: ReadonlySet<string> = new Set([
+  'arthritis',
+  'atrial-fibrillation',
+  'cerebrovascular-disease',
+  'chronic-kidney-disease',
+  'diabetes',
+  'heart-failure',
+  'heart-valve-disease',
+  'hypertension',
+  'ischaemic-heart-disease',
+  'memory-cognitive-problems',
+  'osteoporosis',
+  'parkinsonism-tremor',
+  'peripheral-vascular-disease',
+  'respiratory-disease',
+  'thyroid-disease',
+]);
+
+/** Concepts the Bridges-to-Health segments read besides the deficits (Condition or Observation, active). */
+export const SEGMENT_CONCEPTS = {
+  /** 300936002 |Terminal illness (finding)|: failing health near the end of life. */
+  endOfLife: ['300936002'],
+  /** 52448006 |Dementia (disorder)|: long-term frailty whatever the eFI. */
+  dementia: ['52448006'],
+  /** 13645005 |Chronic obstructive lung disease (disorder)|: an organ system failure. */
+  copd: ['13645005'],
+  /** 77386006 |Pregnancy (finding)|: maternal and infant health. */
+  pregnancy: ['77386006'],
+} as const;

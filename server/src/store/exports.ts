@@ -1,5 +1,6 @@
 /**
- * Bulk Data export jobs and their NDJSON output (migration 014). A worker
+ * Long-running jobs (migration 014; a `kind` since 016: 'export', 'stratify')
+ * and the NDJSON output of Bulk Data export jobs. A worker
  * claims a job with FOR UPDATE SKIP LOCKED and a lease; each page it writes
  * moves the job on in the same transaction, and only while it still holds the
  * lease, so a job picked up after a crash goes on from the last page written.
@@ -8,8 +9,12 @@ import type pg from 'pg';
 import type { CompiledSql } from '../search/sql.ts';
 import type { Queryable } from './resources.ts';
 
+/** What a job does: a Bulk Data export, or a risk stratification run (population/). */
+export type JobKind = 'export' | 'stratify';
+
 export interface ExportJob {
   id: string;
+  kind: JobKind;
   owner: string;
   caller: unknown;
   request: string;
@@ -22,10 +27,13 @@ export interface ExportJob {
   afterId: string;
   exported: number;
   error?: string;
+  /** What a finished job reports (a stratification's counts and Groups). */
+  result?: unknown;
 }
 
 interface JobRow {
   id: string;
+  kind: JobKind;
   owner: string;
   caller: unknown;
   request: string;
@@ -38,14 +46,16 @@ interface JobRow {
   after_id: string;
   exported: string;
   error: string | null;
+  result: unknown;
 }
 
 const COLUMNS =
-  'id, owner, caller, request, params, status, transaction_time, pin, types, type_index, after_id, exported, error';
+  'id, kind, owner, caller, request, params, status, transaction_time, pin, types, type_index, after_id, exported, error, result';
 
 function toJob(row: JobRow): ExportJob {
   return {
     id: row.id,
+    kind: row.kind,
     owner: row.owner,
     caller: row.caller,
     request: row.request,
@@ -58,50 +68,80 @@ function toJob(row: JobRow): ExportJob {
     afterId: row.after_id,
     exported: Number(row.exported),
     ...(row.error ? { error: row.error } : {}),
+    ...(row.result ? { result: row.result } : {}),
   };
 }
 
 /** A new queued job; its transaction time and pin are now (every version committed so far). */
 export async function insertJob(
   db: Queryable,
-  job: { id: string; owner: string; caller: unknown; request: string; params: unknown; types: string[] },
+  job: {
+    id: string;
+    owner: string;
+    caller: unknown;
+    request: string;
+    params: unknown;
+    types: string[];
+    kind?: JobKind;
+  },
 ): Promise<ExportJob> {
   const { rows } = await db.query<JobRow>({
-    text: `INSERT INTO export_job (id, owner, caller, request, params, status, transaction_time, pin, types)
-           VALUES ($1, $2, $3, $4, $5, 'queued', now(), (SELECT COALESCE(max(seq), 0) FROM resource_version), $6)
+    text: `INSERT INTO export_job (id, owner, caller, request, params, status, transaction_time, pin, types, kind)
+           VALUES ($1, $2, $3, $4, $5, 'queued', now(), (SELECT COALESCE(max(seq), 0) FROM resource_version), $6, $7)
            RETURNING ${COLUMNS}`,
-    values: [job.id, job.owner, JSON.stringify(job.caller), job.request, JSON.stringify(job.params), job.types],
+    values: [
+      job.id,
+      job.owner,
+      JSON.stringify(job.caller),
+      job.request,
+      JSON.stringify(job.params),
+      job.types,
+      job.kind ?? 'export',
+    ],
   });
   return toJob(rows[0]);
 }
 
-/** The job, if `owner` started it. */
-export async function readJob(db: Queryable, id: string, owner: string): Promise<ExportJob | undefined> {
+/** The job of that kind, if `owner` started it. */
+export async function readJob(
+  db: Queryable,
+  id: string,
+  owner: string,
+  kind: JobKind = 'export',
+): Promise<ExportJob | undefined> {
   const { rows } = await db.query<JobRow>({
     name: 'export-read-job',
-    text: `SELECT ${COLUMNS} FROM export_job WHERE id = $1 AND owner = $2`,
-    values: [id, owner],
+    text: `SELECT ${COLUMNS} FROM export_job WHERE id = $1 AND owner = $2 AND kind = $3`,
+    values: [id, owner, kind],
   });
   return rows[0] && toJob(rows[0]);
 }
 
-/** Cancels (removes) the job and its output; false when `owner` has no such job. */
-export async function deleteJob(db: Queryable, id: string, owner: string): Promise<boolean> {
+/** Cancels (removes) the job and its output; false when `owner` has no such job of that kind. */
+export async function deleteJob(db: Queryable, id: string, owner: string, kind: JobKind = 'export'): Promise<boolean> {
   const { rowCount } = await db.query({
     name: 'export-delete-job',
-    text: 'DELETE FROM export_job WHERE id = $1 AND owner = $2',
-    values: [id, owner],
+    text: 'DELETE FROM export_job WHERE id = $1 AND owner = $2 AND kind = $3',
+    values: [id, owner, kind],
   });
   return (rowCount ?? 0) > 0;
 }
 
-/** Claims the oldest queued or running job nobody holds (a dead node's lease has run out) for `leaseSeconds`. */
-export async function claimJob(db: Queryable, node: string, leaseSeconds: number): Promise<ExportJob | undefined> {
+/**
+ * Claims the oldest queued or running job of the kind nobody holds (a dead node's lease has run out) for
+ * `leaseSeconds`.
+ */
+export async function claimJob(
+  db: Queryable,
+  node: string,
+  leaseSeconds: number,
+  kind: JobKind = 'export',
+): Promise<ExportJob | undefined> {
   const { rows } = await db.query<JobRow>({
     name: 'export-claim-job',
     text: `WITH due AS (
              SELECT id FROM export_job
-              WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+              WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now()) AND kind = $3
               ORDER BY created LIMIT 1 FOR UPDATE SKIP LOCKED)
            UPDATE export_job j SET status = 'running', lease_owner = $1,
                   lease_until = now() + make_interval(secs => $2)
@@ -109,9 +149,38 @@ export async function claimJob(db: Queryable, node: string, leaseSeconds: number
            RETURNING ${COLUMNS.split(', ')
              .map((c) => `j.${c}`)
              .join(', ')}`,
-    values: [node, leaseSeconds],
+    values: [node, leaseSeconds, kind],
   });
   return rows[0] && toJob(rows[0]);
+}
+
+/**
+ * Moves a job on (its phase, the last id done, how many more done) and renews the lease, in the caller's
+ * transaction with the work it stands for; false when the job was cancelled or the lease lost (roll that back).
+ */
+export async function advanceJob(
+  db: Queryable,
+  node: string,
+  leaseSeconds: number,
+  step: { jobId: string; typeIndex: number; afterId: string; count: number },
+): Promise<boolean> {
+  const { rowCount } = await db.query({
+    name: 'export-advance',
+    text: `UPDATE export_job SET type_index = $3, after_id = $4, exported = exported + $5,
+                  lease_until = now() + make_interval(secs => $6)
+            WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+    values: [step.jobId, node, step.typeIndex, step.afterId, step.count, leaseSeconds],
+  });
+  return (rowCount ?? 0) > 0;
+}
+
+/** Records what a job reports when it finishes (before finishJob), if this node still holds it. */
+export async function saveJobResult(db: Queryable, id: string, node: string, result: unknown): Promise<void> {
+  await db.query({
+    name: 'export-save-result',
+    text: 'UPDATE export_job SET result = $3 WHERE id = $1 AND lease_owner = $2',
+    values: [id, node, JSON.stringify(result)],
+  });
 }
 
 /**
@@ -127,14 +196,7 @@ export async function savePage(
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const { rowCount } = await client.query({
-      name: 'export-advance',
-      text: `UPDATE export_job SET type_index = $3, after_id = $4, exported = exported + $5,
-                    lease_until = now() + make_interval(secs => $6)
-              WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
-      values: [page.jobId, node, page.typeIndex, page.afterId, page.count, leaseSeconds],
-    });
-    if (!rowCount) {
+    if (!(await advanceJob(client, node, leaseSeconds, page))) {
       await client.query('ROLLBACK');
       return false;
     }

@@ -1,0 +1,68 @@
+/**
+ * Hearth's writes of stratification results, through the Repository as Hearth
+ * (asServer: no caller's access checks; every write rule, observer and index
+ * as any write), in the caller's transaction: per person the eFI Observation
+ * and the RiskAssessment (new versions of the same ids) and one Provenance
+ * naming Hearth as their author; per Group changed, its new version and a
+ * Provenance.
+ */
+import type { Group, Provenance } from '@medplum/fhirtypes';
+import { FhirError } from '../fhir/errors.ts';
+import type { Repository, WrittenVersion } from '../repository/repository.ts';
+import { HEARTH_AGENT } from '../workflow/hearth-writes.ts';
+import type { Assessed } from './assess.ts';
+import { withMembership, type GroupSpec } from './groups.ts';
+import { efiObservation, riskAssessment } from './results.ts';
+
+function provenance(written: WrittenVersion[], recorded: string, why: string): Provenance {
+  return {
+    resourceType: 'Provenance',
+    target: written.map((w) => ({ reference: `${w.resourceType}/${w.id}/_history/${w.versionId}` })),
+    recorded,
+    activity: {
+      coding: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation',
+          code: written.every((w) => w.versionId === 1) ? 'CREATE' : 'UPDATE',
+        },
+      ],
+    },
+    reason: [{ text: why }],
+    agent: [HEARTH_AGENT],
+  };
+}
+
+/** Writes each person's Observation, RiskAssessment and Provenance. */
+export async function writeResults(tx: Repository, assessed: Assessed[], now: string, why: string): Promise<void> {
+  for (const a of assessed) {
+    const observation = efiObservation(a.evidence, a.result, now);
+    const risk = riskAssessment(a.evidence, a.result, a.segment, now);
+    const written = [
+      await tx.update('Observation', observation.id!, observation),
+      await tx.update('RiskAssessment', risk.id!, risk),
+    ];
+    await tx.create(provenance(written, now, why));
+  }
+}
+
+/** Applies membership changes to a Group (locked for the transaction); true when it changed. */
+export async function writeGroup(
+  tx: Repository,
+  spec: GroupSpec,
+  changes: ReadonlyMap<string, boolean>,
+  now: string,
+  why: string,
+): Promise<boolean> {
+  let current: Group | undefined;
+  try {
+    current = JSON.parse((await tx.readForUpdate('Group', spec.id)).content!) as Group;
+  } catch (error) {
+    if (!(error instanceof FhirError)) throw error; // not known yet (or deleted): made afresh
+    current = undefined;
+  }
+  const next = withMembership(spec, current, changes, now);
+  if (!next) return false;
+  const written = await tx.update('Group', spec.id, next);
+  await tx.create(provenance([written], now, why));
+  return true;
+}
