@@ -4,9 +4,12 @@
  * indexing, access relationships, workflow rules, subscriptions, audit, all in
  * one database transaction per Bundle). The directory goes first, then people
  * in batches (`batch` people per Bundle, `parallel` Bundles in flight).
- * Batches done are recorded in a state file, so a stopped load resumes where
- * it stopped; ids are deterministic, so loading twice writes the same
- * resources again (new versions, no duplicates).
+ * Batches done are recorded in a state file (a line per batch, written as
+ * each commits), so a stopped load resumes where it stopped; ids are
+ * deterministic, so loading twice writes the same resources again (new
+ * versions, no duplicates). CarePlans are version-aware in Hearth (an update
+ * must carry If-Match: HEARTH_VERSION_AWARE_TYPES): the loader asks for the
+ * current versions of a batch's CarePlans and sends them.
  */
 import fs from 'node:fs';
 import type { GeneratedResource } from './fhir.ts';
@@ -38,6 +41,9 @@ export interface LoadReport {
   resourcesPerSecond: number;
 }
 
+/** Types whose updates must carry If-Match (Hearth's default HEARTH_VERSION_AWARE_TYPES). */
+const VERSION_AWARE = ['CarePlan'];
+
 interface State {
   key: string;
   shared: boolean;
@@ -52,14 +58,14 @@ export async function loadNeighbourhood(plan: Plan, options: LoadOptions): Promi
   const started = performance.now();
   const key = stateKey(plan, options.batch);
   const state = readState(options.stateFile, key);
-  const save = () => options.stateFile && fs.writeFileSync(options.stateFile, JSON.stringify(state));
+  const record = (line: string) => options.stateFile && fs.appendFileSync(options.stateFile, `${line}\n`);
   const counts: Record<string, number> = {};
   const shared = sharedResources(plan);
   countByType(shared, counts);
   if (!state.shared) {
     await transaction(options, shared);
     state.shared = true;
-    save();
+    record('shared');
   }
   const { people } = plan.options;
   const batches = Math.ceil(people / options.batch);
@@ -77,13 +83,11 @@ export async function loadNeighbourhood(plan: Plan, options: LoadOptions): Promi
       await transaction(options, resources);
       sent += resources.length;
       done.add(b);
-      state.done.push(b);
-      if (state.done.length % 10 === 0) save();
+      record(String(b));
       progress?.advance(last - b * options.batch, resources.length);
     }
   };
   await Promise.all(Array.from({ length: options.parallel }, worker));
-  save();
   progress?.finish();
   // Counts of everything the neighbourhood holds (resumed batches included), made again: generation is cheap.
   for (let i = 0; i < people; i++) countByType(personResources(plan, i), counts);
@@ -99,24 +103,51 @@ export async function loadNeighbourhood(plan: Plan, options: LoadOptions): Promi
   };
 }
 
+/** The state file: its key on the first line, then `shared` and the number of each batch loaded. */
 function readState(file: string | undefined, key: string): State {
   if (file && fs.existsSync(file)) {
-    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as State;
-    if (state.key === key) return state;
+    const [first, ...lines] = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    if (first === key) {
+      return { key, shared: lines.includes('shared'), done: lines.filter((l) => /^\d+$/.test(l)).map(Number) };
+    }
     process.stderr.write(`${file} is of another neighbourhood or batch size: loading from the start\n`);
   }
+  if (file) fs.writeFileSync(file, `${key}\n`);
   return { key, shared: false, done: [] };
 }
 
+/** The current version of each of these resources that exists (Type/id -> versionId). */
+async function currentVersions(options: LoadOptions, resources: GeneratedResource[]): Promise<Map<string, string>> {
+  const versions = new Map<string, string>();
+  for (const type of VERSION_AWARE) {
+    const ids = resources.filter((r) => r.resourceType === type).map((r) => r.id);
+    if (!ids.length) continue;
+    const res = await fetch(`${options.url}/${type}?_id=${ids.join(',')}&_elements=id&_count=${ids.length}`, {
+      headers: { accept: 'application/fhir+json', ...auth(options) },
+    });
+    if (res.status !== 200) throw new Error(`reading ${type} versions answered ${res.status}: ${await res.text()}`);
+    const bundle = (await res.json()) as { entry?: { resource: { id: string; meta?: { versionId?: string } } }[] };
+    for (const { resource } of bundle.entry ?? []) {
+      if (resource.meta?.versionId) versions.set(`${type}/${resource.id}`, resource.meta.versionId);
+    }
+  }
+  return versions;
+}
+
+const auth = (options: LoadOptions): Record<string, string> =>
+  options.token ? { authorization: `Bearer ${options.token}` } : {};
+
 /** POSTs one transaction Bundle of PUTs; any failure stops the load with the server's OperationOutcome. */
 async function transaction(options: LoadOptions, resources: GeneratedResource[]): Promise<void> {
+  const versions = await currentVersions(options, resources);
   const body = JSON.stringify({
     resourceType: 'Bundle',
     type: 'transaction',
-    entry: resources.map((resource) => ({
-      resource,
-      request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
-    })),
+    entry: resources.map((resource) => {
+      const url = `${resource.resourceType}/${resource.id}`;
+      const version = versions.get(url);
+      return { resource, request: { method: 'PUT', url, ...(version ? { ifMatch: `W/"${version}"` } : {}) } };
+    }),
   });
   const res = await fetch(options.url, {
     method: 'POST',
@@ -124,7 +155,7 @@ async function transaction(options: LoadOptions, resources: GeneratedResource[])
       'content-type': 'application/fhir+json',
       accept: 'application/fhir+json',
       prefer: 'return=minimal',
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...auth(options),
     },
     body,
   });
