@@ -23,6 +23,7 @@ import { launchPatientFinder } from './auth/launch-context.ts';
 import { DEMO_CLIENT_ID, ensureDemoClient } from './auth/demo.ts';
 import { ensureWebClient } from './auth/clients.ts';
 import { ensureDemoNeighbourhood } from './demo/neighbourhood.ts';
+import { ensureDemoPopulation } from './demo/population.ts';
 import { authenticateBearer } from './auth/access.ts';
 import { Repository } from './repository/repository.ts';
 import { AuditTrail } from './audit/trail.ts';
@@ -281,6 +282,8 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     }
     const users = await ensureDemoNeighbourhood(repo, database.pool, config.dataDir);
     if (users.length) app.log.info({ users }, 'demo neighbourhood and users created');
+    const population = await ensureDemoPopulation(repo, config.demoPeople);
+    if (population) app.log.info({ people: config.demoPeople, resources: population }, 'demo population generated');
   }
   registerHome(app, config);
   return app as unknown as HearthApp;

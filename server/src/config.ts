@@ -39,6 +39,8 @@ export interface Config {
   auth: boolean;
   /** Demo set-up of the embedded default (the demo partner client); HEARTH_DEMO=off turns it off. */
   demo: boolean;
+  /** People in the demo's generated neighbourhood (HEARTH_DEMO_PEOPLE, default 300; 0 for none). */
+  demoPeople: number;
   /** How long caseload and referral relationships outlive the work (closed Task, finished episode), in hours. */
   accessGraceHours: number;
   /** Requests per minute per client (by its verified token) with HEARTH_AUTH=on; 0 = no limit. */
@@ -163,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseUrl,
     versionAwareTypes: new Set(list(env.HEARTH_VERSION_AWARE_TYPES ?? 'CarePlan')),
     demo: oneOf(env, 'HEARTH_DEMO', ['on', 'off'], 'on') === 'on',
+    demoPeople: integer(env, 'HEARTH_DEMO_PEOPLE', 300, 0, 5000),
     auth: oneOf(env, 'HEARTH_AUTH', ['on', 'off'], 'on') === 'on',
     accessGraceHours: integer(env, 'HEARTH_ACCESS_GRACE_HOURS', 7 * 24, 0, 24 * 366),
     rateLimitPerMinute: integer(env, 'HEARTH_RATE_LIMIT', 6000, 0, 10_000_000),
