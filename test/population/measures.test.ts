@@ -224,6 +224,9 @@ describe('access', () => {
     expect(seen.status).toBe(200);
     const visible = new Set<string>(seen.body.entry.map((e: { resource: { id: string } }) => e.resource.id));
     expect([...visible].sort()).toEqual(f.lcnPatients().sort());
+    // She may not read the cohort Group (it has members she may not see): its visible members are counted.
+    const cohort = await s.http.get('/fhir/Group/complex-needs').set('Authorization', `Bearer ${nurse}`);
+    expect([403, 404]).toContain(cohort.status);
     for (const id of [
       'neighbourhood-caseload',
       'referral-response-time',
@@ -233,6 +236,18 @@ describe('access', () => {
     ]) {
       check(await evaluate(id, '', nurse), f.expected(id, { visible }));
     }
+  });
+});
+
+describe('scopes', () => {
+  it('a token that cannot read Measure (or what a measure counts) → 403', async () => {
+    const password = 'correct horse battery staple';
+    const patientsOnly = await userToken(s, 'nurse', password, { scope: 'user/Patient.rs user/Measure.rs' });
+    const res = await s.http
+      .get(`/fhir/Measure/ucr-two-hour/$evaluate-measure?periodStart=2026&periodEnd=2026`)
+      .set('Authorization', `Bearer ${patientsOnly}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(403);
+    expect(res.body.issue[0].diagnostics ?? res.body.issue[0].details?.text).toMatch(/Task/);
   });
 });
 
