@@ -62,7 +62,7 @@ const STRATIFIER_DEFINITIONS = [
       'when several addresses carry one; "unknown" when none does.',
     criteria: {
       language: 'text/fhirpath' as const,
-      expression: `Patient.address.extension('${DEPRIVATION_DECILE_EXTENSION}').value.min()`,
+      expression: `Patient.address.extension.where(url = '${DEPRIVATION_DECILE_EXTENSION}').value.min()`,
     },
   },
   {
@@ -72,7 +72,7 @@ const STRATIFIER_DEFINITIONS = [
       '(Z is "Not stated", recorded as such).',
     criteria: {
       language: 'text/fhirpath' as const,
-      expression: `Patient.extension('${ETHNIC_CATEGORY_EXTENSION}').value`,
+      expression: `Patient.extension.where(url = '${ETHNIC_CATEGORY_EXTENSION}').value`,
     },
   },
 ];
