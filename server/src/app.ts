@@ -59,6 +59,7 @@ import { RestHook } from './subscriptions/rest-hook.ts';
 import { WebsocketHub } from './subscriptions/websocket-hub.ts';
 import { registerSubscriptionSocket } from './http/routes/subscription-socket.ts';
 import { JOB_OPERATIONS } from './jobs/index.ts';
+import { measureResources } from './population/measures.ts';
 import { ExportWorker } from './jobs/export-worker.ts';
 import { JobWorker } from './jobs/job-worker.ts';
 import { POPULATION_OPERATIONS } from './population/index.ts';
@@ -143,6 +144,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     ...resources,
     ...topicResources(),
     ...operationDefinitions(),
+    ...measureResources(),
     ...messageDefinitions(config.bars.services),
   ]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');

@@ -28,6 +28,7 @@ import { CHANGES_OPERATIONS } from './changes-operation.ts';
 import { INTAKE_OPERATIONS } from './intake-operations.ts';
 import { READ_STATE_OPERATIONS } from './read-state-operations.ts';
 import { communicationRules } from './communication-rules.ts';
+import { MEASURE_OPERATIONS } from '../population/evaluate-measure.ts';
 
 export const WORKFLOW_OPERATIONS: HearthOperation[] = [
   ...INTAKE_OPERATIONS,
@@ -38,6 +39,7 @@ export const WORKFLOW_OPERATIONS: HearthOperation[] = [
   ...BARS_OPERATIONS,
   ...READ_STATE_OPERATIONS,
   ...CHANGES_OPERATIONS,
+  ...MEASURE_OPERATIONS,
 ];
 
 export const WORKFLOW_SEARCH_PARAMETERS: ComputedParameter[] = [priorityScoreParameter];
