@@ -61,7 +61,7 @@ export const LTC_PREVALENCE: Readonly<Record<string, ByAge>> = {
   'Malignant neoplastic disease': [0.001, 0.005, 0.03, 0.07, 0.09, 0.1],
   'Disorder of liver': [0, 0.003, 0.01, 0.015, 0.015, 0.01],
   Epilepsy: [0.005, 0.008, 0.008, 0.008, 0.008, 0.007],
-  'Learning disability': [0.007, 0.006, 0.005, 0.003, 0.002, 0.001],
+  'Intellectual disability (learning disability)': [0.007, 0.006, 0.005, 0.003, 0.002, 0.001],
 };
 
 /**
