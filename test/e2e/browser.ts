@@ -18,7 +18,7 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A fresh browser context (its own sessionStorage) at a laptop width, collecting console errors and CSP reports. */
+/** A fresh browser context (its own sessionStorage) at a laptop width, collecting script errors and CSP violations. */
 export async function newPage(
   browser: Browser,
   viewport = { width: 1280, height: 860 },
@@ -27,7 +27,10 @@ export async function newPage(
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
+    // A refused request (404, 403) is the app's business, shown to the user; anything else is a problem.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(message.text());
+    }
   });
   page.on('pageerror', (error) => problems.push(error.message));
   return { context, page, problems };
