@@ -127,7 +127,7 @@ export async function seed(s: TestServer): Promise<Seeded> {
     requester: ref('PractitionerRole/gp-role'),
     owner: ref('PractitionerRole/trust-role'),
     authoredOn: new Date(Date.now() - 9 * 86400_000).toISOString(),
-    restriction: { period: { end: new Date(Date.now() - 2 * 86400_000).toISOString() } },
+    restriction: { period: { end: new Date(Date.now() - 2.5 * 86400_000).toISOString() } },
   });
   const referralTasks: Record<string, string> = {};
   for (const [id, family, given, birthDate] of [

@@ -55,6 +55,18 @@ describe('signing in', () => {
   });
 });
 
+describe('keyboard', () => {
+  it('reaches the skip link first, which moves focus to the screen’s content', async () => {
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await page.keyboard.press('Tab');
+    const next = await page.evaluate(() => document.activeElement?.textContent);
+    expect(next).toBe('Rashida Begum'); // the first referral's link
+  });
+});
+
 describe('1. team inbox', () => {
   it('shows each referral with its content and response clock, and accepts one in one click', async () => {
     const card = page.getByRole('article', { name: 'Rashida Begum' });
@@ -119,11 +131,13 @@ describe('3. person', () => {
     await page.getByRole('button', { name: 'Start a care plan' }).click();
     await page.getByLabel('New goal').fill('Walk to the shop without a fall');
     await page.getByRole('button', { name: 'Add goal' }).click();
-    await page.getByText('Walk to the shop without a fall').waitFor();
+    await page.locator('li', { hasText: 'Walk to the shop without a fall' }).first().waitFor();
     await page.getByLabel('New activity').fill('Strength and balance classes');
     await page.getByRole('button', { name: 'Add activity' }).click();
     await page.getByText('Version 3 by Sam Okafor').waitFor();
-    await expect(page.locator('ol.changes').textContent()).resolves.toContain('Strength and balance classes');
+    const changes = await page.locator('ol.changes').textContent();
+    expect(changes).toContain('Strength and balance classes');
+    expect(changes).toContain('CarePlan.goal: added goal “Walk to the shop without a fall”');
 
     await page.getByLabel('New message').fill('Can we review her medicines this week?');
     await page.getByLabel('Mention').last().selectOption('PractitionerRole/gp-role');

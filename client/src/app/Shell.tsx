@@ -21,9 +21,12 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const { workspace, chooseTeam } = useApp();
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
-  // A new screen moves focus to its content, so keyboard and screen reader users start there.
+  const first = useRef(true);
+  // A new screen moves focus to its content, so keyboard and screen reader users start there (not on the first
+  // screen: there the skip link comes first).
   useEffect(() => {
-    main.current?.focus();
+    if (first.current) first.current = false;
+    else main.current?.focus();
   }, [route.screen, route.screen === 'person' ? route.id : '']);
   return (
     <>

@@ -14,6 +14,14 @@ import { Timeline } from './Timeline.tsx';
 export function Person({ id }: { id: string }) {
   const { client } = useApp();
   const state = useAsync(async () => (await client.read<Patient>('Patient', id)).body, [client, id]);
+  if (state.error) {
+    return (
+      <>
+        <h1>Person</h1>
+        <Async state={state}>{() => null}</Async>
+      </>
+    );
+  }
   return (
     <Async state={state} label="Loading the person…">
       {(patient) => (
