@@ -155,7 +155,7 @@ function Meeting({
           );
         })}
       </ul>
-      <label>
+      <label className="block">
         Meeting summary (sent to each person&rsquo;s record)
         <textarea rows={2} value={summary} onChange={(e) => setSummary(e.target.value)} />
       </label>
