@@ -10,7 +10,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 export const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
+const DIST_INDEX = fileURLToPath(new URL('../../client/dist/index.html', import.meta.url));
+
+/** Starts Chromium; the server under test serves client/dist, so it must have been built (pnpm test does). */
 export async function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(DIST_INDEX)) {
+    throw new Error('client/dist is missing: run `pnpm build:client` (or `pnpm test:e2e`, which builds it) first');
+  }
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
