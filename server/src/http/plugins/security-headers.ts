@@ -1,7 +1,8 @@
 /**
  * Headers every response carries: no MIME sniffing, no framing, no referrer,
  * and a content security policy that allows nothing (the API serves data, not
- * pages; the web client will set its own).
+ * pages; the web client's page and the sign-in page set their own,
+ * which these defaults do not override).
  */
 import type { FastifyInstance } from 'fastify';
 
