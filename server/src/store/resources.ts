@@ -34,7 +34,8 @@ export interface NewVersion {
   sealed: number;
 }
 
-interface Row {
+/** A resource row as the driver returns it. */
+export interface Row {
   resource_type: string;
   id: string;
   version_id: number;
@@ -45,9 +46,9 @@ interface Row {
   method?: HistoryEntry['method'];
 }
 
-const COLUMNS = 'resource_type, id, version_id, last_updated, deleted, content, seq';
+export const COLUMNS = 'resource_type, id, version_id, last_updated, deleted, content, seq';
 
-function toStored(row: Row): StoredVersion {
+export function toStored(row: Row): StoredVersion {
   return {
     resourceType: row.resource_type,
     id: row.id,
