@@ -7,7 +7,6 @@
  * history entry, so every interaction goes through the same decision.
  */
 import type { CareTeam, Organization, Patient, PractitionerRole, Provenance, Resource } from '@medplum/fhirtypes';
-import type { InlineAudit } from '../audit/inline.ts';
 import { FhirError } from '../fhir/errors.ts';
 import { compartmentPatients } from '../search/extract.ts';
 import type { AccessFilter } from '../search/access.ts';
@@ -89,19 +88,14 @@ export class Guard {
   readonly writeQueries: (resourceType: string, permission: 'c' | 'u' | 'd') => string[] | undefined;
   /** The token's resource scopes (kept with what the caller leaves running, e.g. a Subscription). */
   readonly scopes: readonly ResourceScope[];
-  /** A read by id's audit record, for the read's own statement to write (audit/inline.ts). */
-  readonly inlineAudit?: InlineAudit;
 
   constructor(
     readonly identity: Identity,
     private readonly graceMs: number,
     private readonly cache: AccessCache,
-    request: Partial<Pick<Guard, 'breakGlass' | 'writeQueries' | 'scopes' | 'inlineAudit'>> & {
-      provenance?: Provenance;
-    } = {},
+    request: Partial<Pick<Guard, 'breakGlass' | 'writeQueries' | 'scopes'>> & { provenance?: Provenance } = {},
   ) {
     this.scopes = request.scopes ?? [];
-    this.inlineAudit = request.inlineAudit;
     this.breakGlass = request.breakGlass;
     this.supplied = request.provenance;
     this.writeQueries = request.writeQueries ?? (() => undefined);

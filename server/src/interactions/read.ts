@@ -7,10 +7,7 @@ import { matchIds } from './conditional.ts';
 import type { FhirRequest, FhirResponse, InteractionContext } from './types.ts';
 
 export async function read(req: FhirRequest, ctx: InteractionContext, type: string, id: string): Promise<FhirResponse> {
-  // Answered with the version as stored (200) once it is read: its audit record may go with the read.
-  const answer =
-    !ctx.scopeQueries && !conditional(req) && !req.query.some(([k]) => k === '_summary' || k === '_elements');
-  const current = await ctx.repo.read(type, id, { answer });
+  const current = await ctx.repo.read(type, id);
   if (ctx.scopeQueries) await checkScopeQueries(ctx, type, id);
   if (notModified(req, current)) return { status: 304, version: current };
   return { status: 200, body: shaped(req, current), version: current };
@@ -37,10 +34,6 @@ async function checkScopeQueries(ctx: InteractionContext, type: string, id: stri
     if ((await matchIds(ctx.repo, type, `_id=${encodeURIComponent(id)}&${query}`)).length) return;
   }
   throw new FhirError('not-found', `${type}/${id} is not known`);
-}
-
-function conditional(req: FhirRequest): boolean {
-  return req.headers.ifNoneMatch !== undefined || req.headers.ifModifiedSince !== undefined;
 }
 
 /** If-None-Match (ETag) and If-Modified-Since (whole seconds, as HTTP dates carry). */

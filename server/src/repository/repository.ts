@@ -32,9 +32,7 @@ import { validateBase, type Validation } from '../validation/validate.ts';
 import type { Guard } from '../auth/guard.ts';
 import { ACCESS_TYPES } from '../auth/access-cache.ts';
 import { insufficientScope } from '../auth/access.ts';
-import { accessClause, type AccessFilter } from '../search/access.ts';
-import type { InlineAudit } from '../audit/inline.ts';
-import { readCurrentAudited } from '../store/audited-read.ts';
+import type { AccessFilter } from '../search/access.ts';
 import { sealLevel, type SealLevel } from '../auth/sealing.ts';
 import { stamp } from './stamp.ts';
 import type { RuleReader, WriteObserver, WriteRule, WrittenChange } from './observer.ts';
@@ -192,48 +190,15 @@ export class Repository {
     return result;
   }
 
-  /**
-   * Read by id. `answer`: the version read is the request's answer as stored (interactions/read.ts), so its
-   * audit record may be written by the read's own statement (audit/inline.ts, inlineAccess).
-   */
-  async read(resourceType: string, id: string, options: { answer?: boolean } = {}): Promise<StoredVersion> {
+  async read(resourceType: string, id: string): Promise<StoredVersion> {
     await this.flush();
-    const inline = options.answer ? await this.inlineAccess(resourceType) : undefined;
     // The current version comes with the patients it is about and its level (access control decides without parsing).
-    const current = inline
-      ? await readCurrentAudited(
-          this.db,
-          resourceType,
-          id,
-          (sql, r) => accessClause(sql, r, inline.filter, [resourceType]),
-          inline.audit.rows,
-        )
-      : await readCurrentWithPatients(this.db, resourceType, id);
-    const visible = await this.isVisible(resourceType, id, current, current);
-    if (inline && current && 'audited' in current && current.audited) {
-      // The SQL clause is the policy's decision compiled: were they ever to differ, nothing is answered.
-      if (!visible) throw new FhirError('exception', `Access to ${resourceType}/${id} was decided two ways`);
-      inline.audit.written = true;
-    }
-    if (!visible) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
+    const current = await readCurrentWithPatients(this.db, resourceType, id);
+    await this.checkVisible(resourceType, id, current, current);
     if (!current) throw new FhirError('not-found', `${resourceType}/${id} is not known`);
     if (current.deleted) throw new FhirError('deleted', `${resourceType}/${id} has been deleted`);
     const { patients: _patients, sealed: _sealed, ...version } = current;
     return this.shaped(version);
-  }
-
-  /**
-   * When a read's audit record can go in its own statement (audit/inline.ts): the request handed one over, the
-   * read is not inside a transaction, and the decision is the SQL clause's alone: not break-glass (the trail
-   * writes its alert), not a restricted role, not an owned type, a Provenance or content judged whole.
-   */
-  private async inlineAccess(resourceType: string): Promise<{ audit: InlineAudit; filter: AccessFilter } | undefined> {
-    const audit = this.guard?.inlineAudit;
-    if (!audit || this.client || this.guard!.breakGlass) return undefined;
-    if (OWNED_TYPES.has(resourceType) || resourceType === 'Provenance') return undefined;
-    if (await this.guard!.judgesContent(this.db, resourceType)) return undefined;
-    const filter = await this.guard!.filter(this.db);
-    return filter.restricted ? undefined : { audit, filter };
   }
 
   /** A version as the caller is shown it (a restricted role sees a Patient as minimal demographics). */

@@ -34,8 +34,7 @@ export interface NewVersion {
   sealed: number;
 }
 
-/** A resource row as the driver returns it. */
-export interface Row {
+interface Row {
   resource_type: string;
   id: string;
   version_id: number;
@@ -46,9 +45,9 @@ export interface Row {
   method?: HistoryEntry['method'];
 }
 
-export const COLUMNS = 'resource_type, id, version_id, last_updated, deleted, content, seq';
+const COLUMNS = 'resource_type, id, version_id, last_updated, deleted, content, seq';
 
-export function toStored(row: Row): StoredVersion {
+function toStored(row: Row): StoredVersion {
   return {
     resourceType: row.resource_type,
     id: row.id,

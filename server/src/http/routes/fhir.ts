@@ -14,7 +14,6 @@ import { Guard } from '../../auth/guard.ts';
 import type { AuditRecord } from '../../audit/audit-event.ts';
 import { classify } from '../../audit/classify.ts';
 import type { AuditTrail } from '../../audit/trail.ts';
-import { InlineAudit } from '../../audit/inline.ts';
 import type { AccessCache } from '../../auth/access-cache.ts';
 import { FhirError } from '../../fhir/errors.ts';
 import { assertResourceShape, validateBase } from '../../validation/validate.ts';
@@ -60,10 +59,8 @@ export function registerFhirRoutes(
     let guard: Guard | undefined;
     let response: FhirResponse;
     try {
-      const reason = breakGlass(request, access);
       guard = new Guard(access.identity, security!.graceMs, security!.accessCache, {
-        breakGlass: reason,
-        inlineAudit: reason === undefined ? inlineAudit(request, fhirRequest, access, context.baseUrl) : undefined,
+        breakGlass: breakGlass(request, access),
         scopes: access.scopes,
         provenance: suppliedProvenance(request, fhirRequest),
         // No scope at all for the write: no query can be matched (the router refuses it before this).
@@ -78,10 +75,7 @@ export function registerFhirRoutes(
       await security!.audit.record(auditRecord(request, fhirRequest, access, guard, status, context.baseUrl, error));
       throw error;
     }
-    // A read by id may have written its record in its own statement (audit/inline.ts); else the trail writes it.
-    if (!guard.inlineAudit?.written) {
-      await security!.audit.record(auditRecord(request, fhirRequest, access, guard, response.status, context.baseUrl));
-    }
+    await security!.audit.record(auditRecord(request, fhirRequest, access, guard, response.status, context.baseUrl));
     return send(reply, fhirRequest, response);
   };
   app.route({ method: [...METHODS], url: '/fhir', handler, exposeHeadRoute: false });
@@ -97,7 +91,7 @@ function auditRecord(
   status: number,
   baseUrl: string,
   error?: unknown,
-): AuditRecord & { kind: 'rest' } {
+): AuditRecord {
   const { interaction, what } = classify(req.method, req.path);
   const { identity } = access;
   return {
@@ -123,17 +117,6 @@ function auditRecord(
     refusedPatients: guard ? [...guard.refused] : [],
     recorded: new Date().toISOString(),
   };
-}
-
-/** For a read by id, its record as answered 200, for the read's own statement to write when it is (audit/inline.ts). */
-function inlineAudit(
-  request: FastifyRequest,
-  req: FhirRequest,
-  access: Access,
-  baseUrl: string,
-): InlineAudit | undefined {
-  if (classify(req.method, req.path).interaction !== 'read') return undefined;
-  return new InlineAudit(auditRecord(request, req, access, undefined, 200, baseUrl));
 }
 
 /** A user's break-glass reason; refused for systems and without a reason. */
