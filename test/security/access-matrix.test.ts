@@ -16,7 +16,8 @@
 import type { Bundle, Subscription } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import { registerSystem, systemToken } from '../support/auth.ts';
+import { adminToken, signedInOrganisations } from '../support/organisations.ts';
 import { eventsOf, startReceiver, statusValue, type Receiver, type Received } from '../support/receiver.ts';
 
 let s: TestServer;
@@ -77,27 +78,25 @@ beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_ACCESS_GRACE_HOURS: '0', HEARTH_SUBSCRIPTION_LOOPBACK: 'on' });
   receiver = await startReceiver();
   // The administrator holds the sensitive-data activity too: it writes the sealed fixtures.
-  const adminClient = await registerSystem(s, {
-    clientId: 'admin',
-    scope: ADMIN_SCOPE,
-    allPatients: true,
-    sensitiveData: true,
-  });
-  admin = await systemToken(s, adminClient, ADMIN_SCOPE);
-  for (const [who, org] of [...Object.entries(ORG), ['performer', 'trust']]) {
-    const voluntary = org === 'charity' && {
-      type: [{ coding: [{ system: 'https://hearth.example/fhir/CodeSystem/organization-type', code: 'voluntary' }] }],
-    };
-    await put({ resourceType: 'Organization', id: org, name: org, ...voluntary });
-    await put({ resourceType: 'Practitioner', id: who, name: [{ family: who }] });
-    await put({
-      resourceType: 'PractitionerRole',
-      id: `${who}-role`,
-      practitioner: ref(`Practitioner/${who}`),
-      organization: ref(`Organization/${org}`),
-      ...(SENSITIVE.has(who as Caller) ? { code: [{ coding: [{ system: ACTIVITY, code: 'sensitive-data' }] }] } : {}),
-    });
-  }
+  admin = await adminToken(s);
+  const voluntary = [
+    { coding: [{ system: 'https://hearth.example/fhir/CodeSystem/organization-type', code: 'voluntary' }] },
+  ];
+  const activity = [{ coding: [{ system: ACTIVITY, code: 'sensitive-data' }] }];
+  Object.assign(
+    tokens,
+    await signedInOrganisations(
+      s,
+      admin,
+      [...new Set(Object.values(ORG))].map((id) => ({ id, ...(id === 'charity' ? { type: voluntary } : {}) })),
+      USERS.map((who) => ({
+        username: who,
+        organization: ORG[who],
+        ...(SENSITIVE.has(who) ? { code: activity } : {}),
+      })),
+    ),
+  );
+  await put({ resourceType: 'Practitioner', id: 'performer', name: [{ family: 'performer' }] });
   await put({
     resourceType: 'CareTeam',
     id: 'team',
@@ -160,18 +159,6 @@ beforeAll(async () => {
     policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
     provision: { type: 'permit', actor: [{ role: { text: 'recipient' }, reference: ref('Organization/trust') }] },
   });
-  const password = 'correct horse battery staple';
-  await registerUsers(
-    s,
-    USERS.map((who) => ({
-      username: who,
-      name: who,
-      password,
-      practitioner: `Practitioner/${who}`,
-      roles: [{ practitionerRole: `PractitionerRole/${who}-role`, organization: `Organization/${ORG[who]}` }],
-    })),
-  );
-  for (const who of USERS) tokens[who] = await userToken(s, who, password);
   const trust = await registerSystem(s, {
     clientId: 'trust-epr',
     scope: 'system/*.cruds',

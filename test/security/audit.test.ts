@@ -9,21 +9,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Provenance } from '@medplum/fhirtypes';
-import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import {
-  ADMIN_SCOPE,
-  authorizeRequest,
-  registerSystem,
-  registerUsers,
-  systemToken,
-  userToken,
-} from '../support/auth.ts';
+import { FHIR_JSON, putAll, startTestServer, type TestServer } from '../support/server.ts';
+import { authorizeRequest, registerSystem, systemToken, userToken } from '../support/auth.ts';
+import { adminToken, PASSWORD, signedInOrganisations } from '../support/organisations.ts';
 
 let s: TestServer;
 let admin: string;
 let auditor: string;
 let nurse: string;
-const password = 'a long enough demo password';
 
 const ref = (reference: string) => ({ reference });
 
@@ -57,25 +50,19 @@ const patientsOf = (e: AuditEvent) =>
 
 beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on' });
-  admin = await systemToken(
-    s,
-    await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true }),
-    ADMIN_SCOPE,
-  );
+  admin = await adminToken(s);
   auditor = await systemToken(
     s,
     await registerSystem(s, { clientId: 'auditor', scope: 'system/AuditEvent.rs', allPatients: true }),
     'system/AuditEvent.rs',
   );
-  for (const r of [
-    { resourceType: 'Organization', id: 'trust', name: 'Trust' },
-    { resourceType: 'Practitioner', id: 'nurse', name: [{ family: 'Nurse' }] },
-    {
-      resourceType: 'PractitionerRole',
-      id: 'nurse-role',
-      practitioner: ref('Practitioner/nurse'),
-      organization: ref('Organization/trust'),
-    },
+  ({ nurse } = await signedInOrganisations(
+    s,
+    admin,
+    [{ id: 'trust', name: 'Trust' }],
+    [{ username: 'nurse', organization: 'trust' }],
+  ));
+  await putAll(s, admin, [
     {
       resourceType: 'CareTeam',
       id: 'team',
@@ -91,19 +78,7 @@ beforeAll(async () => {
       patient: ref('Patient/mine'),
       team: [ref('CareTeam/team')],
     },
-  ]) {
-    expect((await send(admin, 'put', `${r.resourceType}/${r.id}`, r)).status).toBeLessThan(300);
-  }
-  await registerUsers(s, [
-    {
-      username: 'nurse',
-      name: 'Nurse',
-      password,
-      practitioner: 'Practitioner/nurse',
-      roles: [{ practitionerRole: 'PractitionerRole/nurse-role', organization: 'Organization/trust' }],
-    },
   ]);
-  nurse = await userToken(s, 'nurse', password);
 }, 60_000);
 afterAll(async () => s?.close());
 
@@ -211,7 +186,7 @@ describe('AuditEvent', () => {
       .type('form')
       .send({ ...authorizeRequest(s).params, username: 'nurse', password: 'wrong' });
     expect(wrong.status).toBe(200);
-    await userToken(s, 'nurse', password);
+    await userToken(s, 'nurse', PASSWORD);
     const after = await get(
       auditor,
       'AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&_count=100&_total=accurate&_sort=-date',

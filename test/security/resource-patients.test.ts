@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../server/src/store/database.ts';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import { adminToken, signedInOrganisations } from '../support/organisations.ts';
 
 let s: TestServer;
 let admin: string;
@@ -17,20 +17,14 @@ let stranger: string;
 
 beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_RATE_LIMIT: '0' });
-  const client = await registerSystem(s, { clientId: 'admin', scope: 'system/*.cruds', allPatients: true });
-  admin = await systemToken(s, client, 'system/*.cruds');
+  admin = await adminToken(s);
   // A user whose role has no relationship with any patient.
-  const password = 'correct horse battery staple';
-  await registerUsers(s, [
-    {
-      username: 'stranger',
-      name: 'Stranger',
-      password,
-      practitioner: 'Practitioner/stranger',
-      roles: [{ practitionerRole: 'PractitionerRole/stranger-role', organization: 'Organization/elsewhere' }],
-    },
-  ]);
-  stranger = await userToken(s, 'stranger', password);
+  ({ stranger } = await signedInOrganisations(
+    s,
+    admin,
+    [{ id: 'elsewhere' }],
+    [{ username: 'stranger', organization: 'elsewhere' }],
+  ));
 });
 afterAll(async () => s?.close());
 

@@ -13,7 +13,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import { adminToken, signedInOrganisations } from '../support/organisations.ts';
 import { eventsOf, startReceiver, statusValue, type Receiver } from '../support/receiver.ts';
 
 let s: TestServer;
@@ -55,32 +55,17 @@ const entryIds = (body: Bundle) =>
 beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_ACCESS_GRACE_HOURS: '0', HEARTH_SUBSCRIPTION_LOOPBACK: 'on' });
   receiver = await startReceiver();
-  const client = await registerSystem(s, {
-    clientId: 'admin',
-    scope: ADMIN_SCOPE,
-    allPatients: true,
-    sensitiveData: true,
-  });
-  admin = await systemToken(s, client, ADMIN_SCOPE);
-  await put({ resourceType: 'Organization', id: 'gp', name: 'Practice' });
-  await put({
-    resourceType: 'Organization',
+  admin = await adminToken(s);
+  const charity = {
     id: 'charity',
     name: 'Carers Network',
     type: [{ coding: [{ system: 'https://hearth.example/fhir/CodeSystem/organization-type', code: 'voluntary' }] }],
-  });
-  for (const [who, org] of [
-    ['gp', 'gp'],
-    ['jo', 'charity'],
-  ]) {
-    await put({ resourceType: 'Practitioner', id: who, name: [{ family: who }] });
-    await put({
-      resourceType: 'PractitionerRole',
-      id: `${who}-role`,
-      practitioner: ref(`Practitioner/${who}`),
-      organization: ref(`Organization/${org}`),
-    });
-  }
+  };
+  const people = [
+    { username: 'gp', organization: 'gp' },
+    { username: 'jo', organization: 'charity' },
+  ];
+  ({ jo } = await signedInOrganisations(s, admin, [{ id: 'gp', name: 'Practice' }, charity], people));
   for (const id of ['p1', 'p2']) {
     await put({
       resourceType: 'Patient',
@@ -149,17 +134,6 @@ beforeAll(async () => {
     recipient: [ref('Organization/gp')],
     payload: [{ contentString: 'Clinical note' }],
   });
-  const password = 'correct horse battery staple';
-  await registerUsers(s, [
-    {
-      username: 'jo',
-      name: 'Jo',
-      password,
-      practitioner: 'Practitioner/jo',
-      roles: [{ practitionerRole: 'PractitionerRole/jo-role', organization: 'Organization/charity' }],
-    },
-  ]);
-  jo = await userToken(s, 'jo', password);
 }, 60_000);
 afterAll(async () => {
   await s?.close();

@@ -12,7 +12,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import { adminToken, signedInOrganisations } from '../support/organisations.ts';
 import { eventsOf, startReceiver, statusValue, type Receiver } from '../support/receiver.ts';
 
 let s: TestServer;
@@ -57,31 +57,25 @@ const entryIds = (body: Bundle) =>
 beforeAll(async () => {
   s = await startTestServer({ HEARTH_AUTH: 'on', HEARTH_ACCESS_GRACE_HOURS: '0', HEARTH_SUBSCRIPTION_LOOPBACK: 'on' });
   receiver = await startReceiver();
-  const client = await registerSystem(s, {
-    clientId: 'admin',
-    scope: ADMIN_SCOPE,
-    allPatients: true,
-    sensitiveData: true,
-  });
-  admin = await systemToken(s, client, ADMIN_SCOPE);
-  await put({ resourceType: 'Organization', id: 'trust', name: 'Trust' } as never);
-  await put({ resourceType: 'Organization', id: 'practice', name: 'Practice' } as never);
+  admin = await adminToken(s);
   await put({ resourceType: 'Practitioner', id: 'perf', name: [{ family: 'Performer' }] } as never);
-  for (const [who, org] of [
-    ['nurse', 'trust'],
-    ['specialist', 'trust'],
-    ['gp', 'practice'],
-  ] as const) {
-    await put({ resourceType: 'Practitioner', id: who, name: [{ family: who }] } as never);
-    const activity = who === 'specialist' ? { code: [{ coding: [{ system: ACTIVITY, code: 'sensitive-data' }] }] } : {};
-    await put({
-      resourceType: 'PractitionerRole',
-      id: `${who}-role`,
-      practitioner: ref(`Practitioner/${who}`),
-      organization: ref(`Organization/${org}`),
-      ...activity,
-    } as never);
-  }
+  const activity = [{ coding: [{ system: ACTIVITY, code: 'sensitive-data' }] }];
+  Object.assign(
+    tokens,
+    await signedInOrganisations(
+      s,
+      admin,
+      [
+        { id: 'trust', name: 'Trust' },
+        { id: 'practice', name: 'Practice' },
+      ],
+      [
+        { username: 'nurse', organization: 'trust' },
+        { username: 'specialist', organization: 'trust', code: activity },
+        { username: 'gp', organization: 'practice' },
+      ],
+    ),
+  );
   await put({
     resourceType: 'CareTeam',
     id: 'team',
@@ -102,23 +96,6 @@ beforeAll(async () => {
   // Sealed after it was written: its earlier, unlabelled version is sealed with it.
   await put(observation('obs-later'));
   await put(observation('obs-later', { meta: label('R'), valueQuantity: { value: 71, unit: '/min' } }));
-  const password = 'correct horse battery staple';
-  await registerUsers(
-    s,
-    (['nurse', 'specialist', 'gp'] as const).map((who) => ({
-      username: who,
-      name: who,
-      password,
-      practitioner: `Practitioner/${who}`,
-      roles: [
-        {
-          practitionerRole: `PractitionerRole/${who}-role`,
-          organization: `Organization/${who === 'gp' ? 'practice' : 'trust'}`,
-        },
-      ],
-    })),
-  );
-  for (const who of ['nurse', 'specialist', 'gp'] as const) tokens[who] = await userToken(s, who, password);
 }, 60_000);
 afterAll(async () => {
   await s?.close();

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putAll, startTestServer, type TestServer } from '../support/server.ts';
-import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import { adminToken, signedInOrganisations } from '../support/organisations.ts';
 
 let s: TestServer;
 let admin: string;
@@ -15,26 +15,24 @@ const ref = (reference: string) => ({ reference });
 
 beforeAll(async () => {
   s = await startTestServer();
-  const client = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
-  admin = await systemToken(s, client, ADMIN_SCOPE);
+  admin = await adminToken(s);
+  Object.assign(
+    tokens,
+    await signedInOrganisations(
+      s,
+      admin,
+      [
+        { id: 'trust', name: 'Community trust' },
+        { id: 'other', name: 'Another trust' },
+      ],
+      [
+        { username: 'nurse', organization: 'trust' },
+        { username: 'outsider', organization: 'other' },
+      ],
+    ),
+  );
   await putAll(s, admin, [
-    { resourceType: 'Organization', id: 'trust', name: 'Community trust' },
-    { resourceType: 'Organization', id: 'other', name: 'Another trust' },
     { resourceType: 'HealthcareService', id: 'ucr', active: true, name: 'Urgent community response' },
-    { resourceType: 'Practitioner', id: 'nurse' },
-    { resourceType: 'Practitioner', id: 'outsider' },
-    {
-      resourceType: 'PractitionerRole',
-      id: 'nurse-role',
-      practitioner: ref('Practitioner/nurse'),
-      organization: ref('Organization/trust'),
-    },
-    {
-      resourceType: 'PractitionerRole',
-      id: 'outsider-role',
-      practitioner: ref('Practitioner/outsider'),
-      organization: ref('Organization/other'),
-    },
     { resourceType: 'Patient', id: 'p' },
     {
       resourceType: 'Task',
@@ -46,25 +44,6 @@ beforeAll(async () => {
       requester: ref('Organization/other'),
     },
   ]);
-  const password = 'correct horse battery staple';
-  await registerUsers(s, [
-    {
-      username: 'nurse',
-      name: 'Nurse',
-      password,
-      practitioner: 'Practitioner/nurse',
-      roles: [{ practitionerRole: 'PractitionerRole/nurse-role', organization: 'Organization/trust' }],
-    },
-    {
-      username: 'outsider',
-      name: 'Outsider',
-      password,
-      practitioner: 'Practitioner/outsider',
-      roles: [{ practitionerRole: 'PractitionerRole/outsider-role', organization: 'Organization/other' }],
-    },
-  ]);
-  tokens.nurse = await userToken(s, 'nurse', password);
-  tokens.outsider = await userToken(s, 'outsider', password);
 });
 afterAll(async () => s?.close());
 

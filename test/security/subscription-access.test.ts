@@ -21,13 +21,13 @@ import type { Bundle, Subscription } from '@medplum/fhirtypes';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
-import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
+import { userToken } from '../support/auth.ts';
+import { adminToken, PASSWORD, signedInOrganisations } from '../support/organisations.ts';
 import { eventsOf, startReceiver, statusValue, type Receiver } from '../support/receiver.ts';
 
 const BACKPORT = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/';
 const TOPIC = 'https://hearth.example/fhir/SubscriptionTopic/';
 const OWNER_TAG = 'https://hearth.example/fhir/CodeSystem/owner';
-const PASSWORD = 'correct horse battery staple';
 
 let s: TestServer;
 let receiver: Receiver;
@@ -56,38 +56,20 @@ beforeAll(async () => {
     HEARTH_SUBSCRIPTION_MAX_FAILURES: '1000',
   });
   receiver = await startReceiver();
-  const adminClient = await registerSystem(s, { clientId: 'admin', scope: ADMIN_SCOPE, allPatients: true });
-  admin = await systemToken(s, adminClient, ADMIN_SCOPE);
-  for (const org of ['org-a', 'org-b']) await put({ resourceType: 'Organization', id: org, name: org });
-  for (const [who, org] of [
-    ['alice', 'org-a'],
-    ['alan', 'org-a'],
-    ['bob', 'org-b'],
-  ]) {
-    await put({ resourceType: 'Practitioner', id: who, name: [{ family: who }] });
-    await put({
-      resourceType: 'PractitionerRole',
-      id: `${who}-role`,
-      practitioner: ref(`Practitioner/${who}`),
-      organization: ref(`Organization/${org}`),
-    });
-  }
-  await registerUsers(
-    s,
-    (['alice', 'alan', 'bob'] as const).map((who) => ({
-      username: who,
-      name: who,
-      password: PASSWORD,
-      practitioner: `Practitioner/${who}`,
-      roles: [
-        {
-          practitionerRole: `PractitionerRole/${who}-role`,
-          organization: `Organization/${who === 'bob' ? 'org-b' : 'org-a'}`,
-        },
+  admin = await adminToken(s);
+  Object.assign(
+    tokens,
+    await signedInOrganisations(
+      s,
+      admin,
+      [{ id: 'org-a' }, { id: 'org-b' }],
+      [
+        { username: 'alice', organization: 'org-a' },
+        { username: 'alan', organization: 'org-a' },
+        { username: 'bob', organization: 'org-b' },
       ],
-    })),
+    ),
   );
-  for (const who of ['alice', 'alan', 'bob'] as const) tokens[who] = await userToken(s, who, PASSWORD);
   // Alice's care team patient (her membership ends in the first test); bob never has a relationship with them.
   await put({ resourceType: 'Patient', id: 'p-team', name: [{ family: 'Teamed' }] });
 }, 120_000);

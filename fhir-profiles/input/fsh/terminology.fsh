@@ -115,6 +115,39 @@ Description: "Every Hearth risk stratification method."
 * ^status = #active
 * include codes from system HearthRiskMethod
 
+CodeSystem: HearthActivity
+Id: hearth-activity
+Title: "Hearth activity"
+Description: "Activities a PractitionerRole carries in its code that change what the role may see (docs/security-restricted.md)."
+* ^caseSensitive = true
+* ^content = #complete
+* ^status = #active
+* #sensitive-data "Sensitive data" "The role sees sealed resources (meta.security v3-Confidentiality R and V) and may add, change or remove those labels."
+* #restricted-access "Restricted access" "The role is restricted: it sees only what is shared with it (the Tasks it owns and what they refer to, shared CarePlans, its own Communications)."
+
+ValueSet: HearthActivityVS
+Id: hearth-activity
+Title: "Hearth activities"
+Description: "Every Hearth activity."
+* ^status = #active
+* include codes from system HearthActivity
+
+CodeSystem: HearthOrganizationType
+Id: organization-type
+Title: "Hearth organisation type"
+Description: "Kinds of organisation whose type changes what the people and systems acting for them may see (docs/security-restricted.md)."
+* ^caseSensitive = true
+* ^content = #complete
+* ^status = #active
+* #voluntary "Voluntary sector" "A voluntary, community or faith sector partner: every role there, and its systems, are restricted (they see only what is shared with them)."
+
+ValueSet: HearthOrganizationTypeVS
+Id: organization-type
+Title: "Hearth organisation types"
+Description: "Every Hearth organisation type."
+* ^status = #active
+* include codes from system HearthOrganizationType
+
 // UK Core's NHS number verification status (England), mirrored here with its
 // own canonical URL because the UK Core package is not available offline.
 CodeSystem: UKCoreNHSNumberVerificationStatusEngland

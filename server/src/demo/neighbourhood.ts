@@ -75,14 +75,17 @@ export function demoPasswordFile(dataDir: string): string {
   return path.join(dataDir, 'demo-users.json');
 }
 
-/** Writes the demo resources that are missing and registers the demo users; returns the users made now. */
+/**
+ * Writes the demo resources that are missing, brings the demo Organizations'
+ * type up to date (a data folder made by an earlier version keeps its old
+ * charity without the voluntary type; one update, only when it differs) and
+ * registers the demo users; returns the users made now.
+ */
 export async function ensureDemoNeighbourhood(repo: Repository, pool: pg.Pool, dataDir: string): Promise<string[]> {
   for (const resource of DEMO_RESOURCES) {
-    const exists = await repo.read(resource.resourceType, resource.id!).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) await repo.update(resource.resourceType, resource.id!, resource);
+    const current = await repo.read(resource.resourceType, resource.id!).catch(() => undefined);
+    const next = current?.content ? withDemoType(JSON.parse(current.content) as Resource, resource) : resource;
+    if (next) await repo.update(resource.resourceType, resource.id!, next);
   }
   const file = demoPasswordFile(dataDir);
   const passwords: Record<string, string> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
@@ -98,6 +101,19 @@ export async function ensureDemoNeighbourhood(repo: Repository, pool: pg.Pool, d
     fs.writeFileSync(file, JSON.stringify(passwords, null, 2), { mode: 0o600 });
   }
   return made;
+}
+
+/**
+ * A stored demo Organization with the demo's `type` (the rest as stored, edits
+ * kept) when its type differs; undefined when it is up to date or not an
+ * Organization (the demo leaves other resources alone once they exist).
+ */
+export function withDemoType(stored: Resource, demo: Resource): Resource | undefined {
+  if (demo.resourceType !== 'Organization' || stored.resourceType !== 'Organization') return undefined;
+  const { type: wanted } = demo;
+  const { type: had, ...rest } = stored;
+  if (JSON.stringify(had ?? []) === JSON.stringify(wanted ?? [])) return undefined;
+  return wanted ? { ...rest, type: wanted } : rest;
 }
 
 function organization(id: string, name: string, ods: string): Resource {
