@@ -51,7 +51,7 @@ import { CaseloadSummary } from './workflow/caseload-summary.ts';
 import { compileCaseloadRows } from './workflow/caseload-sql.ts';
 import { ensureCaseloadBuilt } from './store/caseload.ts';
 import { ensureWorklistBuilt } from './store/task-worklist.ts';
-import { compileWorklistRows } from './workflow/task-worklist-sql.ts';
+import { compilePatientRiskRows, compileWorklistRows } from './workflow/task-worklist-sql.ts';
 import { TaskWorklist } from './workflow/task-worklist.ts';
 import { registerFilterProjection } from './search/projection.ts';
 import { DeliveryWorker } from './subscriptions/delivery.ts';
@@ -149,7 +149,9 @@ export async function buildApp(config: Config): Promise<HearthApp> {
   ]);
   if (installed) app.log.info({ installed }, 'Hearth profiles and terminology installed');
   if (await ensureCaseloadBuilt(database.pool, compileCaseloadRows())) app.log.info('caseload summary built');
-  if (await ensureWorklistBuilt(database.pool, compileWorklistRows())) app.log.info('task worklist built');
+  if (await ensureWorklistBuilt(database.pool, compileWorklistRows(), compilePatientRiskRows())) {
+    app.log.info('task worklist built');
+  }
   const audit = new AuditTrail(database.pool);
   const graceMs = config.accessGraceHours * 3600_000;
   const restHook = new RestHook(config.subscriptions);

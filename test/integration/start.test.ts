@@ -53,6 +53,8 @@ describe('start command (server/src/main.ts)', () => {
       HEARTH_PG_PORT: String(await freePort()),
       HEARTH_DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
+      // The demo's generated people are tested in test/population/generator.test.ts; a few keep this start quick.
+      HEARTH_DEMO_PEOPLE: '20',
     };
     const base = `http://127.0.0.1:${env.PORT}/fhir`;
     const first = run(env);

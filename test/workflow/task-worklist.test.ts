@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putAll, startTestServer, type TestServer } from '../support/server.ts';
 import { ADMIN_SCOPE, registerSystem, systemToken } from '../support/auth.ts';
 import { ensureWorklistBuilt, markWorklistStale } from '../../server/src/store/task-worklist.ts';
-import { compileWorklistRows } from '../../server/src/workflow/task-worklist-sql.ts';
+import { compilePatientRiskRows, compileWorklistRows } from '../../server/src/workflow/task-worklist-sql.ts';
 
 let s: TestServer;
 let admin: string;
@@ -170,15 +170,36 @@ describe('task worklist', () => {
     expect(await scores('owner=Practitioner/wl-risk')).toEqual({ 'wl-risky': 0, 'wl-child': 0 });
   });
 
+  it("is current for the reads of the writing transaction itself (a transaction's searches see its Tasks)", async () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: task('wl-in-tx', { owner: ref('Practitioner/wl-tx') }),
+          request: { method: 'PUT', url: 'Task/wl-in-tx' },
+        },
+        { request: { method: 'GET', url: 'Task?owner=Practitioner/wl-tx&status=requested' } },
+      ],
+    };
+    const res = await s.http.post('/fhir').set('Authorization', `Bearer ${admin}`).send(bundle);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const found = (res.body as Bundle).entry![1].resource as Bundle;
+    expect(found.entry?.map((e) => e.resource!.id)).toEqual(['wl-in-tx']);
+  });
+
   it('is rebuilt from the index with the same rows', async () => {
-    const read = async () =>
-      (await db.query('SELECT * FROM task_worklist ORDER BY id')).rows.map((r) => JSON.stringify(r));
+    const read = async () => [
+      ...(await db.query('SELECT * FROM task_worklist ORDER BY id')).rows.map((r) => JSON.stringify(r)),
+      ...(await db.query('SELECT * FROM patient_risk ORDER BY patient_id')).rows.map((r) => JSON.stringify(r)),
+    ];
     const before = await read();
     expect(before.length).toBeGreaterThan(5);
     await markWorklistStale(db);
     await db.query('DELETE FROM task_worklist');
-    expect(await ensureWorklistBuilt(db, compileWorklistRows())).toBe(true);
+    await db.query('DELETE FROM patient_risk');
+    expect(await ensureWorklistBuilt(db, compileWorklistRows(), compilePatientRiskRows())).toBe(true);
     expect(await read()).toEqual(before);
-    expect(await ensureWorklistBuilt(db, compileWorklistRows())).toBe(false);
+    expect(await ensureWorklistBuilt(db, compileWorklistRows(), compilePatientRiskRows())).toBe(false);
   });
 });

@@ -15,7 +15,7 @@ import { readCurrentBatch, replaceIndexRows } from '../store/resources.ts';
 import { ensureCaseloadBuilt, markCaseloadStale } from '../store/caseload.ts';
 import { ensureWorklistBuilt, markWorklistStale } from '../store/task-worklist.ts';
 import { compileCaseloadRows } from '../workflow/caseload-sql.ts';
-import { compileWorklistRows } from '../workflow/task-worklist-sql.ts';
+import { compilePatientRiskRows, compileWorklistRows } from '../workflow/task-worklist-sql.ts';
 const BATCH = 500;
 
 export interface ReindexProgress {
@@ -28,7 +28,7 @@ async function rebuildSummaries(pool: pg.Pool): Promise<void> {
   await markCaseloadStale(pool);
   await ensureCaseloadBuilt(pool, compileCaseloadRows());
   await markWorklistStale(pool);
-  await ensureWorklistBuilt(pool, compileWorklistRows());
+  await ensureWorklistBuilt(pool, compileWorklistRows(), compilePatientRiskRows());
 }
 
 export async function reindex(

@@ -35,6 +35,11 @@ export interface WriteObserver {
     previous: Resource | undefined,
     by: { guard?: Guard; server: boolean },
   ): { resource: Resource; note?: unknown };
+  /**
+   * In the write's transaction, before anything reads after a write (and before COMMIT), with the changes to
+   * watched types since the last call: for what a read in the same transaction must already see.
+   */
+  beforeRead?(db: Queryable, changes: WrittenChange[]): Promise<void>;
   /** In the write's transaction, before COMMIT, with every change it made to watched types. */
   beforeCommit(db: Queryable, changes: WrittenChange[], guard?: Guard): Promise<void>;
   /** Once they have committed (before the answer is sent). */
@@ -98,6 +103,13 @@ export function combineObservers(...observers: WriteObserver[]): WriteObserver {
         notes.push(prepared.note);
       }
       return { resource: current, note: notes };
+    },
+    async beforeRead(db, changes) {
+      for (const [i, o] of observers.entries()) {
+        if (!o.beforeRead) continue;
+        const mine = concerned(changes, o).map((c) => ({ ...c, note: (c.note as unknown[] | undefined)?.[i] }));
+        if (mine.length) await o.beforeRead(db, mine);
+      }
     },
     async beforeCommit(db, changes, guard) {
       for (const [i, o] of observers.entries()) {

@@ -115,10 +115,12 @@ interface TransactionState {
   accessChanged: boolean;
   /** Writes of types the observer watches, for it to see before commit. */
   changes: WrittenChange[];
+  /** How many of `changes` the observer has seen before a read (beforeRead). */
+  readied: number;
 }
 
 function newTransactionState(): TransactionState {
-  return { deletes: [], scopeChecks: [], firstVersions: [], accessChanged: false, changes: [] };
+  return { deletes: [], scopeChecks: [], firstVersions: [], accessChanged: false, changes: [], readied: 0 };
 }
 
 export class Repository {
@@ -154,12 +156,19 @@ export class Repository {
     return this.db;
   }
 
-  /** Sends the deferred first versions (one statement). */
+  /** Sends the deferred first versions (one statement), then shows the observer what reads must see. */
   private async flush(): Promise<void> {
-    if (!this.tx.firstVersions.length) return;
-    const versions = this.tx.firstVersions;
-    this.tx.firstVersions = [];
-    await writeFirstVersions(this.db, versions);
+    if (this.tx.firstVersions.length) {
+      const versions = this.tx.firstVersions;
+      this.tx.firstVersions = [];
+      await writeFirstVersions(this.db, versions);
+    }
+    const observer = this.options.observer;
+    if (observer?.beforeRead && this.tx.changes.length > this.tx.readied) {
+      const fresh = this.tx.changes.slice(this.tx.readied);
+      this.tx.readied = this.tx.changes.length;
+      await observer.beforeRead(this.db, fresh);
+    }
   }
 
   /** Runs fn in one database transaction (joins the current one if already inside). */

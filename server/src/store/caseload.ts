@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { CompiledSql } from '../search/sql.ts';
 import type { Queryable } from './resources.ts';
-import { ensureSummaryBuilt, lockPatients, markSummaryStale, type SummaryTable } from './summaries.ts';
+import { ensureSummaryBuilt, lockPatients, markSummaryStale } from './summaries.ts';
 
 export interface CaseloadRow {
   episode_id: string;
@@ -37,8 +37,6 @@ export async function runCaseload(db: Queryable, sql: CompiledSql): Promise<Case
   return result.rows;
 }
 
-const CASELOAD_SUMMARY: SummaryTable = { table: 'caseload_entry', state: 'caseload_state', columns: COLUMNS };
-
 /**
  * Replaces the summary rows of `patientIds` (sorted) with `rows` (compileCaseloadRows of the same patients).
  * Two transactions refreshing one patient take turns (lockPatients), so the second deletes what the first
@@ -51,10 +49,11 @@ export async function refreshCaseload(db: Queryable, patientIds: string[], rows:
   await db.query(`INSERT INTO caseload_entry (${COLUMNS}) ${rows.text}`, rows.values);
 }
 
+/** Fills the table once (after migration 015, or after a reindex marked it stale). */
 export function ensureCaseloadBuilt(pool: pg.Pool, rows: CompiledSql): Promise<boolean> {
-  return ensureSummaryBuilt(pool, CASELOAD_SUMMARY, rows);
+  return ensureSummaryBuilt(pool, 'caseload_state', [{ table: 'caseload_entry', columns: COLUMNS, rows }]);
 }
 
 export function markCaseloadStale(db: Queryable): Promise<void> {
-  return markSummaryStale(db, CASELOAD_SUMMARY);
+  return markSummaryStale(db, 'caseload_state');
 }

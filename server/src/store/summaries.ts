@@ -11,22 +11,29 @@ import type { Queryable } from './resources.ts';
 
 export interface SummaryTable {
   table: string;
-  state: string;
   columns: string;
 }
 
-export async function ensureSummaryBuilt(pool: pg.Pool, summary: SummaryTable, rows: CompiledSql): Promise<boolean> {
+/** One table's fill: its rows (the SELECT the refreshes use, of everything). */
+export interface SummaryFill extends SummaryTable {
+  rows: CompiledSql;
+}
+
+/** Fills the tables of one state row if it says they are not built; true when it built them. */
+export async function ensureSummaryBuilt(pool: pg.Pool, state: string, fills: SummaryFill[]): Promise<boolean> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const { rows: state } = await client.query<{ built: boolean }>(`SELECT built FROM ${summary.state} FOR UPDATE`);
-    if (state[0]?.built) {
+    const { rows } = await client.query<{ built: boolean }>(`SELECT built FROM ${state} FOR UPDATE`);
+    if (rows[0]?.built) {
       await client.query('COMMIT');
       return false;
     }
-    await client.query(`DELETE FROM ${summary.table}`);
-    await client.query(`INSERT INTO ${summary.table} (${summary.columns}) ${rows.text}`, rows.values);
-    await client.query(`UPDATE ${summary.state} SET built = true`);
+    for (const fill of fills) {
+      await client.query(`DELETE FROM ${fill.table}`);
+      await client.query(`INSERT INTO ${fill.table} (${fill.columns}) ${fill.rows.text}`, fill.rows.values);
+    }
+    await client.query(`UPDATE ${state} SET built = true`);
     await client.query('COMMIT');
     return true;
   } catch (error) {
@@ -37,9 +44,9 @@ export async function ensureSummaryBuilt(pool: pg.Pool, summary: SummaryTable, r
   }
 }
 
-/** Marks the table for a rebuild (the index it is worked out from was rebuilt). */
-export async function markSummaryStale(db: Queryable, summary: SummaryTable): Promise<void> {
-  await db.query(`UPDATE ${summary.state} SET built = false`);
+/** Marks the tables of a state row for a rebuild (the index they are worked out from was rebuilt). */
+export async function markSummaryStale(db: Queryable, state: string): Promise<void> {
+  await db.query(`UPDATE ${state} SET built = false`);
 }
 
 /**

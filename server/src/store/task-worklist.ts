@@ -1,45 +1,40 @@
 /**
- * The task worklist table (migration 019; SQL compiled in
- * workflow/task-worklist-sql.ts): the refresh of some Tasks' rows in a
- * write's transaction, and its build.
+ * The task worklist and each person's latest risk (migration 019; SQL
+ * compiled in workflow/task-worklist-sql.ts): their refresh in a write's
+ * transaction, and their build.
  */
 import type pg from 'pg';
 import type { CompiledSql } from '../search/sql.ts';
 import type { Queryable } from './resources.ts';
-import { ensureSummaryBuilt, lockPatients, markSummaryStale, type SummaryTable } from './summaries.ts';
+import { ensureSummaryBuilt, lockPatients, markSummaryStale } from './summaries.ts';
 
-const COLUMNS = 'id, patient_id, owner_type, owner_id, status, priority, due, authored, part_of, risk_code';
+const TASK_COLUMNS = 'id, patient_id, owner_type, owner_id, status, priority, due, authored, part_of';
 
-export const TASK_WORKLIST: SummaryTable = { table: 'task_worklist', state: 'task_worklist_state', columns: COLUMNS };
-
-/**
- * Replaces the rows of `taskIds` and of every Task about `patientIds` with `rows` (compileWorklistRows of the
- * same). `lockedPatients`: every person those Tasks are about, taken in turn (lockPatients) so a Task and its
- * person's new RiskAssessment written at once leave the row with the risk both committed.
- */
-export async function refreshWorklist(
-  db: Queryable,
-  which: { taskIds: string[]; patientIds: string[]; lockedPatients: string[] },
-  rows: CompiledSql,
-): Promise<void> {
-  if (which.lockedPatients.length) await lockPatients(db, which.lockedPatients);
-  await db.query('DELETE FROM task_worklist WHERE id = ANY($1::text[]) OR patient_id = ANY($2::text[])', [
-    which.taskIds,
-    which.patientIds,
-  ]);
-  await db.query(
-    `INSERT INTO task_worklist (${COLUMNS}) ${rows.text} ON CONFLICT (id) DO UPDATE SET` +
-      ' patient_id = EXCLUDED.patient_id, owner_type = EXCLUDED.owner_type, owner_id = EXCLUDED.owner_id,' +
-      ' status = EXCLUDED.status, priority = EXCLUDED.priority, due = EXCLUDED.due, authored = EXCLUDED.authored,' +
-      ' part_of = EXCLUDED.part_of, risk_code = EXCLUDED.risk_code',
-    rows.values,
-  );
+/** Replaces the rows of `taskIds` with `rows` (compileWorklistRows of the same): a Task's row is its own. */
+export async function refreshWorklist(db: Queryable, taskIds: string[], rows: CompiledSql): Promise<void> {
+  await db.query('DELETE FROM task_worklist WHERE id = ANY($1::text[])', [taskIds]);
+  await db.query(`INSERT INTO task_worklist (${TASK_COLUMNS}) ${rows.text}`, rows.values);
 }
 
-export function ensureWorklistBuilt(pool: pg.Pool, rows: CompiledSql): Promise<boolean> {
-  return ensureSummaryBuilt(pool, TASK_WORKLIST, rows);
+/**
+ * Replaces the latest risk of `patientIds` (sorted) with `rows` (compilePatientRiskRows of the same). Two
+ * transactions writing one person's assessments take turns (lockPatients), so the second works the latest out
+ * after the first committed, from what both wrote.
+ */
+export async function refreshPatientRisk(db: Queryable, patientIds: string[], rows: CompiledSql): Promise<void> {
+  await lockPatients(db, patientIds);
+  await db.query('DELETE FROM patient_risk WHERE patient_id = ANY($1::text[])', [patientIds]);
+  await db.query(`INSERT INTO patient_risk (patient_id, risk_code) ${rows.text}`, rows.values);
+}
+
+/** Fills both tables once (after the migration, or after a reindex marked them stale). */
+export function ensureWorklistBuilt(pool: pg.Pool, tasks: CompiledSql, risks: CompiledSql): Promise<boolean> {
+  return ensureSummaryBuilt(pool, 'task_worklist_state', [
+    { table: 'task_worklist', columns: TASK_COLUMNS, rows: tasks },
+    { table: 'patient_risk', columns: 'patient_id, risk_code', rows: risks },
+  ]);
 }
 
 export function markWorklistStale(db: Queryable): Promise<void> {
-  return markSummaryStale(db, TASK_WORKLIST);
+  return markSummaryStale(db, 'task_worklist_state');
 }

@@ -42,7 +42,7 @@ function blockingSql(sql: SqlBuilder, w: string): string {
   );
 }
 
-/** The score of the Task aliased r at `at`: its worklist row's points plus those that grow with time. */
+/** The score of the Task aliased r at `at`: its worklist row's points, its person's risk, and those that grow with time. */
 export function priorityScoreSql(sql: SqlBuilder, r: string, at: Date): string {
   const now = `${sql.bind(at.toISOString())}::timestamptz`;
   const overdue =
@@ -51,16 +51,19 @@ export function priorityScoreSql(sql: SqlBuilder, r: string, at: Date): string {
     ` WHEN w.due < ${now} + interval '${DUE_SOON_HOURS} hours' THEN ${DUE_SOON_POINTS} ELSE 0 END`;
   const waiting = `COALESCE(LEAST(${WAITING_MAX}, ${WAITING_PER_WEEK} * GREATEST(0, floor(extract(epoch FROM ${now} - w.authored) / 604800))), 0)`;
   const blocking = `CASE WHEN ${blockingSql(sql, 'w')} THEN ${BLOCKING_POINTS} ELSE 0 END`;
-  const score = `${cases('w.priority', PRIORITY_POINTS)} + ${overdue} + ${cases('w.risk_code', RISK_POINTS)} + ${waiting} + ${blocking}`;
-  return `COALESCE((SELECT ${score} FROM task_worklist w WHERE w.id = ${r}.id), 0)::numeric`;
+  const total = `${cases('w.priority', PRIORITY_POINTS)} + ${overdue} + ${cases('pr.risk_code', RISK_POINTS)} + ${waiting} + ${blocking}`;
+  return (
+    `COALESCE((SELECT ${total} FROM task_worklist w LEFT JOIN patient_risk pr ON pr.patient_id = w.patient_id` +
+    ` WHERE w.id = ${r}.id), 0)::numeric`
+  );
 }
 
 /** The inputs the score reads that are not in the Task itself: the person's risk, whether it blocks another. */
 export function compilePriorityContext(ids: string[]): { text: string; values: unknown[] } {
   const sql = new SqlBuilder();
   const text =
-    `SELECT w.id, w.risk_code, ${blockingSql(sql, 'w')} AS blocking FROM task_worklist w` +
-    ` WHERE w.id = ANY(${sql.bind(ids)}::text[])`;
+    `SELECT w.id, pr.risk_code, ${blockingSql(sql, 'w')} AS blocking FROM task_worklist w` +
+    ` LEFT JOIN patient_risk pr ON pr.patient_id = w.patient_id WHERE w.id = ANY(${sql.bind(ids)}::text[])`;
   return { text, values: sql.values };
 }
 

@@ -1,10 +1,11 @@
 /**
  * The task worklist in SQL (compiled here, run by store/task-worklist.ts):
  * one narrow row per current Task (migration 019) with its owner, status and
- * the time-independent inputs of the priority score, worked out from the
- * search index when a write changes them. "My tasks" and "team tasks"
- * (`Task?owner=…&status=…`) then find the owner's rows by one index, and the
- * priority score (priority-score-sql.ts) reads one row per task, adding the
+ * the time-independent inputs of the priority score, and each person's latest
+ * risk (patient_risk), worked out from the search index when a write changes
+ * them. "My tasks" and "team tasks" (`Task?owner=…&status=…`) then find the
+ * owner's rows by one index, and the priority score (priority-score-sql.ts)
+ * reads one row per task and its person's risk, adding the
  * points that grow with time (overdue, due soon, waiting) at the request's
  * time. Reading the index per task per request cost ~0.2 ms a task (an owner
  * with 500 tasks: ~120 ms warm; docs/benchmarks.md).
@@ -15,42 +16,45 @@ import type { FilterProjection } from '../search/projection.ts';
 import { indexRowsOf, SqlBuilder, type CompiledSql } from '../search/sql.ts';
 import { latestRiskSql } from './risk-sql.ts';
 
-export const WORKLIST_COLUMNS =
-  'id, patient_id, owner_type, owner_id, status, priority, due, authored, part_of, risk_code';
-
 /** The index rows of `code` of the Task aliased t. */
 const own = (alias: string, code: string) => indexRowsOf(alias, 'Task', 't.id', code);
 
-/**
- * The worklist rows of some Tasks: those named, and every Task about one of `patientIds` (a change to a
- * person's risk moves all their tasks); all current Tasks when neither is given. The person's risk leaves
- * sealed assessments out, as the caseload does (auth/sealing.ts): a score's reasons show nobody what they
- * may not see.
- */
-export function compileWorklistRows(which?: { taskIds: string[]; patientIds: string[] }): CompiledSql {
+/** The worklist rows of some Tasks (all current Tasks when none are named). */
+export function compileWorklistRows(taskIds?: string[]): CompiledSql {
   const sql = new SqlBuilder();
-  const scope = which
-    ? ` AND (t.id = ANY(${sql.bind(which.taskIds)}::text[]) OR t.id IN (SELECT x.id FROM sp_reference x` +
-      ` WHERE x.resource_type = 'Task' AND x.code = '_patient' AND x.target_type = 'Patient'` +
-      ` AND x.target_id = ANY(${sql.bind(which.patientIds)}::text[])))`
-    : '';
-  const unsealed = ` AND EXISTS (SELECT 1 FROM resource sr WHERE sr.resource_type = 'RiskAssessment' AND sr.id = x.id AND sr.sealed = 0)`;
+  const scope = taskIds ? ` AND t.id = ANY(${sql.bind(taskIds)}::text[])` : '';
   const text =
-    `SELECT t.id, pt.patient_id, ow.target_type, ow.target_id,` +
+    `SELECT t.id,` +
+    ` (SELECT x.target_id FROM sp_reference x WHERE ${own('x', '_patient')} AND x.target_type = 'Patient'` +
+    ` ORDER BY x.target_id LIMIT 1),` +
+    ` ow.target_type, ow.target_id,` +
     ` (SELECT min(x.value) FROM sp_token x WHERE ${own('x', 'status')}),` +
     ` (SELECT min(x.value) FROM sp_token x WHERE ${own('x', 'priority')}),` +
     ` (SELECT min(x.lo) FROM sp_date x WHERE ${own('x', 'due')}),` +
     ` (SELECT min(x.lo) FROM sp_date x WHERE ${own('x', 'authored-on')}),` +
     ` COALESCE((SELECT array_agg(x.target_id ORDER BY x.target_id) FROM sp_reference x` +
-    ` WHERE ${own('x', 'part-of')} AND x.target_type = 'Task'), '{}'),` +
-    ` risk.risk_code` +
+    ` WHERE ${own('x', 'part-of')} AND x.target_type = 'Task'), '{}')` +
     ` FROM resource t` +
-    ` LEFT JOIN LATERAL (SELECT x.target_id AS patient_id FROM sp_reference x` +
-    ` WHERE ${own('x', '_patient')} AND x.target_type = 'Patient' ORDER BY x.target_id LIMIT 1) pt ON true` +
     ` LEFT JOIN LATERAL (SELECT x.target_type, x.target_id FROM sp_reference x` +
     ` WHERE ${own('x', 'owner')} AND x.target_id IS NOT NULL ORDER BY x.target_type, x.target_id LIMIT 1) ow ON true` +
-    ` LEFT JOIN LATERAL (${latestRiskSql('pt.patient_id', unsealed)}) risk ON true` +
     ` WHERE t.resource_type = 'Task' AND NOT t.deleted${scope}`;
+  return { text, values: sql.values };
+}
+
+/**
+ * Each person's latest risk (of some patients; of everyone assessed when none are named). Sealed assessments
+ * are left out, as in the caseload (auth/sealing.ts): a score's reasons show nobody what they may not see.
+ */
+export function compilePatientRiskRows(patientIds?: string[]): CompiledSql {
+  const sql = new SqlBuilder();
+  const patients = patientIds
+    ? `SELECT unnest(${sql.bind(patientIds)}::text[]) AS patient_id`
+    : `SELECT DISTINCT x.target_id AS patient_id FROM sp_reference x` +
+      ` WHERE x.resource_type = 'RiskAssessment' AND x.code = '_patient' AND x.target_type = 'Patient'`;
+  const unsealed = ` AND EXISTS (SELECT 1 FROM resource sr WHERE sr.resource_type = 'RiskAssessment' AND sr.id = x.id AND sr.sealed = 0)`;
+  const text =
+    `SELECT p.patient_id, risk.risk_code FROM (${patients}) p` +
+    ` CROSS JOIN LATERAL (${latestRiskSql('p.patient_id', unsealed)}) risk WHERE risk.risk_code IS NOT NULL`;
   return { text, values: sql.values };
 }
 

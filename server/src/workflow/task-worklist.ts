@@ -1,16 +1,18 @@
 /**
- * Keeps the task worklist (`task_worklist`, task-worklist-sql.ts) current: a
- * WriteObserver that, in the transaction of every write of a Task or a
- * RiskAssessment, just before COMMIT, refreshes the rows of the Tasks written
- * and of every Task about a person whose assessment was written. Runs after
- * the caseload summary, which has already taken the same per-person locks.
+ * Keeps the task worklist (`task_worklist`, `patient_risk`;
+ * task-worklist-sql.ts) current: a WriteObserver that refreshes the rows of
+ * the Tasks written before anything in the same transaction reads
+ * (beforeRead: its own searches, scope checks and conditional writes see
+ * them), and each person's latest risk just before COMMIT of a
+ * RiskAssessment write (under the per-person locks the caseload summary has
+ * already taken, in id order, so two writers cannot deadlock).
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { WriteObserver, WrittenChange } from '../repository/observer.ts';
 import { compartmentPatients } from '../search/extract.ts';
 import type { Queryable } from '../store/resources.ts';
-import { refreshWorklist } from '../store/task-worklist.ts';
-import { compileWorklistRows } from './task-worklist-sql.ts';
+import { refreshPatientRisk, refreshWorklist } from '../store/task-worklist.ts';
+import { compilePatientRiskRows, compileWorklistRows } from './task-worklist-sql.ts';
 
 export class TaskWorklist implements WriteObserver {
   watches(resourceType: string): boolean {
@@ -21,24 +23,21 @@ export class TaskWorklist implements WriteObserver {
     return { resource };
   }
 
+  async beforeRead(db: Queryable, changes: WrittenChange[]): Promise<void> {
+    const ids = [...new Set(changes.filter((c) => c.resourceType === 'Task').map((c) => c.id))].sort();
+    if (ids.length) await refreshWorklist(db, ids, compileWorklistRows(ids));
+  }
+
   async beforeCommit(db: Queryable, changes: WrittenChange[]): Promise<void> {
-    const taskIds = new Set<string>();
-    const patientIds = new Set<string>();
-    const locked = new Set<string>();
+    const patients = new Set<string>();
     for (const change of changes) {
-      if (!this.watches(change.resourceType)) continue;
-      if (change.resourceType === 'Task') taskIds.add(change.id);
+      if (change.resourceType !== 'RiskAssessment') continue;
       for (const version of [change.previous, change.current]) {
-        if (!version) continue;
-        for (const p of compartmentPatients(version)) {
-          locked.add(p);
-          if (change.resourceType === 'RiskAssessment') patientIds.add(p);
-        }
+        if (version) for (const p of compartmentPatients(version)) patients.add(p);
       }
     }
-    if (!taskIds.size && !patientIds.size) return;
-    const which = { taskIds: [...taskIds].sort(), patientIds: [...patientIds].sort() };
-    await refreshWorklist(db, { ...which, lockedPatients: [...locked].sort() }, compileWorklistRows(which));
+    const ids = [...patients].sort();
+    if (ids.length) await refreshPatientRisk(db, ids, compilePatientRiskRows(ids));
   }
 
   async afterCommit(): Promise<void> {}
