@@ -12,6 +12,7 @@
 import type { Bundle, Subscription } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE, registerSystem, systemToken } from '../support/auth.ts';
+import { signedInOrganisations } from '../support/organisations.ts';
 import { eventsOf, startReceiver, statusValue, type Receiver } from '../support/receiver.ts';
 import { FHIR_JSON, putAll, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -41,12 +42,18 @@ function subscription(topic: string, filter: string): Subscription {
   } as Subscription;
 }
 
-async function subscribe(topic: string, filter: string): Promise<string> {
-  const res = await s.http.post('/fhir/Subscription').set('Content-Type', FHIR_JSON).send(subscription(topic, filter));
+/** Subscribes as the harness client (sees everyone), or as the holder of `token`; waits until active. */
+async function subscribe(topic: string, filter: string, token?: string): Promise<string> {
+  const as = token ? { Authorization: `Bearer ${token}` } : {};
+  const res = await s.http
+    .post('/fhir/Subscription')
+    .set(as)
+    .set('Content-Type', FHIR_JSON)
+    .send(subscription(topic, filter));
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const id = res.body.id as string;
   const deadline = Date.now() + 10_000;
-  while ((await s.http.get(`/fhir/Subscription/${id}`)).body.status !== 'active') {
+  while ((await s.http.get(`/fhir/Subscription/${id}`).set(as)).body.status !== 'active') {
     if (Date.now() > deadline) throw new Error(`Subscription/${id} did not become active`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -309,5 +316,40 @@ describe('population-group-changed: a Group whose current members change', () =>
     const group = (await s.http.get('/fhir/Group/complex-needs')).body;
     expect(group.member.map((m: { entity: { reference: string } }) => m.entity.reference)).toEqual(['Patient/ct-p1']);
     expect(eventsOfSubscription(byGroup)).toHaveLength(2);
+  });
+});
+
+describe('who sees what: content only as the subscription owner may see it', () => {
+  it("a user without a relationship gets the events' numbers and times, never their focus", async () => {
+    const tokens = await signedInOrganisations(
+      s,
+      admin,
+      [{ id: 'ct-other' }],
+      [{ username: 'ct-stranger', organization: 'ct-other' }],
+    );
+    const caseload = await subscribe('caseload-changed', 'team=CareTeam/ct-team-a', tokens['ct-stranger']);
+    const groups = await subscribe('population-group-changed', 'Group?_id=ct-group-2', tokens['ct-stranger']);
+    const everyone = await subscribe('population-group-changed', 'Group?_id=ct-group-2');
+    await write('put', 'Group/ct-group-2', {
+      resourceType: 'Group',
+      id: 'ct-group-2',
+      type: 'person',
+      actual: true,
+      member: [{ entity: { reference: 'Patient/ct-p1' }, period: { start: '2025-01-01' } }],
+    });
+    await write('post', 'Communication', {
+      resourceType: 'Communication',
+      status: 'completed',
+      subject: { reference: 'Patient/ct-p1' },
+      sent: new Date(Date.now() + 5000).toISOString(),
+    });
+    await waitForEvents(caseload, 1);
+    await waitForEvents(groups, 1);
+    await waitForEvents(everyone, 1);
+    expect(eventsOfSubscription(everyone)).toEqual([{ number: 1, focus: 'Group/ct-group-2' }]);
+    expect(eventsOfSubscription(groups)).toEqual([{ number: 1, focus: undefined }]);
+    // (The stratification queue may write for ct-p1 meanwhile: more caseload events, none with a focus.)
+    expect(eventsOfSubscription(caseload).every((e) => e.focus === undefined)).toBe(true);
+    for (const id of [caseload, groups]) expect(notificationsOf(id).every((n) => n.entry!.length === 1)).toBe(true);
   });
 });
