@@ -47,6 +47,7 @@ import { messageDefinitions } from './workflow/bars/definitions.ts';
 import { operationDefinitions, registerOperations } from './interactions/operations.ts';
 import { SubscriptionEvents } from './subscriptions/events.ts';
 import { combineObservers } from './repository/observer.ts';
+import { CaseloadEvents } from './subscriptions/caseload-events.ts';
 import { CaseloadSummary } from './workflow/caseload-summary.ts';
 import { compileCaseloadRows } from './workflow/caseload-sql.ts';
 import { ensureCaseloadBuilt } from './store/caseload.ts';
@@ -127,9 +128,10 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     validation,
     onAccessChange: config.auth ? (db) => accessCache.changed(db) : undefined,
     onAccessCommitted: config.auth ? () => accessCache.invalidate() : undefined,
+    // Subscription events before the caseload summary's (caseload-changed): every writer locks counters in that order.
     observer: combineObservers(
       new SubscriptionEvents(subscriptions, config.subscriptions),
-      new CaseloadSummary(),
+      new CaseloadSummary(new CaseloadEvents(subscriptions)),
       new TaskWorklist(),
       new StratifyQueue(),
     ),

@@ -152,6 +152,7 @@ describe('conformance (Backport IG conformance.html)', () => {
         `${TOPIC}care-plan-changed`,
         `${TOPIC}communication-posted`,
         `${TOPIC}caseload-changed`,
+        `${TOPIC}population-group-changed`,
       ]),
     );
   });
@@ -162,7 +163,7 @@ describe('conformance (Backport IG conformance.html)', () => {
     const topics = (res.body.entry as { resource: { extension: Extension[] } }[]).map((e) => e.resource);
     const url = (t: { extension: Extension[] }) =>
       t.extension.find((e) => e.url === 'http://hl7.org/fhir/StructureDefinition/artifact-url')?.valueUri;
-    expect(topics.map(url).sort()).toHaveLength(8);
+    expect(topics.map(url).sort()).toHaveLength(9);
     const assigned = topics.find((t) => url(t) === `${TOPIC}task-assigned`)!;
     const filters = assigned.extension
       .filter((e) => e.url.endsWith('extension-SubscriptionTopic.canFilterBy'))

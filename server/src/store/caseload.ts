@@ -37,16 +37,53 @@ export async function runCaseload(db: Queryable, sql: CompiledSql): Promise<Case
   return result.rows;
 }
 
+/** A summary row as a refresh found or left it: its key and its whole content as text (to tell a change). */
+export interface CaseloadPrint {
+  team: string;
+  episode: string;
+  patient: string;
+  row: string;
+}
+
+const PRINT = 'RETURNING team_id AS team, id AS episode, patient_id AS patient, caseload_entry::text AS row';
+
 /**
  * Replaces the summary rows of `patientIds` (sorted) with `rows` (compileCaseloadRows of the same patients).
  * Two transactions refreshing one patient take turns (lockPatients), so the second deletes what the first
- * inserted instead of colliding with it.
+ * inserted instead of colliding with it. With `compare`, returns the rows before and after (else none).
  */
-export async function refreshCaseload(db: Queryable, patientIds: string[], rows: CompiledSql): Promise<void> {
-  if (!patientIds.length) return;
+export async function refreshCaseload(
+  db: Queryable,
+  patientIds: string[],
+  rows: CompiledSql,
+  compare = false,
+): Promise<{ before: CaseloadPrint[]; after: CaseloadPrint[] }> {
+  if (!patientIds.length) return { before: [], after: [] };
+  const returning = compare ? ` ${PRINT}` : '';
   await lockPatients(db, patientIds);
-  await db.query('DELETE FROM caseload_entry WHERE patient_id = ANY($1::text[])', [patientIds]);
-  await db.query(`INSERT INTO caseload_entry (${COLUMNS}) ${rows.text}`, rows.values);
+  const before = await db.query<CaseloadPrint>(
+    `DELETE FROM caseload_entry WHERE patient_id = ANY($1::text[])${returning}`,
+    [patientIds],
+  );
+  const after = await db.query<CaseloadPrint>(
+    `INSERT INTO caseload_entry (${COLUMNS}) ${rows.text}${returning}`,
+    rows.values,
+  );
+  return compare ? { before: before.rows, after: after.rows } : { before: [], after: [] };
+}
+
+/** The current versions of some EpisodeOfCare (the foci of caseload events). */
+export async function readEpisodes(
+  db: Queryable,
+  ids: string[],
+): Promise<{ id: string; versionId: number; content: string }[]> {
+  if (!ids.length) return [];
+  const { rows } = await db.query<{ id: string; version_id: number; content: string }>(
+    `SELECT id, version_id, content FROM resource
+      WHERE resource_type = 'EpisodeOfCare' AND id = ANY($1::text[]) AND NOT deleted`,
+    [ids],
+  );
+  return rows.map((r) => ({ id: r.id, versionId: r.version_id, content: r.content }));
 }
 
 /** Fills the table once (after migration 015, or after a reindex marked it stale). */

@@ -3,7 +3,8 @@
  * write): a topic subscription when its topic triggers and every filter
  * matches; an R4 criteria subscription when the new version matches its
  * criteria (R4: created or updated resources only, never a delete); none
- * after the subscription's end.
+ * after the subscription's end. A caseload-row topic (caseload-changed) is
+ * judged on the team caseload rows a transaction changed, never on a write.
  *
  * Many subscriptions filter one resource on the same parameters (each team
  * on `owner`): a plain reference or token equality is decided on the
@@ -36,6 +37,8 @@ export function isEvent(spec: SubscriptionSpec, change: Change, now = Date.now()
   if (spec.endsAt !== undefined && now >= spec.endsAt) return false;
   const resource = change.current ?? change.previous;
   if (!resource || resource.resourceType !== spec.resourceType) return false;
+  // A caseload row is an event for caseload-row topics only; a resource write for every other subscription.
+  if (!!change.caseloadRow !== (spec.topic?.source === 'caseload-row')) return false;
   if (!spec.topic) {
     if (change.interaction === 'delete') return false;
   } else if (!spec.topic.trigger(change)) {

@@ -17,7 +17,8 @@ export interface NotifiedEvent {
   number: number;
   occurred: string;
   focus: { resourceType: string; id: string; versionId: number };
-  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** How the focus was written; GET when the event is about it without writing it (a caseload row). */
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
   /** The focus version, when the payload carries resources and the subscriber may see it. */
   resource?: Resource;
   /** The subscriber may not see the focus now: number and time only. */
@@ -79,7 +80,7 @@ export function notificationBundle(input: StatusInput, events: NotifiedEvent[], 
       entries.push({
         fullUrl: `${input.baseUrl}/${e.focus.resourceType}/${e.focus.id}`,
         ...(content === 'full-resource' && e.resource ? { resource: e.resource } : {}),
-        request: { method: e.method === 'PATCH' ? 'PATCH' : e.method, url: requestUrl(e) },
+        request: { method: e.method, url: requestUrl(e) },
         response: { status: e.method === 'POST' ? '201' : e.method === 'DELETE' ? '204' : '200' },
       });
     }

@@ -4,7 +4,7 @@
  * one resource type, judged on the version before and after a change (pure),
  * and the search parameters its subscriptions may filter on.
  */
-import type { Basic, Resource, Task } from '@medplum/fhirtypes';
+import type { Basic, Group, Resource, Task } from '@medplum/fhirtypes';
 
 export const TOPIC_BASE = 'https://hearth.example/fhir/SubscriptionTopic/';
 const TASK_CODE = 'http://hl7.org/fhir/CodeSystem/task-code';
@@ -20,6 +20,11 @@ export interface Change {
   previous?: Resource;
   /** The version after the change (none for a delete). */
   current?: Resource;
+  /**
+   * A team's caseload row this change is (caseload-changed): then previous/current are the row's EpisodeOfCare
+   * with `team` narrowed to the row's team. None for a resource write.
+   */
+  caseloadRow?: { team: string; episode: string; patient: string; kind: 'added' | 'changed' | 'removed' };
 }
 
 export interface Topic {
@@ -31,6 +36,11 @@ export interface Topic {
   filters: string[];
   /** The interactions that can trigger it (as published). */
   interactions: Interaction[];
+  /**
+   * What it is judged on: each resource write (default), or each team caseload row a write transaction changes
+   * (workflow/caseload-summary.ts finds them; subscriptions/caseload-events.ts numbers the events).
+   */
+  source?: 'write' | 'caseload-row';
   trigger: (change: Change) => boolean;
 }
 
@@ -41,6 +51,16 @@ const ownerOf = (t: Resource | undefined) => (t as Task | undefined)?.owner?.ref
 const statusOf = (t: Resource | undefined) => (t as Task | undefined)?.status;
 const hasBreach = (t: Resource | undefined) =>
   !!(t as Task | undefined)?.extension?.some((e) => e.url === TASK_BREACH_EXTENSION);
+/** The current members of a Group (entity references of entries neither inactive nor ended), sorted. */
+export function currentMemberRefs(group: Resource | undefined): string[] {
+  const refs = new Set<string>();
+  for (const m of (group as Group | undefined)?.member ?? []) {
+    if (!m.inactive && !m.period?.end && m.entity?.reference) refs.add(m.entity.reference);
+  }
+  return [...refs].sort();
+}
+const sameMembers = (a: string[], b: string[]) => a.length === b.length && a.every((r, i) => r === b[i]);
+
 const OPEN = new Set(['requested', 'received', 'accepted', 'ready', 'in-progress', 'on-hold']);
 const TRIAGED = new Set(['accepted', 'redirected', 'declined', 'awaiting-information']);
 
@@ -120,10 +140,27 @@ export const TOPICS: readonly Topic[] = [
     url: `${TOPIC_BASE}caseload-changed`,
     interactions: ['create', 'update', 'delete'],
     title: 'Caseload changed',
-    description: "An EpisodeOfCare (a person on a team's caseload) is created, updated or deleted.",
+    description:
+      "A team's caseload row (a person on an active EpisodeOfCare of the team: coordinator, open tasks, next due, " +
+      'last contact, care plan, latest risk) is added, changes or is removed, or its EpisodeOfCare is written: ' +
+      'one event per row and write transaction, whatever resources changed it. The focus is the EpisodeOfCare; ' +
+      "the team filter matches the row's team.",
     resourceType: 'EpisodeOfCare',
     filters: ['team', 'organization', 'care-manager', 'patient', 'status'],
-    trigger: () => true,
+    source: 'caseload-row',
+    trigger: ({ caseloadRow }) => !!caseloadRow,
+  },
+  {
+    url: `${TOPIC_BASE}population-group-changed`,
+    interactions: ['create', 'update', 'delete'],
+    title: 'Population group membership changed',
+    description:
+      'The current members of a Group (a population segment or the complex-needs cohort) change: someone joins ' +
+      '(a member entry with period.start) or leaves (the entry closed with period.end and inactive). The focus is ' +
+      'the Group version that says who and when.',
+    resourceType: 'Group',
+    filters: ['_id', 'code', 'type', 'managing-entity'],
+    trigger: ({ previous, current }) => !sameMembers(currentMemberRefs(previous), currentMemberRefs(current)),
   },
 ];
 
