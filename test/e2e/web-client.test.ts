@@ -201,9 +201,10 @@ describe('5. MDT', () => {
 });
 
 describe('6. population and access', () => {
-  it('the population view says it is not in this release', async () => {
+  it('the population view says the groups are not available before any stratification (population.test.ts has the rest)', async () => {
     await page.getByRole('link', { name: 'Population' }).click();
-    await page.getByText('This screen is not part of this release.', { exact: false }).waitFor();
+    await page.getByText('The risk segments are not available to you.', { exact: false }).waitFor();
+    await page.getByRole('table', { name: 'Caseload size by deprivation decile' }).waitFor();
   });
 
   it('a user outside the team is told the person is not known to them, and has no caseload', async () => {
