@@ -15,7 +15,7 @@ const LABEL = 280;
 const VALUE = 130;
 const ROW = 26;
 
-const clip = (s: string, n = 34) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const clip = (s: string, n = 44) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export function BarChart({
   title,
