@@ -1,8 +1,9 @@
 /**
  * The web client end to end in real headless Chromium against the real server on PostgreSQL: signing in
  * (SMART authorization code + PKCE through Hearth's sign-in page), one flow per screen (inbox, caseload with a
- * live update pushed by a colleague's action, person, tasks, MDT), an access-denied case, and a screenshot of
- * each screen (test/e2e/artifacts/).
+ * live update pushed by a colleague's action, person with a colleague's message arriving live, tasks, MDT), an
+ * access-denied case, and a screenshot of each screen (test/e2e/artifacts/; the population view is in
+ * population.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -162,6 +163,33 @@ describe('3. person', () => {
   });
 });
 
+describe('3. person, live', () => {
+  it('shows a colleague’s message in the conversation and the timeline without a reload', async () => {
+    await page.getByText('Live: new messages appear here').waitFor();
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 43));
+    // Kim Lee posts about Margaret Hughes through the API: the communication-posted event reaches the page.
+    const res = await s.http
+      .post('/fhir/Communication')
+      .set('Authorization', `Bearer ${seeded.tokens.trust2}`)
+      .set('Content-Type', FHIR_JSON)
+      .send({
+        resourceType: 'Communication',
+        status: 'completed',
+        sent: new Date().toISOString(),
+        subject: { reference: 'Patient/p1' },
+        sender: { reference: 'PractitionerRole/trust2-role' },
+        recipient: [{ reference: 'CareTeam/team' }],
+        payload: [{ contentString: 'Visited today: steadier on her feet.' }],
+      });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const message = page.getByRole('article', { name: 'Message from Kim Lee' });
+    await message.getByText('Visited today: steadier on her feet.').waitFor({ timeout: 15_000 });
+    await page.getByRole('region', { name: 'Timeline' }).getByText('Visited today: steadier on her feet.').waitFor();
+    await page.getByRole('status').filter({ hasText: 'Conversation updated' }).waitFor();
+    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(43);
+  });
+});
+
 describe('4. tasks', () => {
   it('lists my tasks by priority score with the reasons, and completes one with an outcome', async () => {
     await page.getByRole('link', { name: 'Tasks' }).click();
@@ -201,9 +229,10 @@ describe('5. MDT', () => {
 });
 
 describe('6. population and access', () => {
-  it('the population view says it is not in this release', async () => {
+  it('the population view says the groups are not available before any stratification (population.test.ts has the rest)', async () => {
     await page.getByRole('link', { name: 'Population' }).click();
-    await page.getByText('This screen is not part of this release.', { exact: false }).waitFor();
+    await page.getByText('The risk segments are not available to you.', { exact: false }).waitFor();
+    await page.getByRole('table', { name: 'Caseload size by deprivation decile' }).waitFor();
   });
 
   it('a user outside the team is told the person is not known to them, and has no caseload', async () => {

@@ -7,7 +7,8 @@ import { useAsync } from '../../fhir/use-async.ts';
 import { Async, ErrorMessage } from '../../components/Status.tsx';
 import { mentionsOf, newMessage, threads, type ThreadNode } from './thread.ts';
 
-export function Conversation({ patientId }: { patientId: string }) {
+/** `refresh`: a change of it re-reads the messages (a live event). */
+export function Conversation({ patientId, refresh = 0 }: { patientId: string; refresh?: number }) {
   const { client } = useApp();
   const id = useId();
   const state = useAsync(
@@ -17,7 +18,7 @@ export function Conversation({ patientId }: { patientId: string }) {
           await client.search('Communication', { patient: `Patient/${patientId}`, _sort: '-sent', _count: '200' }),
         ),
       ),
-    [client, patientId],
+    [client, patientId, refresh],
   );
   return (
     <section aria-labelledby={`${id}-h`}>

@@ -1,4 +1,4 @@
-/** Screen 3, a person: summary, living care plan, tasks, conversation and timeline. */
+/** Screen 3, a person: summary, living care plan, tasks, and the conversation and timeline (live). */
 import { useState } from 'react';
 import type { Patient } from '@medplum/fhirtypes';
 import { useApp } from '../../app/context.ts';
@@ -8,8 +8,7 @@ import { Async } from '../../components/Status.tsx';
 import { OPEN_STATUSES, taskRows } from '../tasks/priority.ts';
 import { TaskList } from '../tasks/TaskList.tsx';
 import { CarePlanPanel } from './CarePlanPanel.tsx';
-import { Conversation } from './Conversation.tsx';
-import { Timeline } from './Timeline.tsx';
+import { PersonActivity } from './PersonActivity.tsx';
 
 export function Person({ id }: { id: string }) {
   const { client } = useApp();
@@ -50,10 +49,7 @@ export function Person({ id }: { id: string }) {
               <CarePlanPanel patientId={id} />
               <PersonTasks patientId={id} />
             </div>
-            <div>
-              <Conversation patientId={id} />
-              <Timeline patientId={id} />
-            </div>
+            <PersonActivity patientId={id} />
           </div>
         </>
       )}

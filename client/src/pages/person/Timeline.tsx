@@ -31,7 +31,8 @@ export function summary(r: Resource): string {
     .join(' ');
 }
 
-export function Timeline({ patientId }: { patientId: string }) {
+/** `refresh`: a change of it re-reads the timeline (a live event). */
+export function Timeline({ patientId, refresh = 0 }: { patientId: string; refresh?: number }) {
   const { client } = useApp();
   const id = useId();
   const state = useAsync(async () => {
@@ -41,7 +42,7 @@ export function Timeline({ patientId }: { patientId: string }) {
       'GET',
     );
     return entries(bundle).reverse();
-  }, [client, patientId]);
+  }, [client, patientId, refresh]);
   return (
     <section aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Timeline</h2>
