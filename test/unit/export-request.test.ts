@@ -91,8 +91,15 @@ describe('compileExportPage', () => {
 
 describe('progress', () => {
   it('says how far a job is, under 100 characters', () => {
-    expect(progress({ status: 'queued', types: ['Patient'], typeIndex: 0, exported: 0 })).toBe('Queued');
-    const text = progress({ status: 'running', types: ['Patient', 'Observation'], typeIndex: 1, exported: 1200 });
-    expect(text).toBe('1200 resources; type 2 of 2 (Observation)');
+    const job = { types: ['Patient', 'Observation'], params: { level: 'system', typeFilters: {} } };
+    expect(progress({ ...job, status: 'queued', typeIndex: 0, exported: 0 })).toBe('Queued');
+    const text = progress({ ...job, status: 'running', typeIndex: 1, exported: 1200 });
+    expect(text).toBe('1200 resources; step 2 of 2 (Observation)');
+  });
+
+  it('counts the deletion phases of a _since export', () => {
+    const params = { level: 'system', typeFilters: {}, since: '2024-01-01T00:00:00Z' };
+    const text = progress({ status: 'running', types: ['Patient', 'Observation'], params, typeIndex: 2, exported: 7 });
+    expect(text).toBe('7 resources; step 3 of 4 (Patient deleted)');
   });
 });

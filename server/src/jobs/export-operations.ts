@@ -4,9 +4,10 @@
  * POST with Parameters) queues a job (export-worker.ts runs it on any node)
  * and answers 202 with the status URL; the status URL (`$export-poll-status`)
  * answers 202 with X-Progress while it runs, 200 with the manifest when done,
- * and DELETE cancels it; `$export-file` serves a type's NDJSON. A job, its
- * status and its files are its starter's alone (another caller is told it is
- * not known), and hold only what the starter may see (export-run.ts).
+ * and DELETE cancels it; `$export-file` serves a file's NDJSON (a type's, or
+ * the deleted or error file). A job, its status and its files are its
+ * starter's alone (another caller is told it is not known), and hold only
+ * what the starter may see (export-run.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Group, Parameters } from '@medplum/fhirtypes';
@@ -17,7 +18,7 @@ import { preferValue, type FhirRequest, type FhirResponse, type InteractionConte
 import { deleteJob, insertJob, outputCounts, presentTypes, readJob, readPart } from '../store/exports.ts';
 import { exportRequests, exportTypes, patientCompartmentTypes } from './export-query.ts';
 import { NDJSON, readExportParams, type ExportInput, type ExportLevel } from './export-request.ts';
-import { manifest, progress, statusUrl } from './export-manifest.ts';
+import { DELETED_FILE, ERROR_FILE, manifest, progress, statusUrl } from './export-manifest.ts';
 
 export const EXPORT_FILE_PATH = '$export-file';
 /** Seconds a client is asked to wait before polling again. */
@@ -149,7 +150,8 @@ async function pollStatus(req: FhirRequest, ctx: InteractionContext): Promise<Fh
 async function exportFile(req: FhirRequest, ctx: InteractionContext): Promise<FhirResponse> {
   const job = await ownJob(req, ctx);
   const type = req.query.find(([k]) => k === 'type')?.[1];
-  if (job.status !== 'done' || !type || !job.types.includes(type)) {
+  const files = [...job.types, DELETED_FILE, ERROR_FILE];
+  if (job.status !== 'done' || !type || !files.includes(type)) {
     throw new FhirError('not-found', `Export job ${job.id} has no file${type ? ` for ${type}` : ''}`);
   }
   const db = await ctx.repo.queryable();
@@ -224,7 +226,14 @@ export const EXPORT_OPERATIONS: HearthOperation[] = [
     description: `The ${NDJSON} file of one type of a finished export, for the client (and user) that started it.`,
     parameters: [
       { name: '_jobId', use: 'in', min: 1, max: '1', type: 'string', documentation: 'The export job' },
-      { name: 'type', use: 'in', min: 1, max: '1', type: 'string', documentation: 'The resource type' },
+      {
+        name: 'type',
+        use: 'in',
+        min: 1,
+        max: '1',
+        type: 'string',
+        documentation: `The resource type, or ${DELETED_FILE} (the deleted file) or ${ERROR_FILE} (the error file)`,
+      },
     ],
     handle: exportFile,
   },

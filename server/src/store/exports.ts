@@ -183,15 +183,23 @@ export async function saveJobResult(db: Queryable, id: string, node: string, res
   });
 }
 
+/** NDJSON to add as the next part of one of a job's files (a type's, or its deleted or error file). */
+export interface FilePart {
+  file: string;
+  ndjson: string;
+  count: number;
+}
+
 /**
- * Writes a page of NDJSON as the next part of its type's file and moves the job on (to the page's last id, or
- * to the next type), renewing the lease; false (nothing written) when the job was cancelled or the lease lost.
+ * Writes a step's NDJSON as the next part of each of its files, first removing the parts of `drop` (a type
+ * that failed), and moves the job on (to the page's last id, or to the next phase), renewing the lease; false
+ * (nothing written) when the job was cancelled or the lease lost.
  */
 export async function savePage(
   pool: pg.Pool,
   node: string,
   leaseSeconds: number,
-  page: { jobId: string; resourceType: string; ndjson: string; count: number; typeIndex: number; afterId: string },
+  page: { jobId: string; parts: FilePart[]; drop?: string; count: number; typeIndex: number; afterId: string },
 ): Promise<boolean> {
   const client = await pool.connect();
   try {
@@ -200,12 +208,20 @@ export async function savePage(
       await client.query('ROLLBACK');
       return false;
     }
-    if (page.count) {
+    if (page.drop !== undefined) {
+      await client.query({
+        name: 'export-drop-file',
+        text: 'DELETE FROM export_output WHERE job_id = $1 AND resource_type = $2',
+        values: [page.jobId, page.drop],
+      });
+    }
+    for (const part of page.parts) {
+      if (!part.count) continue;
       await client.query({
         name: 'export-write-part',
         text: `INSERT INTO export_output (job_id, resource_type, part, count, content)
                SELECT $1, $2, COALESCE(max(part), 0) + 1, $3, $4 FROM export_output WHERE job_id = $1 AND resource_type = $2`,
-        values: [page.jobId, page.resourceType, page.count, page.ndjson],
+        values: [page.jobId, part.file, part.count, part.ndjson],
       });
     }
     await client.query('COMMIT');
@@ -237,13 +253,13 @@ export async function releaseJob(db: Queryable, id: string, node: string): Promi
   });
 }
 
-/** Resources written per type, in the job's type order. */
+/** Lines written per file (each type's resources, the deleted and error files), in the job's type order. */
 export async function outputCounts(db: Queryable, jobId: string): Promise<{ type: string; count: number }[]> {
   const { rows } = await db.query<{ resource_type: string; count: string }>({
     name: 'export-output-counts',
     text: `SELECT o.resource_type, sum(o.count) AS count FROM export_output o JOIN export_job j ON j.id = o.job_id
             WHERE o.job_id = $1 GROUP BY o.resource_type, j.types
-            ORDER BY array_position(j.types, o.resource_type)`,
+            ORDER BY array_position(j.types, o.resource_type), o.resource_type`,
     values: [jobId],
   });
   return rows.map((r) => ({ type: r.resource_type, count: Number(r.count) }));
