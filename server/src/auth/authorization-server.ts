@@ -10,22 +10,17 @@
  * (RFC 7662). Errors are OAuth errors (RFC 6749 §5.2), not OperationOutcomes.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  decodeJwt,
-  errors as joseErrors,
-  jwtVerify,
-  SignJWT,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import type pg from 'pg';
+import { ASSERTION_TYPE, ClientAssertions } from './client-assertion.ts';
+import { introspect } from './introspection.ts';
 import { findClient, type Client } from './clients.ts';
 import { OAuthError } from './oauth-error.ts';
 import type { Identity } from './guard.ts';
 import type { SigningKey } from './keys.ts';
 import { DEFAULT_REFRESH, RefreshTokens, type RefreshConfig } from './refresh-tokens.ts';
 import { grantScopes, LAUNCH_PATIENT, needsPatient, OFFLINE_ACCESS, ONLINE_ACCESS, parseScope } from './scopes.ts';
+import { hearthContext, userClaims } from './token-context.ts';
 import { currentRole } from './user-role.ts';
 import { authenticateUser, type User } from './users.ts';
 import { VerifiedTokens } from './verified-tokens.ts';
@@ -34,11 +29,6 @@ export { OAuthError };
 
 /** Access tokens live this long (SMART: SHOULD NOT exceed 300 s). */
 export const ACCESS_TOKEN_SECONDS = 300;
-/** A client assertion may not expire later than this after now. */
-const MAX_ASSERTION_SECONDS = 300;
-const CLOCK_TOLERANCE_SECONDS = 30;
-const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** Verified access tokens remembered at most (then forgotten all at once). */
 /** Authorization codes live this long and are used once. */
 const CODE_SECONDS = 60;
 
@@ -83,7 +73,7 @@ export class AuthorizationServer {
   readonly authorizationEndpoint: string;
   readonly introspectionEndpoint: string;
   readonly jwksUri: string;
-  private readonly remoteKeys = new Map<string, JWTVerifyGetKey>();
+  private readonly assertions: ClientAssertions;
   private readonly verified = new VerifiedTokens();
   private readonly refreshTokens: RefreshTokens;
 
@@ -103,6 +93,7 @@ export class AuthorizationServer {
     this.authorizationEndpoint = `${origin}/auth/authorize`;
     this.introspectionEndpoint = `${origin}/auth/introspect`;
     this.jwksUri = `${origin}/auth/jwks`;
+    this.assertions = new ClientAssertions(pool, this.tokenEndpoint);
   }
 
   /** The SMART configuration document (absolute URLs; S256 only). */
@@ -161,7 +152,7 @@ export class AuthorizationServer {
     if (form.client_assertion_type !== ASSERTION_TYPE || !form.client_assertion) {
       throw new OAuthError(401, 'invalid_client', `A client_assertion of type ${ASSERTION_TYPE} is required`);
     }
-    const client = await this.authenticate(form.client_assertion, form.client_id);
+    const client = await this.assertions.authenticate(form.client_assertion, form.client_id);
     // A system has no patient in context: patient/ scopes and launch/patient are not for it.
     // Nor refresh tokens (SMART Backend Services: SHOULD NOT be issued): resource scopes only.
     const scope = grantScopes(form.scope ?? '', client.scope).filter((s) => parseScope(s) && !needsPatient(s));
@@ -355,49 +346,14 @@ export class AuthorizationServer {
     return { ...user, roles };
   }
 
-  /** RFC 7662: `{ active: false }` for anything that is not a current token of this server. */
-  async introspect(token: string | undefined): Promise<Record<string, unknown>> {
-    if (!token) return { active: false };
-    if (!token.includes('.')) return this.introspectRefresh(token);
-    try {
-      const claims = await this.verifyAccessToken(token);
-      return {
-        active: true,
-        scope: claims.scope,
-        client_id: claims.clientId,
-        exp: claims.expiresAt,
-        token_type: 'Bearer',
-        iss: this.issuer,
-        sub: claims.subject,
-        ...(claims.identity.practitioner ? { fhirUser: claims.identity.practitioner } : {}),
-        ...(claims.identity.patient ? { patient: claims.identity.patient } : {}),
-        ...hearthContext({
-          practitioner_role: claims.identity.practitionerRole,
-          organization: claims.identity.organization,
-        }),
-        aud: this.fhirBaseUrl,
-      };
-    } catch {
-      return { active: false };
-    }
-  }
-
-  /** A refresh token that would be accepted now: its grant's scopes, client, end and user; else inactive. */
-  private async introspectRefresh(token: string): Promise<Record<string, unknown>> {
-    const found = await this.refreshTokens.active(token);
-    if (!found) return { active: false };
-    const { grant, role } = found;
-    return {
-      active: true,
-      scope: grant.scope.join(' '),
-      client_id: grant.clientId,
-      exp: Math.floor(grant.expiresAt.getTime() / 1000),
-      iss: this.issuer,
-      sub: grant.username,
-      fhirUser: role.practitioner,
-      ...(grant.patient ? { patient: grant.patient } : {}),
-      ...hearthContext({ practitioner_role: grant.practitionerRole, organization: role.organization }),
-    };
+  /** RFC 7662 (introspection.ts): `{ active: false }` for anything that is not a current token of this server. */
+  introspect(token: string | undefined): Promise<Record<string, unknown>> {
+    return introspect(token, {
+      issuer: this.issuer,
+      audience: this.fhirBaseUrl,
+      verifyAccessToken: (t) => this.verifyAccessToken(t),
+      refreshTokens: this.refreshTokens,
+    });
   }
 
   /**
@@ -439,90 +395,6 @@ export class AuthorizationServer {
       expiresAt: payload.exp,
     };
   }
-
-  /** Checks the client assertion (SMART Backend Services) and returns its client. */
-  private async authenticate(assertion: string, clientIdParam: string | undefined): Promise<Client> {
-    let unverified: ReturnType<typeof decodeJwt>;
-    try {
-      unverified = decodeJwt(assertion);
-    } catch {
-      throw new OAuthError(401, 'invalid_client', 'The client assertion is not a JWT');
-    }
-    const clientId = unverified.iss;
-    if (!clientId || unverified.sub !== clientId) {
-      throw new OAuthError(401, 'invalid_client', 'The client assertion needs iss and sub, both the client_id');
-    }
-    if (clientIdParam !== undefined && clientIdParam !== clientId) {
-      throw new OAuthError(401, 'invalid_client', 'client_id does not match the client assertion');
-    }
-    const client = await findClient(this.pool, clientId);
-    if (!client) throw new OAuthError(401, 'invalid_client', 'Unknown client');
-    if (!client.jwks && !client.jwksUri)
-      throw new OAuthError(401, 'invalid_client', 'The client has no keys registered');
-    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
-    try {
-      ({ payload } = await jwtVerify(assertion, this.keysOf(client), {
-        issuer: clientId,
-        subject: clientId,
-        audience: this.tokenEndpoint,
-        algorithms: ['RS384', 'ES384'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        requiredClaims: ['exp', 'jti'],
-      }));
-    } catch (error) {
-      throw new OAuthError(401, 'invalid_client', `The client assertion was not accepted: ${reason(error)}`);
-    }
-    const now = Math.floor(Date.now() / 1000);
-    if (payload.exp! > now + MAX_ASSERTION_SECONDS + CLOCK_TOLERANCE_SECONDS) {
-      throw new OAuthError(401, 'invalid_client', 'The client assertion may expire at most 5 minutes from now');
-    }
-    await this.pool.query('DELETE FROM auth_jti WHERE expires_at < now()');
-    const { rowCount } = await this.pool.query(
-      'INSERT INTO auth_jti (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING',
-      [clientId, payload.jti, payload.exp! + CLOCK_TOLERANCE_SECONDS],
-    );
-    if (!rowCount) throw new OAuthError(401, 'invalid_client', 'The client assertion jti has been used before');
-    return client;
-  }
-
-  private keysOf(client: Client): JWTVerifyGetKey {
-    if (client.jwks) return createLocalJWKSet(client.jwks);
-    const uri = client.jwksUri!;
-    let keys = this.remoteKeys.get(uri);
-    if (!keys) {
-      keys = createRemoteJWKSet(new URL(uri));
-      this.remoteKeys.set(uri, keys);
-    }
-    return keys;
-  }
-}
-
-/** The access token claims of a user acting in a role (with a patient in context, if launched with one). */
-function userClaims(
-  role: { practitioner: string; organization: string },
-  practitionerRole: string,
-  patient: string | undefined,
-): Record<string, unknown> {
-  return {
-    fhirUser: role.practitioner,
-    practitioner_role: practitionerRole,
-    organization: role.organization,
-    ...(patient ? { patient } : {}),
-  };
-}
-
-/**
- * The role and organisation a user acts for, as Hearth's own token response
- * fields (RFC 6749 §8.2: a vendor prefix; clients ignore fields they do not know).
- */
-function hearthContext(claims: Record<string, unknown>): Record<string, string> {
-  const role = claims.practitioner_role;
-  const organization = claims.organization;
-  if (typeof role !== 'string') return {};
-  return {
-    hearth_practitioner_role: role,
-    ...(typeof organization === 'string' ? { hearth_organization: organization } : {}),
-  };
 }
 
 function sha256(text: string): string {
@@ -533,14 +405,4 @@ function withQuery(uri: string, params: Record<string, string | undefined>): str
   const url = new URL(uri);
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
   return url.toString();
-}
-
-function reason(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'it has expired';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} is not as required`;
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no registered key matches its kid';
-  if (error instanceof joseErrors.JWKSMultipleMatchingKeys) return 'more than one registered key matches its kid';
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature does not verify';
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'its alg is not RS384 or ES384';
-  return error instanceof Error ? error.message : 'invalid';
 }
