@@ -250,6 +250,7 @@ export async function buildApp(config: Config): Promise<HearthApp> {
     await loadSigningKey(database.pool),
     config.baseUrl,
     launchPatientFinder(database.pool, accessCache, graceMs),
+    config.refresh,
   );
   app.decorate('auth', auth);
   const external = config.externalIdp && new ExternalIdentityProvider(config.externalIdp, database.pool);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExternalIdpConfig } from './auth/external-idp.ts';
+import type { RefreshConfig } from './auth/refresh-tokens.ts';
 import { parseScope } from './auth/scopes.ts';
 import { parseResponseClocks, type ResponseClocks } from './workflow/response-clock.ts';
 import { CLEGG_CUT_POINTS, parseCutPoints, type EfiCutPoints } from './population/frailty.ts';
@@ -49,6 +50,8 @@ export interface Config {
   corsOrigins: string[];
   /** An external identity provider (e.g. NHS CIS2) whose tokens the API accepts; undefined: none. */
   externalIdp?: ExternalIdpConfig;
+  /** Refresh token lifetimes of the built-in authorization server (docs/security-tokens.md). */
+  refresh: RefreshConfig;
   /** Default and maximum page size of searches and history. */
   defaultPageSize: number;
   maxPageSize: number;
@@ -176,6 +179,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return origin;
     }),
     externalIdp: externalIdp(env, baseUrl),
+    refresh: {
+      // Decimals allowed (tests use seconds' worth).
+      onlineHours: positive(env, 'HEARTH_REFRESH_ONLINE_HOURS', 8, 24 * 31),
+      offlineDays: positive(env, 'HEARTH_REFRESH_OFFLINE_DAYS', 30, 3660),
+    },
     nhsNumberCheck: oneOf(env, 'HEARTH_NHS_NUMBER_CHECK', ['reject', 'warn'], 'reject'),
     enforcedProfiles: list(env.HEARTH_ENFORCE_PROFILES ?? ''),
     defaultPageSize,
@@ -293,6 +301,16 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}"`);
+  }
+  return value;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    throw new ConfigError(`${name} must be a number above 0 and at most ${max}; got "${raw}"`);
   }
   return value;
 }

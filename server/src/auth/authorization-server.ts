@@ -5,50 +5,32 @@
  * web client (sign-in.ts renders the page); SMART Backend Services
  * (`client_credentials` with a `private_key_jwt` client assertion, RS384 or
  * ES384, keys by value or by URL, `jti` replay protection); access tokens
- * (ES256 JWTs, 5 minutes, no refresh tokens) and token introspection
+ * (ES256 JWTs, 5 minutes); refresh tokens for signed-in users who ask for
+ * `online_access` or `offline_access` (refresh-tokens.ts); token introspection
  * (RFC 7662). Errors are OAuth errors (RFC 6749 §5.2), not OperationOutcomes.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  decodeJwt,
-  errors as joseErrors,
-  jwtVerify,
-  SignJWT,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import type pg from 'pg';
+import { ASSERTION_TYPE, ClientAssertions } from './client-assertion.ts';
+import { introspect } from './introspection.ts';
 import { findClient, type Client } from './clients.ts';
+import { OAuthError } from './oauth-error.ts';
 import type { Identity } from './guard.ts';
 import type { SigningKey } from './keys.ts';
-import { grantScopes, LAUNCH_PATIENT, needsPatient } from './scopes.ts';
+import { DEFAULT_REFRESH, RefreshTokens, type RefreshConfig } from './refresh-tokens.ts';
+import { grantScopes, LAUNCH_PATIENT, needsPatient, OFFLINE_ACCESS, ONLINE_ACCESS, parseScope } from './scopes.ts';
+import { hearthContext, userClaims } from './token-context.ts';
+import { currentRole } from './user-role.ts';
 import { authenticateUser, type User } from './users.ts';
 import { VerifiedTokens } from './verified-tokens.ts';
 
+export { OAuthError };
+
 /** Access tokens live this long (SMART: SHOULD NOT exceed 300 s). */
 export const ACCESS_TOKEN_SECONDS = 300;
-/** A client assertion may not expire later than this after now. */
-const MAX_ASSERTION_SECONDS = 300;
-const CLOCK_TOLERANCE_SECONDS = 30;
-const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** Verified access tokens remembered at most (then forgotten all at once). */
 /** Authorization codes live this long and are used once. */
 const CODE_SECONDS = 60;
-
-export class OAuthError extends Error {
-  constructor(
-    readonly status: 400 | 401,
-    readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_scope',
-    description: string,
-  ) {
-    super(description);
-  }
-
-  toJSON(): { error: string; error_description: string } {
-    return { error: this.error, error_description: this.message };
-  }
-}
 
 export interface AccessClaims {
   clientId: string;
@@ -91,8 +73,9 @@ export class AuthorizationServer {
   readonly authorizationEndpoint: string;
   readonly introspectionEndpoint: string;
   readonly jwksUri: string;
-  private readonly remoteKeys = new Map<string, JWTVerifyGetKey>();
+  private readonly assertions: ClientAssertions;
   private readonly verified = new VerifiedTokens();
+  private readonly refreshTokens: RefreshTokens;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -101,13 +84,16 @@ export class AuthorizationServer {
     /** The patient a user acting as `identity` may launch with, from the id or NHS number they gave; undefined if none. */
     private readonly launchPatient: (identity: Identity, wanted: string) => Promise<string | undefined> = async () =>
       undefined,
+    refresh: RefreshConfig = DEFAULT_REFRESH,
   ) {
+    this.refreshTokens = new RefreshTokens(pool, refresh);
     const origin = new URL(fhirBaseUrl).origin;
     this.issuer = `${origin}/auth`;
     this.tokenEndpoint = `${origin}/auth/token`;
     this.authorizationEndpoint = `${origin}/auth/authorize`;
     this.introspectionEndpoint = `${origin}/auth/introspect`;
     this.jwksUri = `${origin}/auth/jwks`;
+    this.assertions = new ClientAssertions(pool, this.tokenEndpoint);
   }
 
   /** The SMART configuration document (absolute URLs; S256 only). */
@@ -118,7 +104,7 @@ export class AuthorizationServer {
       authorization_endpoint: this.authorizationEndpoint,
       token_endpoint: this.tokenEndpoint,
       introspection_endpoint: this.introspectionEndpoint,
-      grant_types_supported: ['authorization_code', 'client_credentials'],
+      grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
       response_types_supported: ['code'],
       token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
       token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
@@ -128,6 +114,8 @@ export class AuthorizationServer {
         'patient/*.cruds',
         'patient/*.rs',
         LAUNCH_PATIENT,
+        ONLINE_ACCESS,
+        OFFLINE_ACCESS,
         'system/*.cruds',
         'system/*.rs',
       ],
@@ -137,6 +125,8 @@ export class AuthorizationServer {
         'client-public',
         'client-confidential-asymmetric',
         'context-standalone-patient',
+        'permission-offline',
+        'permission-online',
         'permission-patient',
         'permission-user',
         'permission-v1',
@@ -149,18 +139,23 @@ export class AuthorizationServer {
     return { keys: [this.key.publicJwk] };
   }
 
-  /** The token endpoint: `authorization_code` (public clients, PKCE) or `client_credentials` (a client assertion). */
+  /**
+   * The token endpoint: `authorization_code` (public clients, PKCE), `refresh_token`
+   * or `client_credentials` (a client assertion).
+   */
   async token(form: Record<string, string | undefined>): Promise<Record<string, unknown>> {
     if (form.grant_type === 'authorization_code') return this.exchangeCode(form);
+    if (form.grant_type === 'refresh_token') return (await this.refresh(form)).body;
     if (form.grant_type !== 'client_credentials') {
       throw new OAuthError(400, 'unsupported_grant_type', `grant_type "${form.grant_type ?? ''}" is not supported`);
     }
     if (form.client_assertion_type !== ASSERTION_TYPE || !form.client_assertion) {
       throw new OAuthError(401, 'invalid_client', `A client_assertion of type ${ASSERTION_TYPE} is required`);
     }
-    const client = await this.authenticate(form.client_assertion, form.client_id);
+    const client = await this.assertions.authenticate(form.client_assertion, form.client_id);
     // A system has no patient in context: patient/ scopes and launch/patient are not for it.
-    const scope = grantScopes(form.scope ?? '', client.scope).filter((s) => !needsPatient(s));
+    // Nor refresh tokens (SMART Backend Services: SHOULD NOT be issued): resource scopes only.
+    const scope = grantScopes(form.scope ?? '', client.scope).filter((s) => parseScope(s) && !needsPatient(s));
     if (!scope.length) {
       throw new OAuthError(400, 'invalid_scope', `None of the scopes asked for ("${form.scope ?? ''}") may be granted`);
     }
@@ -177,6 +172,7 @@ export class AuthorizationServer {
     clientId: string,
     subject: string,
     claims: Record<string, unknown>,
+    refreshToken?: string,
   ): Promise<Record<string, unknown>> {
     const accessToken = await new SignJWT({ scope: scope.join(' '), client_id: clientId, ...claims })
       .setProtectedHeader({ alg: this.key.alg, kid: this.key.kid, typ: 'at+jwt' })
@@ -192,8 +188,10 @@ export class AuthorizationServer {
       token_type: 'Bearer',
       expires_in: ACCESS_TOKEN_SECONDS,
       scope: scope.join(' '),
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
       ...(typeof claims.fhirUser === 'string' ? { fhirUser: claims.fhirUser } : {}),
       ...(typeof claims.patient === 'string' ? { patient: claims.patient } : {}),
+      ...hearthContext(claims),
     };
   }
 
@@ -221,7 +219,7 @@ export class AuthorizationServer {
     }
     if (request.aud !== this.fhirBaseUrl) return back('invalid_request', `aud must be ${this.fhirBaseUrl}`);
     const granted = grantScopes(request.scope ?? '', client.scope);
-    if (!granted.some((s) => s !== LAUNCH_PATIENT)) {
+    if (!granted.some((s) => parseScope(s))) {
       return back('invalid_scope', `None of the scopes asked for may be granted`);
     }
     return { kind: 'sign-in', request, client, choosePatient: granted.some(needsPatient) };
@@ -231,7 +229,9 @@ export class AuthorizationServer {
   async signIn(request: AuthorizeRequest, form: Record<string, string | undefined>): Promise<AuthorizeOutcome> {
     const checked = await this.authorize(request);
     if (checked.kind !== 'sign-in') return checked;
-    const user = await authenticateUser(this.pool, form.username ?? '', form.password ?? '');
+    const user = await this.withCurrentRoles(
+      await authenticateUser(this.pool, form.username ?? '', form.password ?? ''),
+    );
     if (!user) return { ...checked, error: 'The username or password is not right' };
     if (!user.roles.length) return { ...checked, error: 'This account has no role to act in; ask an administrator' };
     const role = user.roles.length === 1 ? user.roles[0] : user.roles.find((r) => r.practitionerRole === form.role);
@@ -296,40 +296,64 @@ export class AuthorizationServer {
     if (challenge.length !== expected.length || !timingSafeEqual(challenge, expected)) {
       throw new OAuthError(400, 'invalid_grant', 'The code_verifier does not match the code_challenge');
     }
-    const { rows: users } = await this.pool.query(
-      `SELECT u.practitioner, r.organization FROM auth_user u
-         JOIN auth_user_role r ON r.username = u.username AND r.practitioner_role = $2 WHERE u.username = $1`,
-      [grant.username, grant.practitioner_role],
-    );
-    if (!users[0]) throw new OAuthError(400, 'invalid_grant', 'The user or role no longer exists');
-    return this.issue((grant.scope as string).split(' '), grant.client_id, grant.username, {
-      fhirUser: users[0].practitioner,
-      practitioner_role: grant.practitioner_role,
-      organization: users[0].organization,
+    const role = await currentRole(this.pool, grant.username, grant.practitioner_role);
+    if ('ended' in role) throw new OAuthError(400, 'invalid_grant', `The user may not act in this role: ${role.ended}`);
+    const scope = (grant.scope as string).split(' ');
+    const refreshToken = await this.refreshTokens.start({
+      clientId: grant.client_id,
+      username: grant.username,
+      practitionerRole: grant.practitioner_role,
+      organization: role.organization,
+      scope,
       ...(grant.patient ? { patient: grant.patient } : {}),
     });
+    return this.issue(
+      scope,
+      grant.client_id,
+      grant.username,
+      userClaims(role, grant.practitioner_role, grant.patient ?? undefined),
+      refreshToken,
+    );
   }
 
-  /** RFC 7662: `{ active: false }` for anything that is not a current token of this server. */
-  async introspect(token: string | undefined): Promise<Record<string, unknown>> {
-    if (!token) return { active: false };
-    try {
-      const claims = await this.verifyAccessToken(token);
-      return {
-        active: true,
-        scope: claims.scope,
-        client_id: claims.clientId,
-        exp: claims.expiresAt,
-        token_type: 'Bearer',
-        iss: this.issuer,
-        sub: claims.subject,
-        ...(claims.identity.practitioner ? { fhirUser: claims.identity.practitioner } : {}),
-        ...(claims.identity.patient ? { patient: claims.identity.patient } : {}),
-        aud: this.fhirBaseUrl,
-      };
-    } catch {
-      return { active: false };
+  /**
+   * `grant_type=refresh_token` (refresh-tokens.ts): a new access token and a new
+   * refresh token, with the user and role it was for (the audit trail's).
+   */
+  async refresh(
+    form: Record<string, string | undefined>,
+  ): Promise<{ body: Record<string, unknown>; who: { username: string; practitionerRole: string } }> {
+    const { grant, role, scope, refreshToken } = await this.refreshTokens.redeem(
+      form.refresh_token,
+      form.client_id,
+      form.scope,
+    );
+    const claims = userClaims(role, grant.practitionerRole, grant.patient);
+    return {
+      body: await this.issue(scope, grant.clientId, grant.username, claims, refreshToken),
+      who: { username: grant.username, practitionerRole: grant.practitionerRole },
+    };
+  }
+
+  /** The user with only the roles they may act in now (user-role.ts), or undefined. */
+  private async withCurrentRoles(user: User | undefined): Promise<User | undefined> {
+    if (!user) return undefined;
+    const roles: User['roles'] = [];
+    for (const role of user.roles) {
+      const now = await currentRole(this.pool, user.username, role.practitionerRole);
+      if (!('ended' in now)) roles.push(role);
     }
+    return { ...user, roles };
+  }
+
+  /** RFC 7662 (introspection.ts): `{ active: false }` for anything that is not a current token of this server. */
+  introspect(token: string | undefined): Promise<Record<string, unknown>> {
+    return introspect(token, {
+      issuer: this.issuer,
+      audience: this.fhirBaseUrl,
+      verifyAccessToken: (t) => this.verifyAccessToken(t),
+      refreshTokens: this.refreshTokens,
+    });
   }
 
   /**
@@ -371,62 +395,6 @@ export class AuthorizationServer {
       expiresAt: payload.exp,
     };
   }
-
-  /** Checks the client assertion (SMART Backend Services) and returns its client. */
-  private async authenticate(assertion: string, clientIdParam: string | undefined): Promise<Client> {
-    let unverified: ReturnType<typeof decodeJwt>;
-    try {
-      unverified = decodeJwt(assertion);
-    } catch {
-      throw new OAuthError(401, 'invalid_client', 'The client assertion is not a JWT');
-    }
-    const clientId = unverified.iss;
-    if (!clientId || unverified.sub !== clientId) {
-      throw new OAuthError(401, 'invalid_client', 'The client assertion needs iss and sub, both the client_id');
-    }
-    if (clientIdParam !== undefined && clientIdParam !== clientId) {
-      throw new OAuthError(401, 'invalid_client', 'client_id does not match the client assertion');
-    }
-    const client = await findClient(this.pool, clientId);
-    if (!client) throw new OAuthError(401, 'invalid_client', 'Unknown client');
-    if (!client.jwks && !client.jwksUri)
-      throw new OAuthError(401, 'invalid_client', 'The client has no keys registered');
-    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
-    try {
-      ({ payload } = await jwtVerify(assertion, this.keysOf(client), {
-        issuer: clientId,
-        subject: clientId,
-        audience: this.tokenEndpoint,
-        algorithms: ['RS384', 'ES384'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        requiredClaims: ['exp', 'jti'],
-      }));
-    } catch (error) {
-      throw new OAuthError(401, 'invalid_client', `The client assertion was not accepted: ${reason(error)}`);
-    }
-    const now = Math.floor(Date.now() / 1000);
-    if (payload.exp! > now + MAX_ASSERTION_SECONDS + CLOCK_TOLERANCE_SECONDS) {
-      throw new OAuthError(401, 'invalid_client', 'The client assertion may expire at most 5 minutes from now');
-    }
-    await this.pool.query('DELETE FROM auth_jti WHERE expires_at < now()');
-    const { rowCount } = await this.pool.query(
-      'INSERT INTO auth_jti (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING',
-      [clientId, payload.jti, payload.exp! + CLOCK_TOLERANCE_SECONDS],
-    );
-    if (!rowCount) throw new OAuthError(401, 'invalid_client', 'The client assertion jti has been used before');
-    return client;
-  }
-
-  private keysOf(client: Client): JWTVerifyGetKey {
-    if (client.jwks) return createLocalJWKSet(client.jwks);
-    const uri = client.jwksUri!;
-    let keys = this.remoteKeys.get(uri);
-    if (!keys) {
-      keys = createRemoteJWKSet(new URL(uri));
-      this.remoteKeys.set(uri, keys);
-    }
-    return keys;
-  }
 }
 
 function sha256(text: string): string {
@@ -437,14 +405,4 @@ function withQuery(uri: string, params: Record<string, string | undefined>): str
   const url = new URL(uri);
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
   return url.toString();
-}
-
-function reason(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'it has expired';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} is not as required`;
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no registered key matches its kid';
-  if (error instanceof joseErrors.JWKSMultipleMatchingKeys) return 'more than one registered key matches its kid';
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature does not verify';
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'its alg is not RS384 or ES384';
-  return error instanceof Error ? error.message : 'invalid';
 }

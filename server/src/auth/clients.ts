@@ -69,14 +69,17 @@ export async function findClient(pool: pg.Pool, clientId: string): Promise<Clien
   };
 }
 
-/** The Hearth web client: a public client signing users in (authorization code + PKCE), served at the origin's root. */
+/**
+ * The Hearth web client: a public client signing users in (authorization code + PKCE), served at the origin's root.
+ * It may have refresh tokens for the sign-in session (`online_access`), not offline ones: it runs in a browser.
+ */
 export const WEB_CLIENT_ID = 'hearth-web';
 
 export async function ensureWebClient(pool: pg.Pool, origin: string): Promise<void> {
   await registerClient(pool, {
     clientId: WEB_CLIENT_ID,
     name: 'Hearth web client',
-    scope: 'user/*.cruds patient/*.cruds launch/patient',
+    scope: 'user/*.cruds patient/*.cruds launch/patient online_access',
     redirectUris: [`${origin}/`],
   });
 }

@@ -112,11 +112,18 @@ export function capScopes(scopes: string[], ceiling: string): string[] {
 
 /** The launch-context scope of a standalone launch that asks the user to choose a patient. */
 export const LAUNCH_PATIENT = 'launch/patient';
+/** A refresh token usable while the user's sign-in session lasts (SMART `online_access`). */
+export const ONLINE_ACCESS = 'online_access';
+/** A refresh token usable after the user has gone (SMART `offline_access`): only for clients registered for it. */
+export const OFFLINE_ACCESS = 'offline_access';
+
+/** Scopes that are not resource scopes, granted as asked when the client's ceiling lists them. */
+const OTHER_SCOPES: ReadonlySet<string> = new Set([LAUNCH_PATIENT, ONLINE_ACCESS, OFFLINE_ACCESS]);
 
 /**
  * The scopes to grant for a request: each requested resource scope that one
- * allowed scope covers (in its normalised v2 form), and `launch/patient` when
- * the ceiling has it; other requested scopes (e.g. unknown or v1 out of
+ * allowed scope covers (in its normalised v2 form), and `launch/patient`,
+ * `online_access` and `offline_access` when the ceiling has them; other requested scopes (e.g. unknown or v1 out of
  * order) are dropped, never widened.
  */
 export function grantScopes(requested: string, allowed: string): string[] {
@@ -127,7 +134,7 @@ export function grantScopes(requested: string, allowed: string): string[] {
     .filter((s) => s !== undefined);
   const granted: string[] = [];
   for (const raw of requested.split(/\s+/).filter(Boolean)) {
-    if (raw === LAUNCH_PATIENT && allowed.split(/\s+/).includes(LAUNCH_PATIENT)) granted.push(raw);
+    if (OTHER_SCOPES.has(raw) && allowed.split(/\s+/).includes(raw)) granted.push(raw);
     const wanted = parseScope(raw);
     if (wanted && ceilings.some((ceiling) => covers(ceiling, wanted))) granted.push(formatScope(wanted));
   }
@@ -137,4 +144,25 @@ export function grantScopes(requested: string, allowed: string): string[] {
 /** Whether a scope needs a patient in context (launch/patient, or a patient/ scope). */
 export function needsPatient(scope: string): boolean {
   return scope === LAUNCH_PATIENT || scope.startsWith('patient/');
+}
+
+/**
+ * The scopes of a refresh request (RFC 6749 §6; SMART App Launch "Refresh
+ * access token"): none asked means all the grant's; otherwise each asked must
+ * be within the grant (a resource scope covered by a granted one, in its
+ * normalised form; any other granted as it is) and one at least a resource
+ * scope. Undefined when the request asks for more than the grant.
+ */
+export function narrowScopes(requested: string | undefined, granted: readonly string[]): string[] | undefined {
+  const asked = (requested ?? '').split(/\s+/).filter(Boolean);
+  if (!asked.length) return [...granted];
+  const ceilings = granted.map(parseScope).filter((s) => s !== undefined);
+  const narrowed: string[] = [];
+  for (const raw of asked) {
+    const wanted = parseScope(raw);
+    if (wanted && ceilings.some((ceiling) => covers(ceiling, wanted))) narrowed.push(formatScope(wanted));
+    else if (!wanted && granted.includes(raw)) narrowed.push(raw);
+    else return undefined;
+  }
+  return narrowed.some((s) => parseScope(s)) ? [...new Set(narrowed)] : undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * The authorization server's HTTP face: SMART discovery under the FHIR base,
- * and /auth/authorize (sign-in page and form), /auth/jwks, /auth/token,
- * /auth/introspect. JSON for OAuth answers, with `Cache-Control: no-store`
+ * and /auth/authorize (sign-in page and form), /auth/jwks, /auth/token
+ * (codes, refresh tokens, client credentials), /auth/introspect. JSON for OAuth answers, with `Cache-Control: no-store`
  * on token answers (RFC 6749 §5.1).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -18,12 +18,20 @@ import { signInPage, signInPolicy } from '../../auth/sign-in.ts';
 type Form = Record<string, string | undefined>;
 
 export function registerAuthRoutes(app: FastifyInstance, auth: AuthorizationServer, audit: AuditTrail): void {
-  const login = (request: FastifyRequest, success: boolean, clientId: string, username?: string, failure?: string) =>
+  const login = (
+    request: FastifyRequest,
+    success: boolean,
+    clientId: string,
+    username?: string,
+    failure?: string,
+    practitionerRole?: string,
+  ) =>
     audit.record({
       kind: 'login',
       success,
       clientId,
       username,
+      ...(practitionerRole ? { practitionerRole } : {}),
       clientAddress: request.ip,
       serverUrl: auth.issuer,
       recorded: new Date().toISOString(),
@@ -56,6 +64,25 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthorizationServ
   app.post('/auth/token', async (request, reply) => {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     const body = form(request.body);
+    // A refresh is audited as a sign-in is (it signs the user in again, without their password).
+    if (body.grant_type === 'refresh_token') {
+      try {
+        const { body: answer, who } = await auth.refresh(body);
+        await login(request, true, body.client_id ?? '', who.username, undefined, who.practitionerRole);
+        return json(reply, 200, answer);
+      } catch (error) {
+        if (!(error instanceof OAuthError)) throw error;
+        await login(
+          request,
+          false,
+          body.client_id ?? '',
+          error.who?.username,
+          error.message,
+          error.who?.practitionerRole,
+        );
+        return oauthError(reply, error);
+      }
+    }
     try {
       const answer = await auth.token(body);
       if (body.grant_type === 'client_credentials') await login(request, true, assertionIssuer(body));
