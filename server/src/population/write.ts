@@ -32,16 +32,19 @@ function provenance(written: WrittenVersion[], recorded: string, why: string): P
   };
 }
 
-/** Writes each person's Observation, RiskAssessment and Provenance. */
+/**
+ * Writes each person's Observation and RiskAssessment (all the batch's in one lock statement and one write
+ * statement) and a Provenance of what was written for them.
+ */
 export async function writeResults(tx: Repository, assessed: Assessed[], now: string, why: string): Promise<void> {
-  for (const a of assessed) {
-    const observation = efiObservation(a.evidence, a.result, now);
-    const risk = riskAssessment(a.evidence, a.result, a.segment, now);
-    const written = [
-      await tx.update('Observation', observation.id!, observation),
-      await tx.update('RiskAssessment', risk.id!, risk),
-    ];
-    await tx.create(provenance(written, now, why));
+  const resources = assessed.flatMap((a) => [
+    efiObservation(a.evidence, a.result, now),
+    riskAssessment(a.evidence, a.result, a.segment, now),
+  ]);
+  const written = await tx.updateMany(resources);
+  for (let i = 0; i < assessed.length; i++) {
+    const mine = written.slice(2 * i, 2 * i + 2).filter((w) => w !== undefined);
+    if (mine.length) await tx.create(provenance(mine, now, why));
   }
 }
 
