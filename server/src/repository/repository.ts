@@ -396,7 +396,6 @@ export class Repository {
     if (keys.size !== resources.length || resources.some((r) => !r.id)) {
       throw new Error('updateMany takes resources with distinct ids');
     }
-    const warnings = resources.map((r) => this.validate(r));
     return this.transaction(async (repo) => {
       await repo.flush();
       const locked = await lockCurrentMany(
@@ -404,7 +403,7 @@ export class Repository {
         resources.map((r) => ({ resourceType: r.resourceType, id: r.id! })),
       );
       const out: ((WrittenVersion & { created: boolean }) | undefined)[] = [];
-      for (const [i, resource] of resources.entries()) {
+      for (const resource of resources) {
         const { resourceType, id } = resource as Resource & { id: string };
         const current = locked.get(`${resourceType}/${id}`);
         await repo.checkVisible(resourceType, id, current);
@@ -413,10 +412,11 @@ export class Repository {
           out.push(undefined);
           continue;
         }
+        const warnings = repo.validate(resource);
         if (current && !current.deleted) await repo.checkScopeQueries(resourceType, id, 'u');
         const versionId = current ? current.versionId + 1 : 1;
         const written = await repo.writeVersion(resource, id, versionId, 'PUT', current, true);
-        out.push({ ...withWarnings(written, warnings[i]), created: !current || current.deleted });
+        out.push({ ...withWarnings(written, warnings), created: !current || current.deleted });
       }
       return out;
     });
