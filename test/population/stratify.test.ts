@@ -10,7 +10,7 @@
  * polling, 200, DELETE; and no Group or RiskAssessment leaks to a user
  * without a relationship.
  */
-import type { Bundle, Group, Observation, RiskAssessment } from '@medplum/fhirtypes';
+import type { Bundle, Group, Observation, Provenance, RiskAssessment } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
 import { FHIR_JSON, putAll, startTestServer, type TestServer } from '../support/server.ts';
@@ -446,6 +446,19 @@ describe('access', () => {
     for (const id of ['complex-needs', 'segment-healthy', 'segment-chronic']) {
       expect((await s.http.get(`/fhir/Group/${id}`).set(auth(nurse))).status).toBe(404);
     }
+    // Each person's Provenance is indexed with that person (taken from the targets written beside it): the nurse
+    // sees their patient's, no one else's.
+    const targets = (b: Bundle) =>
+      (b.entry ?? []).flatMap((e) =>
+        (e.resource as Provenance).target.map((t) => t.reference!).filter((r) => r.startsWith('RiskAssessment/')),
+      );
+    const mine = await read<Bundle>(`Provenance?target=RiskAssessment/risk-${pid(0)}`, nurse);
+    expect(targets(mine).length).toBeGreaterThan(0);
+    for (const t of targets(mine)) expect(t).toMatch(new RegExp(`^RiskAssessment/risk-${pid(0)}/_history/\\d+$`));
+    const theirs = await read<Bundle>(`Provenance?target=RiskAssessment/risk-${pid(1)}`);
+    expect(targets(theirs).length).toBeGreaterThan(0);
+    const hidden = await read<Bundle>(`Provenance?target=RiskAssessment/risk-${pid(1)}`, nurse);
+    expect(hidden.entry ?? []).toEqual([]);
     // Groups are seen only by a caller who may see every member: the nurse sees none with members.
     const groups = await read<Bundle>('Group?_count=100', nurse);
     expect((groups.entry ?? []).filter((e) => (e.resource as Group).member?.length)).toEqual([]);
