@@ -6,6 +6,7 @@
  *   DATABASE_URL=postgres://… tsx bench/stratify.ts           # a loaded database (e.g. the neighbourhood generator's)
  *   HEARTH_DATA_DIR=/path/to/data tsx bench/stratify.ts        # a loaded embedded data folder
  *   tsx bench/stratify.ts --seed 5000                         # a temporary folder seeded with 5,000 synthetic people
+ *   HEARTH_DATA_DIR=… tsx bench/stratify.ts --seed 3000 --seed-only   # seed only (copy the folder to time first runs)
  *
  * `--seed N` first adds synthetic people (conditions from population/codes.ts,
  * emergency care, medications, social factors) until there are N. Security is
@@ -22,6 +23,7 @@ import { countPatients } from '../../server/src/store/stratify.ts';
 
 const seedArg = process.argv.indexOf('--seed');
 const seed = seedArg > 0 ? Number(process.argv[seedArg + 1]) : 0;
+const seedOnly = process.argv.includes('--seed-only');
 const external = Boolean(process.env.DATABASE_URL?.trim());
 const temporary =
   !external && !process.env.HEARTH_DATA_DIR ? fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-strat-')) : undefined;
@@ -148,8 +150,54 @@ async function seedPeople(target: number): Promise<void> {
 
 try {
   if (seed) await seedPeople(seed);
+  if (!seedOnly) await stratifyOnce();
+} finally {
+  await app.close();
+  if (temporary) fs.rmSync(temporary, { recursive: true, force: true });
+}
+
+/**
+ * CPU seconds used so far by this process and its descendants (the embedded PostgreSQL and its backends), from
+ * /proc (Linux; undefined elsewhere): a measure of the work done that a busy machine disturbs less than time.
+ */
+function cpuSeconds(): number | undefined {
+  try {
+    const stats = fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .flatMap((d) => {
+        try {
+          const fields = fs
+            .readFileSync(`/proc/${d}/stat`, 'utf8')
+            .replace(/^.*\) /, '')
+            .split(' ');
+          // After the name: state ppid … utime (11) stime (12) cutime (13) cstime (14), in clock ticks.
+          const ticks = [11, 12, 13, 14].reduce((n, i) => n + Number(fields[i]), 0);
+          return [{ pid: Number(d), ppid: Number(fields[1]), ticks }];
+        } catch {
+          return [];
+        }
+      });
+    const mine = new Set([process.pid]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const s of stats)
+        if (!mine.has(s.pid) && mine.has(s.ppid)) {
+          mine.add(s.pid);
+          grew = true;
+        }
+    }
+    return stats.filter((s) => mine.has(s.pid)).reduce((n, s) => n + s.ticks, 0) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function stratifyOnce(): Promise<void> {
   // People queued by the seeding are the full run's (it clears what was queued before it started).
   const people = await countPatients(app.database.pool);
+  const cpuBefore = cpuSeconds();
+  const nodeBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const kick = await app.inject({ method: 'POST', url: '/fhir/$stratify', headers: { prefer: 'respond-async' } });
   if (kick.statusCode !== 202) throw new Error(`kick-off: ${kick.statusCode} ${kick.body}`);
@@ -165,6 +213,9 @@ try {
     if (res.statusCode !== 202) throw new Error(`status: ${res.statusCode} ${res.body}`);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = cpuSeconds();
+  const node = process.cpuUsage(nodeBefore);
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
   const result = JSON.parse(body) as { bands: unknown; risk: unknown; segments: unknown; cohort: unknown };
   console.log(
     JSON.stringify(
@@ -172,6 +223,12 @@ try {
         people,
         seconds: Number(seconds.toFixed(1)),
         peoplePerSecond: Math.round(people / seconds),
+        // Server and PostgreSQL CPU seconds per 1,000 people (less disturbed by a busy machine than time).
+        ...(cpu !== undefined
+          ? { cpuSeconds: Number(cpu.toFixed(1)), cpuPer1000: Number(((cpu * 1000) / people).toFixed(2)) }
+          : {}),
+        // Of which this process (the server): the rest is PostgreSQL's.
+        serverCpuSeconds: Number(((node.user + node.system) / 1e6).toFixed(1)),
         batchSize: config.stratify.batchSize,
         cpus: os.cpus().length,
         bands: result.bands,
@@ -183,7 +240,4 @@ try {
       2,
     ),
   );
-} finally {
-  await app.close();
-  if (temporary) fs.rmSync(temporary, { recursive: true, force: true });
 }

@@ -74,6 +74,11 @@ export interface StratifyConfig {
   incremental: boolean;
   /** HEARTH_STRATIFY_QUEUE_MS: how often this node looks at the queue of changed people. */
   queuePollMs: number;
+  /**
+   * HEARTH_STRATIFY_REFRESH_DAYS: a person whose result is unchanged gets no new version unless their current one
+   * is this many days old (0: a new version every time).
+   */
+  refreshDays: number;
 }
 
 /** Bulk Data $export jobs (jobs/, docs/bulk-export.md). */
@@ -216,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchSize: integer(env, 'HEARTH_STRATIFY_BATCH_SIZE', 500, 1, 10_000),
       incremental: oneOf(env, 'HEARTH_STRATIFY_QUEUE', ['on', 'off'], 'on') === 'on',
       queuePollMs: integer(env, 'HEARTH_STRATIFY_QUEUE_MS', 2000, 50, 600_000),
+      refreshDays: integer(env, 'HEARTH_STRATIFY_REFRESH_DAYS', 30, 0, 3650),
     },
     workflow: {
       responseClocks: responseClocks(env.HEARTH_RESPONSE_CLOCKS),

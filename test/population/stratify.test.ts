@@ -10,7 +10,7 @@
  * polling, 200, DELETE; and no Group or RiskAssessment leaks to a user
  * without a relationship.
  */
-import type { Bundle, Group, Observation, RiskAssessment } from '@medplum/fhirtypes';
+import type { Bundle, Group, Observation, Provenance, RiskAssessment } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE, registerSystem, registerUsers, systemToken, userToken } from '../support/auth.ts';
 import { FHIR_JSON, putAll, startTestServer, type TestServer } from '../support/server.ts';
@@ -152,6 +152,7 @@ interface StratifyResult {
   cohort: { size: number; cutoffScore: number | null };
   groups: { code: string; reference: string; count: number }[];
   model: { code: string; version: string };
+  written: { Observation: number; RiskAssessment: number; Group: number };
 }
 
 async function resultOf(status: string): Promise<StratifyResult> {
@@ -255,6 +256,8 @@ describe('$stratify on a population of 30', () => {
   it('answers with counts per band, risk and segment and the Group references', () => {
     expect(first.population).toBe(30);
     expect(first.model).toEqual({ code: 'hearth-risk', version: '1' });
+    // A first run writes everyone's results and every Group.
+    expect(first.written).toEqual({ Observation: 30, RiskAssessment: 30, Group: 9 });
     const wanted = specs.map(expected);
     expect(first.risk.high).toBe(wanted.filter((w) => w.risk === 'high').length);
     expect(first.risk.low).toBe(wanted.filter((w) => w.risk === 'low').length);
@@ -358,12 +361,41 @@ describe('$stratify on a population of 30', () => {
     }
   });
 
-  it('a second run makes new versions of the same resources, history kept', async () => {
-    await resultOf(await kickOff());
-    const history = await read<Bundle>(`RiskAssessment/risk-${pid(5)}/_history`);
-    expect(history.entry!.length).toBeGreaterThanOrEqual(2);
-    const latest = await read<Bundle>(`RiskAssessment?subject=Patient/${pid(5)}&_sort=-date`);
+  it('a second run makes a new version for a person whose result changed (history kept), none for the others', async () => {
+    const current = async (i: number) => {
+      const risk = await read<RiskAssessment>(`RiskAssessment/risk-${pid(i)}`);
+      const efi = await read<Observation>(`Observation/efi-${pid(i)}`);
+      return { risk, efi, score: risk.extension?.find((x) => x.url.endsWith('/risk-score'))?.valueInteger };
+    };
+    // People the run before left alone (version 1): one gets a new A&E attendance, one is not touched.
+    const firsts: number[] = [];
+    for (let i = 0; i < 30; i++) if ((await current(i)).risk.meta!.versionId === '1') firsts.push(i);
+    const [changedIndex, sameIndex] = [
+      firsts.find((i) => specs[i].ae === 0)!,
+      firsts.find((i) => i !== firsts.find((j) => specs[j].ae === 0))!,
+    ];
+    expect(changedIndex).not.toBe(sameIndex);
+    const [changedBefore, sameBefore] = [await current(changedIndex), await current(sameIndex)];
+    await putAll(s, admin, [encounter(`${pid(changedIndex)}-ae-new`, pid(changedIndex), 'EMER', false)]);
+
+    const second = await resultOf(await kickOff());
+    const changedAfter = await current(changedIndex);
+    expect(changedAfter.score).toBe(changedBefore.score! + 1);
+    expect(Number(changedAfter.risk.meta!.versionId)).toBeGreaterThan(1);
+    const history = await read<Bundle>(`RiskAssessment/risk-${pid(changedIndex)}/_history`);
+    expect(history.entry!.length).toBe(Number(changedAfter.risk.meta!.versionId));
+    const latest = await read<Bundle>(`RiskAssessment?subject=Patient/${pid(changedIndex)}&_sort=-date`);
     expect(latest.entry).toHaveLength(1);
+    // Unchanged: the same versions, dated when they were worked out (no new version, no new Provenance).
+    const sameAfter = await current(sameIndex);
+    expect(sameAfter.risk.meta!.versionId).toBe('1');
+    expect(sameAfter.efi.meta!.versionId).toBe('1');
+    expect(sameAfter.risk.occurrenceDateTime).toBe(sameBefore.risk.occurrenceDateTime);
+    const provenances = await read<Bundle>(`Provenance?target=RiskAssessment/risk-${pid(sameIndex)}/_history/1`);
+    expect(provenances.entry ?? []).toHaveLength(1);
+    // Nobody else's record changed since the first run's results: at most the changed person's are written.
+    expect(second.written.RiskAssessment).toBeLessThanOrEqual(1);
+    expect(second.population).toBe(30);
   });
 });
 
@@ -414,6 +446,19 @@ describe('access', () => {
     for (const id of ['complex-needs', 'segment-healthy', 'segment-chronic']) {
       expect((await s.http.get(`/fhir/Group/${id}`).set(auth(nurse))).status).toBe(404);
     }
+    // Each person's Provenance is indexed with that person (taken from the targets written beside it): the nurse
+    // sees their patient's, no one else's.
+    const targets = (b: Bundle) =>
+      (b.entry ?? []).flatMap((e) =>
+        (e.resource as Provenance).target.map((t) => t.reference!).filter((r) => r.startsWith('RiskAssessment/')),
+      );
+    const mine = await read<Bundle>(`Provenance?target=RiskAssessment/risk-${pid(0)}`, nurse);
+    expect(targets(mine).length).toBeGreaterThan(0);
+    for (const t of targets(mine)) expect(t).toMatch(new RegExp(`^RiskAssessment/risk-${pid(0)}/_history/\\d+$`));
+    const theirs = await read<Bundle>(`Provenance?target=RiskAssessment/risk-${pid(1)}`);
+    expect(targets(theirs).length).toBeGreaterThan(0);
+    const hidden = await read<Bundle>(`Provenance?target=RiskAssessment/risk-${pid(1)}`, nurse);
+    expect(hidden.entry ?? []).toEqual([]);
     // Groups are seen only by a caller who may see every member: the nurse sees none with members.
     const groups = await read<Bundle>('Group?_count=100', nurse);
     expect((groups.entry ?? []).filter((e) => (e.resource as Group).member?.length)).toEqual([]);

@@ -74,7 +74,7 @@ export async function restratifyQueued(repo: Repository, config: StratifyConfig)
     const stamp = now.toISOString();
     const why = `Risk stratification after a change to the record (cut-off of run ${cutoff.runId})`;
     const assessed = await assessBatch(db, await readPatients(db, ids), now, config.efiCutPoints);
-    await writeResults(tx, assessed, stamp, why);
+    await writeResults(tx, assessed, now, why, config.refreshDays);
     const rows = scoreRows(cutoff.runId, assessed).map((r) => ({
       ...r,
       cohort: inCohort(r, cutoff.patientId === undefined ? undefined : (cutoff as Required<typeof cutoff>)),

@@ -15,6 +15,7 @@ import type { Repository } from '../repository/repository.ts';
 import { advanceJob, saveJobResult, type ExportJob } from '../store/exports.ts';
 import {
   clearQueueBefore,
+  countWrittenSince,
   dropScoresNotIn,
   markCohort,
   patientsPage,
@@ -26,6 +27,7 @@ import {
 import { assessBatch, type Assessed } from './assess.ts';
 import { selectCohort } from './cohort.ts';
 import { ALL_GROUPS, COHORT_GROUP, currentMembers, segmentGroup } from './groups.ts';
+import { efiObservationId, riskAssessmentId } from './results.ts';
 import { MODEL_CODE, MODEL_VERSION } from './risk-model.ts';
 import { SEGMENTS } from './segments.ts';
 import { writeGroup, writeResults } from './write.ts';
@@ -84,7 +86,7 @@ export async function runStratify(
           ? { typeIndex, afterId: page[page.length - 1].id }
           : { typeIndex: 1, afterId: '' };
       await repo.transaction(async (tx) => {
-        await writeResults(tx, assessed, now.toISOString(), why);
+        await writeResults(tx, assessed, now, why, config.refreshDays);
         const db = await tx.queryable();
         await saveScores(db, scoreRows(job.id, assessed));
         if (!(await advanceJob(db, node, leaseSeconds, { jobId: job.id, ...next, count: page.length }))) {
@@ -109,6 +111,13 @@ async function writeGroups(job: ExportJob, deps: StratifyRunDeps, why: string): 
   const cohort = new Set(members.map((m) => m.patientId));
   const now = new Date().toISOString();
   const groups: { code: string; reference: string; count: number }[] = [];
+  // An unchanged result is not written again (write.ts): what this run wrote is what is current since it began.
+  const results = scores.flatMap((s) => [
+    { resourceType: 'Observation', id: efiObservationId(s.patientId) },
+    { resourceType: 'RiskAssessment', id: riskAssessmentId(s.patientId) },
+  ]);
+  const written = await countWrittenSince(deps.pool, results, job.transactionTime);
+  let groupsWritten = 0;
   await repo.transaction(async (tx) => {
     const db = await tx.queryable();
     for (const spec of ALL_GROUPS) {
@@ -120,13 +129,22 @@ async function writeGroups(job: ExportJob, deps: StratifyRunDeps, why: string): 
       const changes = new Map<string, boolean>();
       for (const p of currentMembers(before)) changes.set(p, wanted.has(p));
       for (const p of wanted) changes.set(p, true);
-      await writeGroup(tx, spec, changes, now, why);
+      if (await writeGroup(tx, spec, changes, now, why)) groupsWritten++;
       groups.push({ code: spec.code, reference: `Group/${spec.id}`, count: wanted.size });
     }
     await markCohort(db, job.id, [...cohort]);
     await saveCutoff(db, { runId: job.id, population: scores.length, ...cutoff });
     await dropScoresNotIn(db, job.id);
-    await saveJobResult(db, job.id, node, stratifyResult(job, scores, cohort.size, cutoff?.score, groups));
+    await saveJobResult(
+      db,
+      job.id,
+      node,
+      stratifyResult(job, scores, cohort.size, cutoff?.score, groups, {
+        Observation: written.Observation ?? 0,
+        RiskAssessment: written.RiskAssessment ?? 0,
+        Group: groupsWritten,
+      }),
+    );
     if (!(await advanceJob(db, node, leaseSeconds, { jobId: job.id, typeIndex: 2, afterId: '', count: 0 }))) {
       throw new JobLost();
     }
@@ -154,6 +172,8 @@ export function stratifyResult(
   cohortSize: number,
   cutoffScore: number | undefined,
   groups: { code: string; reference: string; count: number }[],
+  /** New versions the run wrote, by type. */
+  written: { Observation: number; RiskAssessment: number; Group: number },
 ) {
   return {
     transactionTime: job.transactionTime,
@@ -174,6 +194,6 @@ export function stratifyResult(
     ),
     cohort: { size: cohortSize, cutoffScore: cutoffScore ?? null },
     groups,
-    written: { Observation: scores.length, RiskAssessment: scores.length, Group: groups.length },
+    written,
   };
 }

@@ -13,6 +13,7 @@ import { HEARTH_AGENT } from '../workflow/hearth-writes.ts';
 import type { Assessed } from './assess.ts';
 import { withMembership, type GroupSpec } from './groups.ts';
 import { efiObservation, riskAssessment } from './results.ts';
+import { unchangedResult } from './unchanged.ts';
 
 function provenance(written: WrittenVersion[], recorded: string, why: string): Provenance {
   return {
@@ -32,17 +33,29 @@ function provenance(written: WrittenVersion[], recorded: string, why: string): P
   };
 }
 
-/** Writes each person's Observation, RiskAssessment and Provenance. */
-export async function writeResults(tx: Repository, assessed: Assessed[], now: string, why: string): Promise<void> {
-  for (const a of assessed) {
-    const observation = efiObservation(a.evidence, a.result, now);
-    const risk = riskAssessment(a.evidence, a.result, a.segment, now);
-    const written = [
-      await tx.update('Observation', observation.id!, observation),
-      await tx.update('RiskAssessment', risk.id!, risk),
-    ];
-    await tx.create(provenance(written, now, why));
+/**
+ * Writes each person's Observation and RiskAssessment (all the batch's in one lock statement and one write
+ * statement), each only when it differs from the current one or that is `refreshDays` old (unchanged.ts), and a
+ * Provenance of what was written for them. Returns how many resources were written.
+ */
+export async function writeResults(
+  tx: Repository,
+  assessed: Assessed[],
+  now: Date,
+  why: string,
+  refreshDays: number,
+): Promise<number> {
+  const at = now.toISOString();
+  const resources = assessed.flatMap((a) => [
+    efiObservation(a.evidence, a.result, at),
+    riskAssessment(a.evidence, a.result, a.segment, at),
+  ]);
+  const written = await tx.updateMany(resources, (current, next) => unchangedResult(current, next, now, refreshDays));
+  for (let i = 0; i < assessed.length; i++) {
+    const mine = written.slice(2 * i, 2 * i + 2).filter((w) => w !== undefined);
+    if (mine.length) await tx.create(provenance(mine, at, why));
   }
+  return written.filter((w) => w !== undefined).length;
 }
 
 /** Applies membership changes to a Group (locked for the transaction); true when it changed. */

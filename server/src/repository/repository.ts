@@ -15,12 +15,15 @@ import { lockConditional } from '../store/locks.ts';
 import {
   findReferrers,
   lockCurrent,
+  lockCurrentMany,
   readCurrent,
   readCurrentWithPatients,
   readSealLevels,
   readVersion,
+  versionPatients,
   writeFirstVersions,
   writeVersion,
+  writeVersions,
   type HistoryEntry,
   type NewVersion,
   type Queryable,
@@ -37,7 +40,7 @@ import { sealLevel, type SealLevel } from '../auth/sealing.ts';
 import { stamp } from './stamp.ts';
 import type { RuleReader, WriteObserver, WriteRule, WrittenChange } from './observer.ts';
 import { OWNED_TYPES, ownedBy, ownerKey } from '../auth/ownership.ts';
-import { parseReferenceTarget } from '../fhir/reference.ts';
+import { localTarget, parseReferenceTarget } from '../fhir/reference.ts';
 
 export interface RepositoryOptions {
   baseUrl: string;
@@ -106,11 +109,16 @@ interface TransactionState {
   /** Writes under restricted scopes, to match their queries before commit. */
   scopeChecks: { resourceType: string; id: string; permission: 'c' | 'u'; queries: string[] }[];
   /**
-   * First versions written in this transaction but not yet sent: a transaction's
-   * creates go to the database as one statement. Sent before anything reads
-   * (flush), so every read in the transaction sees them.
+   * Versions written in this transaction but not yet sent: a transaction's
+   * creates (and updateMany's versions) go to the database as one statement.
+   * Sent before anything reads (flush), so every read in the transaction sees them.
    */
-  firstVersions: NewVersion[];
+  deferred: NewVersion[];
+  /**
+   * What the current row of each resource written in this transaction holds for access control (its patients
+   * and level), keyed Type/id: a Provenance of such targets needs no read of them.
+   */
+  written: Map<string, { patients: string[]; sealed: number }>;
   /** A write in this transaction may have changed who may see whom. */
   accessChanged: boolean;
   /** Writes of types the observer watches, for it to see before commit. */
@@ -120,7 +128,15 @@ interface TransactionState {
 }
 
 function newTransactionState(): TransactionState {
-  return { deletes: [], scopeChecks: [], firstVersions: [], accessChanged: false, changes: [], readied: 0 };
+  return {
+    deletes: [],
+    scopeChecks: [],
+    deferred: [],
+    written: new Map(),
+    accessChanged: false,
+    changes: [],
+    readied: 0,
+  };
 }
 
 export class Repository {
@@ -156,12 +172,13 @@ export class Repository {
     return this.db;
   }
 
-  /** Sends the deferred first versions (one statement), then shows the observer what reads must see. */
+  /** Sends the deferred versions (one statement), then shows the observer what reads must see. */
   private async flush(): Promise<void> {
-    if (this.tx.firstVersions.length) {
-      const versions = this.tx.firstVersions;
-      this.tx.firstVersions = [];
-      await writeFirstVersions(this.db, versions);
+    if (this.tx.deferred.length) {
+      const versions = this.tx.deferred;
+      this.tx.deferred = [];
+      if (versions.every((v) => v.versionId === 1)) await writeFirstVersions(this.db, versions);
+      else await writeVersions(this.db, versions);
     }
     const observer = this.options.observer;
     if (observer?.beforeRead && this.tx.changes.length > this.tx.readied) {
@@ -273,9 +290,28 @@ export class Repository {
   /** The patients a resource is about: its compartments; for a Provenance, its targets' patients. */
   private async patientsOf(resource: Resource): Promise<string[]> {
     if (resource.resourceType !== 'Provenance') return compartmentPatients(resource);
+    // Targets all written in this transaction: what their current rows hold (as the read below would find).
+    const known = this.writtenTargets(resource, localTarget);
+    if (known) return [...new Set(known.flatMap((k) => k.patients))];
     // Targets written earlier in this transaction count: their deferred rows are sent first.
     await this.flush();
     return provenancePatients(this.db, resource);
+  }
+
+  /** What the current rows of a Provenance's targets hold, when all were written in this transaction. */
+  private writtenTargets(
+    provenance: Resource,
+    parse: (reference: string) => { resourceType: string; id: string } | undefined,
+  ): { patients: string[]; sealed: number }[] | undefined {
+    const out: { patients: string[]; sealed: number }[] = [];
+    for (const t of (provenance as { target?: { reference?: string }[] }).target ?? []) {
+      const target = t.reference ? parse(t.reference) : undefined;
+      if (!target) continue;
+      const row = this.tx.written.get(`${target.resourceType}/${target.id}`);
+      if (!row) return undefined;
+      out.push(row);
+    }
+    return out;
   }
 
   /** Of some versions (history entries), those the caller may see. */
@@ -363,6 +399,46 @@ export class Repository {
     });
   }
 
+  /**
+   * Updates (or creates) many resources with distinct ids in one transaction, each as update() would (validation,
+   * access, rules, observer, index, Provenance under access control), but with one lock statement for all and
+   * their versions sent together (one statement, at the next read or at commit). `unchanged`: whether the
+   * current version already says what the new one would (then none is written: undefined in the answer).
+   */
+  async updateMany(
+    resources: Resource[],
+    unchanged?: (current: Resource, next: Resource) => boolean,
+  ): Promise<((WrittenVersion & { created: boolean }) | undefined)[]> {
+    const keys = new Set(resources.map((r) => `${r.resourceType}/${r.id}`));
+    if (keys.size !== resources.length || resources.some((r) => !r.id)) {
+      throw new Error('updateMany takes resources with distinct ids');
+    }
+    return this.transaction(async (repo) => {
+      await repo.flush();
+      const locked = await lockCurrentMany(
+        repo.client!,
+        resources.map((r) => ({ resourceType: r.resourceType, id: r.id! })),
+      );
+      const out: ((WrittenVersion & { created: boolean }) | undefined)[] = [];
+      for (const resource of resources) {
+        const { resourceType, id } = resource as Resource & { id: string };
+        const current = locked.get(`${resourceType}/${id}`);
+        await repo.checkVisible(resourceType, id, current);
+        repo.checkIfMatch(resourceType, id, current, undefined);
+        if (unchanged && current?.content && unchanged(JSON.parse(current.content) as Resource, resource)) {
+          out.push(undefined);
+          continue;
+        }
+        const warnings = repo.validate(resource);
+        if (current && !current.deleted) await repo.checkScopeQueries(resourceType, id, 'u');
+        const versionId = current ? current.versionId + 1 : 1;
+        const written = await repo.writeVersion(resource, id, versionId, 'PUT', current, true);
+        out.push({ ...withWarnings(written, warnings), created: !current || current.deleted });
+      }
+      return out;
+    });
+  }
+
   /** Throws on a resource that may not be written (400 base, 422 profile); returns its warnings. */
   private validate(resource: Resource): OperationOutcomeIssue[] {
     if (this.options.validation) return this.options.validation.onWrite(resource);
@@ -402,7 +478,8 @@ export class Repository {
         repo.tx.changes.push({ resourceType, id, versionId, lastUpdated, method: 'DELETE', previous });
       }
       const provenance = repo.provenanceOf(JSON.parse(current.content!) as Resource, versionId, lastUpdated, 'DELETE');
-      if (provenance) repo.tx.firstVersions.push(provenance);
+      repo.tx.written.set(`${resourceType}/${id}`, { patients: [], sealed: sealLevel(deleted) });
+      if (provenance) repo.tx.deferred.push(provenance);
       return { resourceType, id, versionId, lastUpdated };
     });
   }
@@ -501,6 +578,8 @@ export class Repository {
     versionId: number,
     method: HistoryEntry['method'],
     current?: StoredVersion,
+    /** In a transaction: sent with the deferred versions (the caller holds the row's lock). */
+    defer = false,
   ): Promise<WrittenVersion> {
     const observer = this.options.observer?.watches(submitted.resourceType) ? this.options.observer : undefined;
     const rules = this.rulesFor(submitted.resourceType);
@@ -541,10 +620,15 @@ export class Repository {
     };
     if (ACCESS_TYPES.has(stamped.resourceType)) this.tx.accessChanged = true;
     const provenance = this.provenanceOf(stamped, versionId, lastUpdated, versionId === 1 ? 'CREATE' : 'UPDATE');
-    if (this.client && versionId === 1) this.tx.firstVersions.push(version);
+    if (this.client)
+      this.tx.written.set(`${version.resourceType}/${id}`, {
+        patients: versionPatients(index),
+        sealed: version.sealed,
+      });
+    if (this.client && (versionId === 1 || defer)) this.tx.deferred.push(version);
     else if (versionId === 1) await writeFirstVersions(this.db, provenance ? [version, provenance] : [version]);
     else await writeVersion(this.db, version);
-    if (provenance && (this.client || versionId > 1)) this.tx.firstVersions.push(provenance);
+    if (provenance && (this.client || versionId > 1)) this.tx.deferred.push(provenance);
     if (observer) {
       this.tx.changes.push({
         resourceType: stamped.resourceType,
@@ -619,6 +703,8 @@ export class Repository {
 
   /** A Provenance is sealed as its most sealed target (as the resource's own Provenance is written). */
   private async targetsSealed(provenance: Resource): Promise<SealLevel> {
+    const known = this.writtenTargets(provenance, parseReferenceTarget);
+    if (known) return Math.max(0, ...known.map((k) => k.sealed)) as SealLevel;
     const targets = ((provenance as { target?: { reference?: string }[] }).target ?? [])
       .map((t) => (t.reference ? parseReferenceTarget(t.reference) : undefined))
       .filter((t) => t !== undefined);

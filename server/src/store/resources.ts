@@ -111,6 +111,22 @@ export async function lockCurrent(
   return rows[0] && toStored(rows[0]);
 }
 
+/** The current versions of some resources (keyed Type/id; none for unknown ones), row-locked in key order. */
+export async function lockCurrentMany(
+  db: pg.PoolClient,
+  refs: { resourceType: string; id: string }[],
+): Promise<Map<string, StoredVersion>> {
+  if (!refs.length) return new Map();
+  const { rows } = await db.query<Row>({
+    name: 'lock-current-many',
+    text: `SELECT ${COLUMNS.replace(/(\w+)/g, 'r.$1')} FROM resource r
+             JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON r.resource_type = k.t AND r.id = k.i
+            ORDER BY r.resource_type, r.id FOR UPDATE OF r`,
+    values: [refs.map((r) => r.resourceType), refs.map((r) => r.id)],
+  });
+  return new Map(rows.map((row) => [`${row.resource_type}/${row.id}`, toStored(row)]));
+}
+
 export async function readVersion(
   db: Queryable,
   resourceType: string,
@@ -232,7 +248,7 @@ function indexColumns(kind: keyof IndexRows): [column: string, field: string, ty
 }
 
 /** The patients of a version (its `_patient` index rows), for the resource row. */
-function patientsOf(index: IndexRows): string[] {
+export function versionPatients(index: IndexRows): string[] {
   const { code, targetId } = index.reference;
   return [...new Set(code.flatMap((c, i) => (c === PATIENT_CODE && targetId[i] ? [targetId[i]!] : [])))];
 }
@@ -306,15 +322,19 @@ export async function writeVersion(db: Queryable, v: NewVersion): Promise<number
       v.method,
       v.content,
       ...index,
-      patientsOf(v.index),
+      versionPatients(v.index),
       v.sealed,
     ],
   });
   return rows[0].seq;
 }
 
-/** Many first versions in one statement: each column is one array, index rows carry their owner. */
-const WRITE_FIRST_MANY = (() => {
+/**
+ * Many versions in one statement: each column is one array, index rows carry their owner. `later`: some are
+ * later versions, whose current row is replaced and whose old index rows are deleted (data-modifying CTEs see
+ * one snapshot, so the deletes never touch the rows inserted beside them); without it, first versions only.
+ */
+function writeManySql(later: boolean): string {
   let n = 6;
   const inserts = INDEX_KINDS.map((kind, i) => {
     const [table, columns] = [INDEX_SPEC[kind][0], indexColumns(kind)];
@@ -322,6 +342,18 @@ const WRITE_FIRST_MANY = (() => {
     const names = ['resource_type', 'id', ...columns.map(([name]) => name)].join(', ');
     return `, i${i + 1} AS (INSERT INTO ${table} (${names}) SELECT * FROM unnest(${params.join(', ')}))`;
   });
+  const deletes = later
+    ? INDEX_TABLES.map(
+        (t, i) => `, d${i + 1} AS (DELETE FROM ${t} x USING unnest($1::text[], $2::text[], $3::int[]) AS o(t, i, n)
+    WHERE o.n > 1 AND x.resource_type = o.t AND x.id = o.i)`,
+      )
+    : [];
+  const upsert = later
+    ? `
+  ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id,
+    last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, seq = EXCLUDED.seq, content = EXCLUDED.content,
+    patients = EXCLUDED.patients, sealed = EXCLUDED.sealed`
+    : '';
   // Each version's patients as a JSON array (arrays of arrays cannot be ragged), joined back by key.
   return `WITH v AS (
   INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
@@ -333,26 +365,48 @@ const WRITE_FIRST_MANY = (() => {
   INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, seq, content, patients, sealed)
   SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.content IS NULL, v.seq, v.content,
          ARRAY(SELECT jsonb_array_elements_text(p.patients::jsonb)), p.sealed
-    FROM v JOIN p ON p.resource_type = v.resource_type AND p.id = v.id
+    FROM v JOIN p ON p.resource_type = v.resource_type AND p.id = v.id${upsert}
 )
-${inserts.join('\n')}
+${[...deletes, ...inserts].join('\n')}
 SELECT count(*)::int AS n FROM v`;
-})();
+}
+
+const WRITE_FIRST_MANY = writeManySql(false);
+const WRITE_ANY_MANY = writeManySql(true);
 
 /**
  * Writes first versions of many resources (a transaction's creates) in one
  * statement: same rows as writeVersion gives each, one round trip for all.
  */
 export async function writeFirstVersions(db: Queryable, versions: NewVersion[]): Promise<void> {
+  if (versions.some((v) => v.versionId !== 1)) throw new Error('writeFirstVersions takes first versions only');
+  await writeMany(db, versions, false);
+}
+
+/**
+ * Writes versions of many distinct resources, first or later (the current rows of the later ones locked by the
+ * caller), in one statement: same rows as writeVersion gives each. A first version that races another for the
+ * same id fails on the unique key (23505).
+ */
+export async function writeVersions(db: Queryable, versions: NewVersion[]): Promise<void> {
+  const keys = new Set(versions.map((v) => `${v.resourceType}/${v.id}`));
+  if (keys.size !== versions.length) throw new Error('writeVersions takes one version of each resource');
+  await writeMany(
+    db,
+    versions,
+    versions.some((v) => v.versionId !== 1),
+  );
+}
+
+async function writeMany(db: Queryable, versions: NewVersion[], later: boolean): Promise<void> {
   const head: unknown[][] = [[], [], [], [], [], []];
   const patients: string[] = [];
   const sealed: number[] = [];
   const index = INDEX_KINDS.map((kind) => INDEX_SPEC[kind][1].map(() => [] as unknown[]));
   const owners = INDEX_KINDS.map(() => ({ types: [] as string[], ids: [] as string[] }));
   for (const v of versions) {
-    if (v.versionId !== 1) throw new Error('writeFirstVersions takes first versions only');
     [v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.content].forEach((value, i) => head[i].push(value));
-    patients.push(JSON.stringify(patientsOf(v.index)));
+    patients.push(JSON.stringify(versionPatients(v.index)));
     sealed.push(v.sealed);
     INDEX_KINDS.forEach((kind, k) => {
       const rows = v.index[kind] as unknown as Record<string, unknown[]>;
@@ -367,8 +421,8 @@ export async function writeFirstVersions(db: Queryable, versions: NewVersion[]):
   }
   const indexValues = INDEX_KINDS.flatMap((_, k) => [owners[k].types, owners[k].ids, ...index[k]]);
   await db.query({
-    name: 'write-first-versions',
-    text: WRITE_FIRST_MANY,
+    name: later ? 'write-any-versions' : 'write-first-versions',
+    text: later ? WRITE_ANY_MANY : WRITE_FIRST_MANY,
     values: [...head, ...indexValues, patients, sealed],
   });
 }
@@ -405,7 +459,7 @@ export async function replaceIndexRows(
             sealed = coalesce(o.sealed, r.sealed)
        FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[]) AS o(resource_type, id, patients, sealed)
       WHERE r.resource_type = o.resource_type AND r.id = o.id`,
-    [types, ids, items.map((i) => JSON.stringify(patientsOf(i.index))), items.map((i) => i.sealed)],
+    [types, ids, items.map((i) => JSON.stringify(versionPatients(i.index))), items.map((i) => i.sealed)],
   );
   for (const kind of INDEX_KINDS) {
     const [table] = INDEX_SPEC[kind];

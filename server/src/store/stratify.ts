@@ -79,6 +79,22 @@ export async function evidenceRows(
   return rows;
 }
 
+/** How many of some resources have a current version written at or after `since`, by type. */
+export async function countWrittenSince(
+  db: Queryable,
+  refs: { resourceType: string; id: string }[],
+  since: string,
+): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ resource_type: string; n: number }>({
+    name: 'stratify-count-written',
+    text: `SELECT r.resource_type, count(*)::int AS n FROM unnest($1::text[], $2::text[]) AS k(t, i)
+             JOIN resource r ON r.resource_type = k.t AND r.id = k.i
+            WHERE r.last_updated >= $3 AND NOT r.deleted GROUP BY r.resource_type`,
+    values: [refs.map((r) => r.resourceType), refs.map((r) => r.id), since],
+  });
+  return Object.fromEntries(rows.map((r) => [r.resource_type, r.n]));
+}
+
 /** Queues people to re-stratify (already queued: kept in place). */
 export async function enqueuePatients(db: Queryable, ids: string[]): Promise<void> {
   await db.query({
