@@ -1,7 +1,8 @@
 /**
  * The one place that talks to the FHIR API (same origin, /fhir): JSON in and out with the session's bearer
- * token; an error answer becomes a FhirError carrying the OperationOutcome's diagnostics for the user; a 401
- * means the session has ended. No patient data is ever put in a URL by callers: ids only.
+ * token; an error answer becomes a FhirError carrying the OperationOutcome's diagnostics for the user. A 401 is
+ * retried once with a renewed token (the session keeper refreshes); a second 401, or no renewal, means the
+ * session has ended. No patient data is ever put in a URL by callers: ids only.
  */
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 
@@ -40,29 +41,33 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+/** Where the bearer token comes from: a fixed token, or the session keeper (keeper.ts). */
+export interface Credentials {
+  token(): string;
+  /** After a 401 with `failed`: a newer token to retry with once, or undefined when the session has ended. */
+  renew(failed: string): Promise<string | undefined>;
+}
+
 export class FhirClient {
+  private readonly credentials: Credentials;
+
   constructor(
-    private readonly token: string,
+    credentials: Credentials | string,
     private readonly onUnauthorized: () => void = () => undefined,
     readonly base = '/fhir',
-  ) {}
+  ) {
+    this.credentials =
+      typeof credentials === 'string'
+        ? { token: () => credentials, renew: () => Promise.resolve(undefined) }
+        : credentials;
+  }
 
   async request<T = Resource>(method: string, path: string, options: RequestOptions = {}): Promise<FhirAnswer<T>> {
-    const headers: Record<string, string> = {
-      Accept: 'application/fhir+json',
-      Authorization: `Bearer ${this.token}`,
-      ...options.headers,
-    };
-    if (options.body !== undefined) headers['Content-Type'] = 'application/fhir+json';
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}/${path}`, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      });
-    } catch {
-      throw new FhirError(0, 'Hearth cannot be reached: check the connection and try again.');
+    const token = this.credentials.token();
+    let res = await this.send(method, path, options, token);
+    if (res.status === 401) {
+      const renewed = await this.credentials.renew(token);
+      if (renewed) res = await this.send(method, path, options, renewed);
     }
     const text = await res.text();
     const body = text ? JSON.parse(text) : undefined;
@@ -71,6 +76,24 @@ export class FhirClient {
       throw new FhirError(res.status, outcomeMessage(body, res.status), body as OperationOutcome);
     }
     return { status: res.status, body: body as T, etag: res.headers.get('ETag') ?? undefined };
+  }
+
+  private async send(method: string, path: string, options: RequestOptions, token: string): Promise<Response> {
+    const headers: Record<string, string> = {
+      Accept: 'application/fhir+json',
+      Authorization: `Bearer ${token}`,
+      ...options.headers,
+    };
+    if (options.body !== undefined) headers['Content-Type'] = 'application/fhir+json';
+    try {
+      return await fetch(`${this.base}/${path}`, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+    } catch {
+      throw new FhirError(0, 'Hearth cannot be reached: check the connection and try again.');
+    }
   }
 
   async read<T extends Resource>(type: string, id: string): Promise<FhirAnswer<T>> {

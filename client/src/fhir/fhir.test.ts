@@ -24,7 +24,7 @@ describe('the authorization request', () => {
       response_type: 'code',
       client_id: 'hearth-web',
       redirect_uri: 'https://h.example/',
-      scope: 'user/*.cruds',
+      scope: 'user/*.cruds online_access',
       state: 's1',
       aud: 'https://h.example/fhir',
       code_challenge: 'c1',
@@ -34,16 +34,28 @@ describe('the authorization request', () => {
 });
 
 describe('the session', () => {
-  it('reads who the user acts as from the token response and its claims', () => {
-    const token = jwt({ practitioner_role: 'PractitionerRole/r1', organization: 'Organization/o1' });
+  it('reads the tokens and who the user acts as from the token response, not from the access token', () => {
+    // The JWT's claims say otherwise: they are not read.
+    const token = jwt({ practitioner_role: 'PractitionerRole/other', organization: 'Organization/other' });
     const session = sessionFromToken(
-      { access_token: token, expires_in: 300, scope: 'user/*.cruds', fhirUser: 'Practitioner/p1' },
+      {
+        access_token: token,
+        expires_in: 300,
+        scope: 'user/*.cruds online_access',
+        refresh_token: 'r1',
+        fhirUser: 'Practitioner/p1',
+        hearth_practitioner_role: 'PractitionerRole/r1',
+        hearth_organization: 'Organization/o1',
+      },
+      'https://h.example/auth/token',
       1_000,
     );
     expect(session).toEqual({
       accessToken: token,
       expiresAt: 301_000,
-      scope: 'user/*.cruds',
+      scope: 'user/*.cruds online_access',
+      refreshToken: 'r1',
+      tokenEndpoint: 'https://h.example/auth/token',
       practitioner: 'Practitioner/p1',
       practitionerRole: 'PractitionerRole/r1',
       organization: 'Organization/o1',
@@ -57,6 +69,12 @@ describe('the session', () => {
     clearSession();
     expect(loadSession(sessionStorage, 0)).toBeUndefined();
     expect(localStorage.length).toBe(0);
+  });
+
+  it('is still loaded after the access token ends while it holds a refresh token', () => {
+    saveSession({ accessToken: 't', expiresAt: 100_000, scope: '', refreshToken: 'r', tokenEndpoint: '/auth/token' });
+    expect(loadSession(sessionStorage, 200_000)?.refreshToken).toBe('r');
+    clearSession();
   });
 });
 

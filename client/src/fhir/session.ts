@@ -1,7 +1,7 @@
 /**
- * The signed-in user's session: the access token and who they act as, kept in sessionStorage only (gone when
- * the tab closes; never in localStorage, cookies or URLs). Hearth's tokens live 5 minutes with no refresh token,
- * so an expired session means signing in again.
+ * The signed-in user's session: the access token, the refresh token (the sign-in asks for `online_access`) and
+ * who they act as, kept in sessionStorage only (gone when the tab closes; never in localStorage, cookies or
+ * URLs). The session keeper (keeper.ts) renews both tokens before the access token ends.
  */
 
 export interface Session {
@@ -9,9 +9,13 @@ export interface Session {
   /** Epoch milliseconds. */
   expiresAt: number;
   scope: string;
+  /** The refresh token of the latest token response, if Hearth gave one; sent at most once. */
+  refreshToken?: string;
+  /** Where to refresh: the token_endpoint of the smart-configuration read at sign-in. */
+  tokenEndpoint?: string;
   /** The user's Practitioner (the token response's fhirUser), e.g. Practitioner/abc. */
   practitioner?: string;
-  /** The role they signed in as, and its organisation (claims of Hearth's access token). */
+  /** The role they signed in as, and its organisation (the token response's hearth_ fields). */
   practitionerRole?: string;
   organization?: string;
 }
@@ -22,13 +26,17 @@ export function saveSession(session: Session, storage: Storage = sessionStorage)
   storage.setItem(KEY, JSON.stringify(session));
 }
 
-/** The stored session if it has not expired (with 10 s to spare). */
+/**
+ * The stored session if it can still be used: its access token has not expired (with 10 s to spare), or it
+ * holds a refresh token to renew it with (the keeper refreshes at once).
+ */
 export function loadSession(storage: Storage = sessionStorage, now = Date.now()): Session | undefined {
   const text = storage.getItem(KEY);
   if (!text) return undefined;
   try {
     const session = JSON.parse(text) as Session;
-    return session.accessToken && session.expiresAt - 10_000 > now ? session : undefined;
+    if (!session.accessToken) return undefined;
+    return session.expiresAt - 10_000 > now || (session.refreshToken && session.tokenEndpoint) ? session : undefined;
   } catch {
     return undefined;
   }
@@ -38,30 +46,20 @@ export function clearSession(storage: Storage = sessionStorage): void {
   storage.removeItem(KEY);
 }
 
-/** The claims of a JWT access token (not verified: the server verifies it; the client only reads who it is for). */
-export function tokenClaims(token: string): Record<string, unknown> {
-  const part = token.split('.')[1];
-  if (!part) return {};
-  try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-    const bytes = Uint8Array.from(json, (c) => c.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
-
-/** The session from a token response (RFC 6749 §5.1, SMART App Launch). */
-export function sessionFromToken(answer: Record<string, unknown>, now = Date.now()): Session {
-  const accessToken = String(answer.access_token ?? '');
-  const claims = tokenClaims(accessToken);
-  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+/**
+ * The session from a token response (RFC 6749 §5.1, SMART App Launch; Hearth's context fields in
+ * docs/security-tokens.md). The access token is not decoded: its claims are not an API.
+ */
+export function sessionFromToken(answer: Record<string, unknown>, tokenEndpoint?: string, now = Date.now()): Session {
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
   return {
-    accessToken,
+    accessToken: String(answer.access_token ?? ''),
     expiresAt: now + Number(answer.expires_in ?? 300) * 1000,
     scope: String(answer.scope ?? ''),
-    practitioner: text(answer.fhirUser) ?? text(claims.fhirUser),
-    practitionerRole: text(claims.practitioner_role),
-    organization: text(claims.organization),
+    refreshToken: text(answer.refresh_token),
+    tokenEndpoint,
+    practitioner: text(answer.fhirUser),
+    practitionerRole: text(answer.hearth_practitioner_role),
+    organization: text(answer.hearth_organization),
   };
 }

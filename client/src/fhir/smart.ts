@@ -7,7 +7,8 @@ import { challengeOf, randomToken } from './pkce.ts';
 import { saveSession, sessionFromToken, type Session } from './session.ts';
 
 export const CLIENT_ID = 'hearth-web';
-export const SCOPE = 'user/*.cruds';
+/** `online_access`: a refresh token for the sign-in session (docs/security-tokens.md). */
+export const SCOPE = 'user/*.cruds online_access';
 const PENDING = 'hearth.sign-in';
 
 interface SmartConfiguration {
@@ -103,7 +104,7 @@ async function exchange(): Promise<{ session: Session; returnTo: string } | unde
   });
   const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) throw new Error(String(answer.error_description ?? `Sign-in failed (${res.status})`));
-  const session = sessionFromToken(answer);
+  const session = sessionFromToken(answer, pending.tokenEndpoint);
   saveSession(session);
   return { session, returnTo: pending.returnTo };
 }
