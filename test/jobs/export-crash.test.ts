@@ -13,7 +13,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import pg from 'pg';
 import type supertest from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../support/server.ts';
+import { asText, createTestDatabase } from '../support/server.ts';
 import { freePort } from '../support/ports.ts';
 import { processAgent, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
@@ -53,11 +53,7 @@ async function file(http: supertest.Agent, url: string): Promise<string[]> {
   const res = await http
     .get(new URL(url).pathname + new URL(url).search)
     .buffer(true)
-    .parse((r, done) => {
-      let text = '';
-      r.on('data', (c: Buffer) => (text += c.toString()));
-      r.on('end', () => done(null, text));
-    });
+    .parse(asText);
   expect(res.status).toBe(200);
   return (res.body as string).split('\n').filter(Boolean);
 }

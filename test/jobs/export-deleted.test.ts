@@ -11,7 +11,7 @@
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { asText, FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
 import { ADMIN_SCOPE, registerSystem, systemToken } from '../support/auth.ts';
 
 let s: TestServer;
@@ -84,11 +84,7 @@ async function lines<T>(who: Who, item: FileItem): Promise<T[]> {
     .get(local(item.url))
     .set({ Authorization: `Bearer ${tokens[who]}` })
     .buffer(true)
-    .parse((r, done) => {
-      let text = '';
-      r.on('data', (c: Buffer) => (text += c.toString()));
-      r.on('end', () => done(null, text));
-    });
+    .parse(asText);
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^application\/fhir\+ndjson/);
   const parsed = (res.body as string)

@@ -10,7 +10,7 @@
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
+import { asText, FHIR_JSON, startTestServer, type TestServer } from '../support/server.ts';
 import { ADMIN_SCOPE, registerSystem, systemToken } from '../support/auth.ts';
 
 let s: TestServer;
@@ -95,11 +95,7 @@ async function exported(who: Who, path: string, body?: unknown): Promise<Map<str
       .get(local(out.url))
       .set({ Authorization: `Bearer ${tokens[who]}`, Accept: 'application/fhir+ndjson' })
       .buffer(true)
-      .parse((r, done) => {
-        let text = '';
-        r.on('data', (c: Buffer) => (text += c.toString()));
-        r.on('end', () => done(null, text));
-      });
+      .parse(asText);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/fhir\+ndjson/);
     const lines = (res.body as string).split('\n').filter(Boolean);

@@ -91,6 +91,16 @@ export async function startTestServer(env: Record<string, string> = {}, database
 
 export const FHIR_JSON = 'application/fhir+json';
 
+/** A supertest parser keeping the body as text, whatever its type (e.g. NDJSON): `.buffer(true).parse(asText)`. */
+export const asText: Extract<Parameters<supertest.Test['parse']>[0], (res: never, done: never) => void> = (
+  res,
+  done,
+) => {
+  let text = '';
+  res.on('data', (c: Buffer) => (text += c.toString()));
+  res.on('end', () => done(null, text));
+};
+
 /** PUTs the resources (each with its id) in one transaction with the token; expects it to succeed. */
 export async function putAll(
   s: TestServer,

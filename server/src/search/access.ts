@@ -86,6 +86,11 @@ export function sealedClause(r: string, sealed: number | undefined): string | un
   return `${r}.sealed <= ${Number(sealed) === 1 ? 1 : 0}`;
 }
 
+/** The resource Type/`idExpr` (SQL) is not sealed: what summaries shown to everyone may be worked out from. */
+export function unsealedResource(type: string, idExpr: string): string {
+  return `EXISTS (SELECT 1 FROM resource sr WHERE sr.resource_type = '${type}' AND sr.id = ${idExpr} AND sr.sealed = 0)`;
+}
+
 /**
  * A restricted role's rows (auth/restricted.ts restrictedSees, in SQL): those
  * shared with it, Communications it sent or received, and resources about no

@@ -10,7 +10,7 @@
  * (a 2,000-person team: ~250 ms warm; docs/benchmarks.md).
  */
 import { indexRowsOf, SqlBuilder, type CompiledSql } from '../search/sql.ts';
-import { accessClause, type AccessFilter } from '../search/access.ts';
+import { accessClause, unsealedResource, type AccessFilter } from '../search/access.ts';
 import { OPEN_TASK_STATUSES } from './task-state.ts';
 import { latestRiskSql } from './risk-sql.ts';
 
@@ -55,8 +55,7 @@ const SORT_EXPR: Record<CaseloadSort, string> = {
  */
 export function compileCaseloadRows(patientIds?: string[]): CompiledSql {
   const sql = new SqlBuilder();
-  const unsealed = (type: string, id: string) =>
-    ` AND EXISTS (SELECT 1 FROM resource sr WHERE sr.resource_type = '${type}' AND sr.id = ${id} AND sr.sealed = 0)`;
+  const unsealed = (type: string, id: string) => ` AND ${unsealedResource(type, id)}`;
   const open = sql.bind([...OPEN_TASK_STATUSES]);
   const which = patientIds ? ` AND p.target_id = ANY(${sql.bind(patientIds)}::text[])` : '';
   const episodes =

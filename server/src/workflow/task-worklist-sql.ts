@@ -12,6 +12,7 @@
  */
 import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
 import type { SearchFilter } from '../search/parse.ts';
+import { unsealedResource } from '../search/access.ts';
 import type { FilterProjection } from '../search/projection.ts';
 import { indexRowsOf, SqlBuilder, type CompiledSql } from '../search/sql.ts';
 import { latestRiskSql } from './risk-sql.ts';
@@ -51,7 +52,7 @@ export function compilePatientRiskRows(patientIds?: string[]): CompiledSql {
     ? `SELECT unnest(${sql.bind(patientIds)}::text[]) AS patient_id`
     : `SELECT DISTINCT x.target_id AS patient_id FROM sp_reference x` +
       ` WHERE x.resource_type = 'RiskAssessment' AND x.code = '_patient' AND x.target_type = 'Patient'`;
-  const unsealed = ` AND EXISTS (SELECT 1 FROM resource sr WHERE sr.resource_type = 'RiskAssessment' AND sr.id = x.id AND sr.sealed = 0)`;
+  const unsealed = ` AND ${unsealedResource('RiskAssessment', 'x.id')}`;
   const text =
     `SELECT p.patient_id, risk.risk_code FROM (${patients}) p` +
     ` CROSS JOIN LATERAL (${latestRiskSql('p.patient_id', unsealed)}) risk WHERE risk.risk_code IS NOT NULL`;
