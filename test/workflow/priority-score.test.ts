@@ -115,6 +115,33 @@ describe('priority-score', () => {
     expect((second.body as Bundle).entry!.map((e) => e.resource!.id)).toEqual(['routine-blocking', 'routine-new']);
   });
 
+  it('pages forward and back one task at a time, with a filter the worklist does not answer', async () => {
+    // The owner's worklist rows are sorted by score before any Task is read (search/order.ts); `priority` is
+    // checked on each Task read, so the urgent one is skipped wherever it falls in the score order.
+    const getPage = async (url: string) => {
+      const res = await s.http.get(new URL(url).pathname + new URL(url).search).set('Authorization', `Bearer ${admin}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body as Bundle;
+    };
+    const linkOf = (page: Bundle, relation: string) => page.link?.find((l) => l.relation === relation)?.url;
+    let page = (await search('owner=PractitionerRole/me&priority=routine,stat&_sort=-priority-score&_count=1'))
+      .body as Bundle;
+    const forward: string[] = [];
+    for (;;) {
+      forward.push(...page.entry!.map((e) => e.resource!.id!));
+      const next = linkOf(page, 'next');
+      if (!next) break;
+      page = await getPage(next);
+    }
+    expect(forward).toEqual(['stat-due-soon', 'routine-blocking', 'routine-new']);
+    const backward = [...page.entry!.map((e) => e.resource!.id!)];
+    for (let previous = linkOf(page, 'previous'); previous; previous = linkOf(page, 'previous')) {
+      page = await getPage(previous);
+      backward.unshift(...page.entry!.map((e) => e.resource!.id!));
+    }
+    expect(backward).toEqual(forward);
+  });
+
   it('filters like a number: priority-score=ge45', async () => {
     const res = await search('owner=PractitionerRole/me&priority-score=ge45&_sort=-priority-score');
     expect((res.body as Bundle).entry!.map((e) => e.resource!.id)).toEqual(['urgent-overdue-high', 'stat-due-soon']);

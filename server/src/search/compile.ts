@@ -17,7 +17,7 @@ import { requestTime } from './computed.ts';
 import { SqlBuilder, type CompiledSql } from './sql.ts';
 import { hasScheme, parseReferenceTarget, underBase } from '../fhir/reference.ts';
 import { accessClause, type AccessFilter } from './access.ts';
-import { filterProjection } from './projection.ts';
+import { filterProjection, type ProjectionDriver } from './projection.ts';
 
 const TABLE_BY_TYPE: Record<string, string> = {
   token: 'sp_token',
@@ -38,13 +38,13 @@ export interface CompileOptions extends AccessFilter {
   at?: Date;
 }
 
-/** The page query: current, undeleted matches in sort order from the cursor (order.ts), one row more than the page. */
 export type { AccessFilter };
 
+/** The page query: current, undeleted matches in sort order from the cursor (order.ts), one row more than the page. */
 export function compileSearch(request: SearchRequest, options: CompileOptions): CompiledSql {
   const sql = new SqlBuilder();
-  const where = whereClause(sql, request, options);
-  return { text: pageQuery(sql, request, where, options.withPatients ?? false), values: sql.values };
+  const { where, driver } = matching(sql, request, options, true);
+  return { text: pageQuery(sql, request, where, options.withPatients ?? false, driver), values: sql.values };
 }
 
 /** All matches (at the pin of the request's cursor, if it has one). */
@@ -57,20 +57,40 @@ export function compileCount(request: SearchRequest, options: CompileOptions): C
 
 /** What a row must meet to match the request (its scope, not deleted, the caller's access, every filter). */
 export function whereClause(sql: SqlBuilder, request: SearchRequest, compileOptions: CompileOptions): string {
+  return matching(sql, request, compileOptions, false).where;
+}
+
+/** The alias of a filter projection's row (projection.ts). */
+const PROJECTED = 'proj';
+
+/**
+ * The match condition on `r`; with `drive`, the filters a projection serves are left to its rows, which then
+ * drive the page query (the caller joins them), and are otherwise a sub-select of them.
+ */
+function matching(
+  sql: SqlBuilder,
+  request: SearchRequest,
+  compileOptions: CompileOptions,
+  drive: boolean,
+): { where: string; driver?: ProjectionDriver } {
   const options = { ...compileOptions, at: requestTime(request) };
   const clauses = [...scopeClauses(sql, request), 'NOT r.deleted'];
   const access = accessClause(sql, 'r', options, request.resourceTypes ?? [request.resourceType]);
   if (access) clauses.push(access);
   let filters = request.filters;
-  const projected = request.resourceTypes
-    ? undefined
-    : filterProjection(request.resourceType)?.serve(sql, filters, options.baseUrl);
-  if (projected) {
-    clauses.push(projected.clause);
+  const projection = request.resourceTypes ? undefined : filterProjection(request.resourceType);
+  const projected = projection?.serve(sql, filters, options.baseUrl, PROJECTED);
+  let driver: ProjectionDriver | undefined;
+  if (projection && projected) {
+    if (drive) driver = { table: projection.table, alias: PROJECTED, condition: projected.condition };
+    else
+      clauses.push(
+        `r.id IN (SELECT ${PROJECTED}.id FROM ${projection.table} ${PROJECTED} WHERE ${projected.condition})`,
+      );
     filters = filters.filter((f) => !projected.served.includes(f));
   }
   for (const filter of filters) clauses.push(filterClause(sql, filter, options));
-  return clauses.join(' AND ');
+  return { where: clauses.join(' AND '), driver };
 }
 
 function filterClause(sql: SqlBuilder, filter: SearchFilter, options: CompileOptions): string {

@@ -19,6 +19,11 @@ export interface ComputedParameter {
   /** SQL of the value (numeric) for the resource aliased `r`, at time `at`. */
   sql(sql: SqlBuilder, r: string, at: Date): string;
   /**
+   * The same value from the row of a filter projection (projection.ts) aliased `alias`, for a search that
+   * projection drives: the page is then sorted before any resource is read.
+   */
+  projected?: { table: string; sql(sql: SqlBuilder, alias: string, at: Date): string };
+  /**
    * For a search sorted by it: why each matched resource has its value (an extension on the entry's
    * `search`), keyed by id.
    */

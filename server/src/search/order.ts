@@ -9,14 +9,17 @@ import { FhirError } from '../fhir/errors.ts';
 import type { Cursor } from './cursor.ts';
 import { computedParameter, requestTime } from './computed.ts';
 import type { SearchRequest } from './parse.ts';
+import type { ProjectionDriver } from './projection.ts';
 import type { SqlBuilder } from './sql.ts';
 
 interface SortKey {
-  /** SQL of the key's value for row r. */
+  /** SQL of the key's value for row r (or the driving projection's row, if `projected`). */
   expr: string;
   /** PostgreSQL type of the value (to bind cursor values). */
   type: string;
   descending: boolean;
+  /** Worked out from the driving projection's row alone. */
+  projected?: boolean;
 }
 
 /** Sortable parameter types: the index column sorted on, and its type. */
@@ -35,11 +38,16 @@ const SORT_COLUMN: Record<string, [table: string, column: string, type: string]>
  * lowest value ascending and its highest descending (R4 search "_sort");
  * resources without a value sort last either way.
  */
-function sortKeys(sql: SqlBuilder, request: SearchRequest): SortKey[] {
+function sortKeys(sql: SqlBuilder, request: SearchRequest, driver?: ProjectionDriver): SortKey[] {
   return request.sort.map(({ code, descending }) => {
-    if (code === '_id') return { expr: 'r.id', type: 'text', descending };
+    if (code === '_id')
+      return { expr: driver ? `${driver.alias}.id` : 'r.id', type: 'text', descending, projected: true };
     if (code === '_lastUpdated') return { expr: 'r.last_updated', type: 'timestamptz', descending };
     const computed = computedParameter(request.resourceType, code);
+    if (computed && driver && computed.projected?.table === driver.table) {
+      const expr = computed.projected.sql(sql, driver.alias, requestTime(request));
+      return { expr, type: 'numeric', descending, projected: true };
+    }
     if (computed) return { expr: computed.sql(sql, 'r', requestTime(request)), type: 'numeric', descending };
     const [table, column, type] = SORT_COLUMN[sortableType(request.resourceType, code)];
     const agg = descending ? 'max' : 'min';
@@ -63,32 +71,57 @@ function sortableType(resourceType: string, code: string): string {
  * id, content, the sort-key values as text (for the next cursor) and, on a
  * first page, the pin; if asked, the row's patients; seek condition from the cursor; one row more than the
  * page to tell whether another follows. A backward cursor reads in reverse
- * order (the caller reverses the rows).
+ * order (the caller reverses the rows). A filter projection's rows (`driver`)
+ * drive the query when it serves some filters: joined to the resource; and
+ * when every sort key comes from them, sorted (and sought from the cursor)
+ * first, so only the resources of the page are read.
  */
-export function pageQuery(sql: SqlBuilder, request: SearchRequest, where: string, withPatients: boolean): string {
-  const keys = sortKeys(sql, request);
+export function pageQuery(
+  sql: SqlBuilder,
+  request: SearchRequest,
+  where: string,
+  withPatients: boolean,
+  driver?: ProjectionDriver,
+): string {
+  const keys = sortKeys(sql, request, driver);
   const cursor = request.cursor;
   const back = cursor?.back ?? false;
-  const columns = keys.map((k, i) => `${k.expr} AS k${i}`);
   const pinned = cursor ? ` AND ${existedAt(sql, cursor.pin)}` : '';
-  // A system search spans types, so its rows are told apart (and paged) by Type/id.
-  const id = request.resourceTypes ? `r.resource_type || '/' || r.id AS id` : 'r.id';
+  const order = (alias: string) => [
+    ...keys.map((k, i) => {
+      const descending = k.descending !== back;
+      return `${alias}.k${i} ${descending ? 'DESC' : 'ASC'} NULLS ${back ? 'FIRST' : 'LAST'}`;
+    }),
+    `${alias}.id ${back ? 'DESC' : 'ASC'}`,
+  ];
   // The row's patients, read with the page for the audit trail.
-  const inner = `SELECT ${id}, r.content${[...columns, ...(withPatients ? ['r.patients'] : [])].map((c) => `, ${c}`).join('')} FROM resource r WHERE ${where}${pinned}`;
+  const extra = withPatients ? ['r.patients'] : [];
+  const keyColumns = (expr: (k: SortKey, i: number) => string) => keys.map((k, i) => `${expr(k, i)} AS k${i}`);
+  let inner: string;
+  let seek = '';
+  if (driver && keys.every((k) => k.projected)) {
+    const rows = `SELECT ${[`${driver.alias}.id`, ...keyColumns((k) => k.expr)].join(', ')} FROM ${driver.table} ${driver.alias} WHERE ${driver.condition}`;
+    const sought = cursor ? ` WHERE ${seekCondition(sql, keys, cursor, 'd0')}` : '';
+    // OFFSET 0 keeps the sorted rows a subquery of their own: the join reads resources in that order, page first.
+    const sorted = `SELECT * FROM (${rows}) d0${sought} ORDER BY ${order('d0').join(', ')} OFFSET 0`;
+    const columns = ['r.id', 'r.content', ...keys.map((_, i) => `d.k${i}`), ...extra];
+    inner = `SELECT ${columns.join(', ')} FROM (${sorted}) d JOIN resource r ON r.id = d.id WHERE ${where}${pinned}`;
+  } else {
+    // A system search spans types, so its rows are told apart (and paged) by Type/id.
+    const id = request.resourceTypes ? `r.resource_type || '/' || r.id AS id` : 'r.id';
+    const columns = [id, 'r.content', ...keyColumns((k) => k.expr), ...extra];
+    const from = driver ? `${driver.table} ${driver.alias} JOIN resource r ON r.id = ${driver.alias}.id` : 'resource r';
+    const condition = driver ? `${driver.condition} AND ${where}` : where;
+    inner = `SELECT ${columns.join(', ')} FROM ${from} WHERE ${condition}${pinned}`;
+    // A placeholder PostgreSQL never sees used has no type: bound only in the text that uses it.
+    if (cursor) seek = ` WHERE ${seekCondition(sql, keys, cursor, 's')}`;
+  }
   const patients = withPatients ? ', s.patients' : '';
   const keyArray = keys.length ? `ARRAY[${keys.map((_, i) => `s.k${i}::text`).join(', ')}]` : 'ARRAY[]::text[]';
   const pin = cursor ? '' : ', (SELECT max(seq) FROM resource_version) AS pin';
-  const seek = cursor ? ` WHERE ${seekCondition(sql, keys, cursor)}` : '';
-  const order = [
-    ...keys.map((k, i) => {
-      const descending = k.descending !== back;
-      return `s.k${i} ${descending ? 'DESC' : 'ASC'} NULLS ${back ? 'FIRST' : 'LAST'}`;
-    }),
-    `s.id ${back ? 'DESC' : 'ASC'}`,
-  ];
   return (
     `SELECT s.id, s.content, ${keyArray} AS keys${pin}${patients} FROM (${inner}) s${seek}` +
-    ` ORDER BY ${order.join(', ')} LIMIT ${sql.bind(request.count + 1)}`
+    ` ORDER BY ${order('s').join(', ')} LIMIT ${sql.bind(request.count + 1)}`
   );
 }
 
@@ -106,11 +139,11 @@ export function existedAt(sql: SqlBuilder, pin: number): string {
  * key, or equal on it and after on the rest, down to id. Nulls sort last
  * reading forward (and so first reading backward).
  */
-function seekCondition(sql: SqlBuilder, keys: SortKey[], cursor: Cursor): string {
+function seekCondition(sql: SqlBuilder, keys: SortKey[], cursor: Cursor, alias: string): string {
   const back = cursor.back;
-  let condition = `s.id ${back ? '<' : '>'} ${sql.bind(cursor.id)}`;
+  let condition = `${alias}.id ${back ? '<' : '>'} ${sql.bind(cursor.id)}`;
   for (let i = keys.length - 1; i >= 0; i--) {
-    const column = `s.k${i}`;
+    const column = `${alias}.k${i}`;
     const raw = cursor.keys[i];
     const ascending = !keys[i].descending !== back;
     let after: string;

@@ -42,20 +42,22 @@ function blockingSql(sql: SqlBuilder, w: string): string {
   );
 }
 
-/** The score of the Task aliased r at `at`: its worklist row's points, its person's risk, and those that grow with time. */
-export function priorityScoreSql(sql: SqlBuilder, r: string, at: Date): string {
+/** The score of the Task whose worklist row is aliased w, at `at`: the row's points, its person's risk, and those that grow with time. */
+function scoreOfRow(sql: SqlBuilder, w: string, at: Date): string {
   const now = `${sql.bind(at.toISOString())}::timestamptz`;
   const overdue =
-    `CASE WHEN w.due < ${now}` +
-    ` THEN LEAST(${OVERDUE_MAX}, ${OVERDUE_BASE} + ${OVERDUE_PER_DAY} * floor(extract(epoch FROM ${now} - w.due) / 86400))` +
-    ` WHEN w.due < ${now} + interval '${DUE_SOON_HOURS} hours' THEN ${DUE_SOON_POINTS} ELSE 0 END`;
-  const waiting = `COALESCE(LEAST(${WAITING_MAX}, ${WAITING_PER_WEEK} * GREATEST(0, floor(extract(epoch FROM ${now} - w.authored) / 604800))), 0)`;
-  const blocking = `CASE WHEN ${blockingSql(sql, 'w')} THEN ${BLOCKING_POINTS} ELSE 0 END`;
-  const total = `${cases('w.priority', PRIORITY_POINTS)} + ${overdue} + ${cases('pr.risk_code', RISK_POINTS)} + ${waiting} + ${blocking}`;
-  return (
-    `COALESCE((SELECT ${total} FROM task_worklist w LEFT JOIN patient_risk pr ON pr.patient_id = w.patient_id` +
-    ` WHERE w.id = ${r}.id), 0)::numeric`
-  );
+    `CASE WHEN ${w}.due < ${now}` +
+    ` THEN LEAST(${OVERDUE_MAX}, ${OVERDUE_BASE} + ${OVERDUE_PER_DAY} * floor(extract(epoch FROM ${now} - ${w}.due) / 86400))` +
+    ` WHEN ${w}.due < ${now} + interval '${DUE_SOON_HOURS} hours' THEN ${DUE_SOON_POINTS} ELSE 0 END`;
+  const waiting = `COALESCE(LEAST(${WAITING_MAX}, ${WAITING_PER_WEEK} * GREATEST(0, floor(extract(epoch FROM ${now} - ${w}.authored) / 604800))), 0)`;
+  const risk = `COALESCE((SELECT ${cases('pr.risk_code', RISK_POINTS)} FROM patient_risk pr WHERE pr.patient_id = ${w}.patient_id), 0)`;
+  const blocking = `CASE WHEN cardinality(${w}.part_of) > 0 AND ${blockingSql(sql, w)} THEN ${BLOCKING_POINTS} ELSE 0 END`;
+  return `(${cases(`${w}.priority`, PRIORITY_POINTS)} + ${overdue} + ${risk} + ${waiting} + ${blocking})::numeric`;
+}
+
+/** The score of the Task aliased r at `at` (0 for a Task with no worklist row: none is current). */
+export function priorityScoreSql(sql: SqlBuilder, r: string, at: Date): string {
+  return `COALESCE((SELECT ${scoreOfRow(sql, 'w', at)} FROM task_worklist w WHERE w.id = ${r}.id), 0)::numeric`;
 }
 
 /** The inputs the score reads that are not in the Task itself: the person's risk, whether it blocks another. */
@@ -106,5 +108,6 @@ export const priorityScoreParameter: ComputedParameter = {
   resourceType: 'Task',
   code: 'priority-score',
   sql: priorityScoreSql,
+  projected: { table: 'task_worklist', sql: scoreOfRow },
   explain,
 };

@@ -93,7 +93,8 @@ function owners(filter: SearchFilter, baseUrl: string): { type?: string; id: str
  */
 export const taskWorklistProjection: FilterProjection = {
   resourceType: 'Task',
-  serve(sql, filters, baseUrl) {
+  table: 'task_worklist',
+  serve(sql, filters, baseUrl, w) {
     const ownerFilters = filters.flatMap((f) => {
       const values = f.code === 'owner' && f.type === 'reference' ? owners(f, baseUrl) : undefined;
       return values ? [{ filter: f, values }] : [];
@@ -105,13 +106,15 @@ export const taskWorklistProjection: FilterProjection = {
     });
     const conditions = ownerFilters.map(({ values }) => {
       const each = values.map(({ type, id }) =>
-        type ? `(w.owner_id = ${sql.bind(id)} AND w.owner_type = ${sql.bind(type)})` : `w.owner_id = ${sql.bind(id)}`,
+        type
+          ? `(${w}.owner_id = ${sql.bind(id)} AND ${w}.owner_type = ${sql.bind(type)})`
+          : `${w}.owner_id = ${sql.bind(id)}`,
       );
       return each.length ? `(${each.join(' OR ')})` : 'false';
     });
-    for (const { codes } of statusFilters) conditions.push(`w.status = ANY(${sql.bind(codes)}::text[])`);
+    for (const { codes } of statusFilters) conditions.push(`${w}.status = ANY(${sql.bind(codes)}::text[])`);
     return {
-      clause: `r.id IN (SELECT w.id FROM task_worklist w WHERE ${conditions.join(' AND ')})`,
+      condition: conditions.join(' AND '),
       served: [...ownerFilters.map((o) => o.filter), ...statusFilters.map((s) => s.filter)],
     };
   },
