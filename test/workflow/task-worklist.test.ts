@@ -123,6 +123,48 @@ describe('task worklist', () => {
     expect(await ids('owner=Practitioner/wl-nurse&status:not=completed')).toEqual(['wl-accepted', 'wl-open']);
   });
 
+  it('sorts by priority and period from its rows exactly as the index sorts, page by page', async () => {
+    const owner = ref('Practitioner/wl-sorter');
+    const period = (start: string) => ({ executionPeriod: { start } });
+    const sorted = [
+      task('wl-s1', { owner, priority: 'urgent', ...period('2026-03-01') }),
+      task('wl-s2', { owner, priority: 'urgent', ...period('2026-01-15T09:30:00Z') }),
+      task('wl-s3', { owner, priority: 'stat' }),
+      task('wl-s4', { owner, priority: undefined, ...period('2026-02-01') }),
+      task('wl-s5', { owner, priority: 'asap', ...period('2025-12') }),
+      task('wl-s6', { owner, priority: 'routine', ...period('2026-01-15T09:30:00Z') }),
+    ];
+    await putAll(s, admin, sorted);
+    // Listed by id, the same Tasks are sorted by the index alone (no owner filter: no worklist).
+    const byId = `_id=${sorted.map((t) => t.id).join(',')}`;
+    const walk = async (query: string) => {
+      const out: string[] = [];
+      let url: string | undefined = `/fhir/Task?${query}&_count=2`;
+      while (url) {
+        const res = await s.http.get(url).set('Authorization', `Bearer ${admin}`);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const page = res.body as Bundle;
+        out.push(...(page.entry ?? []).map((e) => e.resource!.id!));
+        const next: string | undefined = page.link?.find((l) => l.relation === 'next')?.url;
+        url = next ? new URL(next).pathname + new URL(next).search : undefined;
+      }
+      return out;
+    };
+    expect(await walk(`owner=Practitioner/wl-sorter&_sort=-priority,period`)).toEqual([
+      'wl-s2',
+      'wl-s1',
+      'wl-s3',
+      'wl-s6',
+      'wl-s5',
+      'wl-s4',
+    ]);
+    for (const sort of ['-priority,period', 'priority,-period', 'period', '-period,_id', '_id']) {
+      expect(await walk(`owner=Practitioner/wl-sorter&_sort=${sort}`), sort).toEqual(
+        await walk(`${byId}&_sort=${sort}`),
+      );
+    }
+  });
+
   it('follows every write in its own transaction: status, owner, deletion', async () => {
     await put(task('wl-moving'));
     expect(await ids('owner=Practitioner/wl-nurse&status=requested')).toContain('wl-moving');

@@ -82,8 +82,10 @@ function matching(
   const projected = projection?.serve(sql, filters, options.baseUrl, PROJECTED);
   let driver: ProjectionDriver | undefined;
   if (projection && projected) {
-    if (drive) driver = { table: projection.table, alias: PROJECTED, condition: projected.condition };
-    else
+    if (drive) {
+      const sortable = projection.sortable ?? {};
+      driver = { table: projection.table, alias: PROJECTED, condition: projected.condition, sortable };
+    } else
       clauses.push(
         `r.id IN (SELECT ${PROJECTED}.id FROM ${projection.table} ${PROJECTED} WHERE ${projected.condition})`,
       );

@@ -50,9 +50,12 @@ function sortKeys(sql: SqlBuilder, request: SearchRequest, driver?: ProjectionDr
     }
     if (computed) return { expr: computed.sql(sql, 'r', requestTime(request)), type: 'numeric', descending };
     const [table, column, type] = SORT_COLUMN[sortableType(request.resourceType, code)];
-    const agg = descending ? 'max' : 'min';
     // Text sorts by code point (collation "C"), whatever the database's locale, so the order is the same everywhere.
-    const value = type === 'text' ? `x.${column} COLLATE "C"` : `x.${column}`;
+    const collated = (value: string) => (type === 'text' ? `${value} COLLATE "C"` : value);
+    const held = driver?.sortable[code];
+    if (driver && held) return { expr: collated(`${driver.alias}.${held}`), type, descending, projected: true };
+    const agg = descending ? 'max' : 'min';
+    const value = collated(`x.${column}`);
     const expr =
       `(SELECT ${agg}(${value}) FROM ${table} x` +
       ` WHERE x.resource_type = r.resource_type AND x.id = r.id AND x.code = ${sql.bind(code)})`;

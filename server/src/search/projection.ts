@@ -16,6 +16,11 @@ export interface FilterProjection {
   resourceType: string;
   /** The table, one row per resource, keyed by `id`. */
   table: string;
+  /**
+   * Search parameters (single-valued on the type) the row holds as the index does (the lowest value for a
+   * token, a date's `lo`), so the page can be sorted by them from the row: code -> column.
+   */
+  sortable?: Readonly<Record<string, string>>;
   /** The condition on the table's row aliased `alias` replacing the filters it serves, or undefined if it serves none. */
   serve(
     sql: SqlBuilder,
@@ -30,6 +35,7 @@ export interface ProjectionDriver {
   table: string;
   alias: string;
   condition: string;
+  sortable: Readonly<Record<string, string>>;
 }
 
 const registered = new Map<string, FilterProjection>();

@@ -8,7 +8,7 @@ import type { CompiledSql } from '../search/sql.ts';
 import type { Queryable } from './resources.ts';
 import { ensureSummaryBuilt, lockPatients, markSummaryStale } from './summaries.ts';
 
-const TASK_COLUMNS = 'id, patient_id, owner_type, owner_id, status, priority, due, authored, part_of';
+const TASK_COLUMNS = 'id, patient_id, owner_type, owner_id, status, priority, due, authored, part_of, period_start';
 
 /** Replaces the rows of `taskIds` with `rows` (compileWorklistRows of the same): a Task's row is its own. */
 export async function refreshWorklist(db: Queryable, taskIds: string[], rows: CompiledSql): Promise<void> {

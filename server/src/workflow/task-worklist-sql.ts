@@ -34,7 +34,8 @@ export function compileWorklistRows(taskIds?: string[]): CompiledSql {
     ` (SELECT min(x.lo) FROM sp_date x WHERE ${own('x', 'due')}),` +
     ` (SELECT min(x.lo) FROM sp_date x WHERE ${own('x', 'authored-on')}),` +
     ` COALESCE((SELECT array_agg(x.target_id ORDER BY x.target_id) FROM sp_reference x` +
-    ` WHERE ${own('x', 'part-of')} AND x.target_type = 'Task'), '{}')` +
+    ` WHERE ${own('x', 'part-of')} AND x.target_type = 'Task'), '{}'),` +
+    ` (SELECT min(x.lo) FROM sp_date x WHERE ${own('x', 'period')})` +
     ` FROM resource t` +
     ` LEFT JOIN LATERAL (SELECT x.target_type, x.target_id FROM sp_reference x` +
     ` WHERE ${own('x', 'owner')} AND x.target_id IS NOT NULL ORDER BY x.target_type, x.target_id LIMIT 1) ow ON true` +
@@ -94,6 +95,8 @@ function owners(filter: SearchFilter, baseUrl: string): { type?: string; id: str
 export const taskWorklistProjection: FilterProjection = {
   resourceType: 'Task',
   table: 'task_worklist',
+  // Task.priority and Task.executionPeriod are single: the row's value is the one the index sorts by.
+  sortable: { priority: 'priority', period: 'period_start' },
   serve(sql, filters, baseUrl, w) {
     const ownerFilters = filters.flatMap((f) => {
       const values = f.code === 'owner' && f.type === 'reference' ? owners(f, baseUrl) : undefined;
