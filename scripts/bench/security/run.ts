@@ -13,7 +13,11 @@
  * each level are reported too (at few clients the audit commit's wait shows).
  * Options: --patients 2000, --caseload 200, --observations 10, --concurrency 8,32,64,
  * --duration s (10), --rounds 2, --label name ("latest"), --no-docs, --data-dir folder
- * (kept for the next run, seeded only when new).
+ * (kept for the next run, seeded only when new), --scenarios read,search (e.g. one of them
+ * under a profiler: HEARTH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=folder").
+ * Besides throughput, each measurement gives the CPU time the server and PostgreSQL
+ * spent per request (ms): what security adds to it is the figure the machine's
+ * other work disturbs least.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +33,12 @@ import { startHearth, type Hearth } from '../search/hearth.ts';
 
 const DOCS = new URL('../../../docs/benchmarks.md', import.meta.url);
 
+const SCENARIOS = {
+  read: (p: number) => `/fhir/Patient/bench-p${p}`,
+  search: (p: number) => `/fhir/Observation?subject=Patient/bench-p${p}&code=http://loinc.org|8867-4&_count=10`,
+};
+type Scenario = keyof typeof SCENARIOS;
+
 function options() {
   const args = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
   const { values: v } = parseArgs({
@@ -43,6 +53,7 @@ function options() {
       label: { type: 'string', default: 'latest' },
       'no-docs': { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
+      scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
     },
   });
   return {
@@ -55,6 +66,10 @@ function options() {
     label: v.label!,
     docs: !v['no-docs'],
     dataDir: v['data-dir'],
+    scenarios: v.scenarios!.split(',').map((name) => {
+      if (!(name in SCENARIOS)) throw new Error(`unknown scenario "${name}" (${Object.keys(SCENARIOS).join(', ')})`);
+      return name as Scenario;
+    }),
   };
 }
 
@@ -114,12 +129,6 @@ function nurseToken(origin: string, dataDir: string): Promise<string> {
   return userToken(`${origin}/fhir`, 'sam.okafor', passwords['sam.okafor'], 'user/*.rs');
 }
 
-const SCENARIOS = {
-  read: (p: number) => `/fhir/Patient/bench-p${p}`,
-  search: (p: number) => `/fhir/Observation?subject=Patient/bench-p${p}&code=http://loinc.org|8867-4&_count=10`,
-};
-type Scenario = keyof typeof SCENARIOS;
-
 async function measure(
   hearth: Hearth,
   scenario: Scenario,
@@ -146,11 +155,19 @@ async function measure(
   return r;
 }
 
-/** Where the CPU went (cores), when it could be measured. */
+/** Where the CPU went (cores), when it could be measured, and the server's and PostgreSQL's per request. */
 function cpuText(r: LoadResult): string {
   if (!r.cpu) return '';
   const { server, postgres, loadGenerator, other, idle } = r.cpu;
-  return `; cores: server ${server.toFixed(2)}, postgres ${postgres.toFixed(2)}, load ${loadGenerator.toFixed(2)}, other ${other.toFixed(2)}, idle ${idle.toFixed(2)}`;
+  const perRequest = cpuPerRequest(r)!;
+  return `; cores: server ${server.toFixed(2)}, postgres ${postgres.toFixed(2)}, load ${loadGenerator.toFixed(2)}, other ${other.toFixed(2)}, idle ${idle.toFixed(2)}; CPU ms per request: server ${perRequest.server.toFixed(3)}, postgres ${perRequest.postgres.toFixed(3)}`;
+}
+
+/** CPU milliseconds the server and PostgreSQL spent per request answered. */
+function cpuPerRequest(r: LoadResult): { server: number; postgres: number } | undefined {
+  if (!r.cpu || !r.ok) return undefined;
+  const ms = (cores: number) => (cores * r.durationSeconds * 1000) / r.ok;
+  return { server: ms(r.cpu.server), postgres: ms(r.cpu.postgres) };
 }
 
 async function withHearth<T>(dataDir: string, auth: boolean, fn: (h: Hearth) => Promise<T>): Promise<T> {
@@ -191,7 +208,7 @@ async function main(): Promise<void> {
       for (const auth of [false, true]) {
         await withHearth(dataDir, auth, async (h) => {
           const token = auth ? await nurseToken(h.origin, dataDir) : undefined;
-          for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
+          for (const scenario of o.scenarios) {
             await measure(h, scenario, token, o, o.concurrency[0], 2); // warm-up
             for (const connections of o.concurrency) {
               const r = await measure(h, scenario, token, o, connections);
@@ -215,19 +232,30 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const fmt = (x: number) => x.toFixed(0);
   const pct = (cost: number) => `${(cost * 100).toFixed(1)}%`;
-  const rows = (Object.keys(SCENARIOS) as Scenario[]).flatMap((scenario) => {
+  // CPU per request: the median of the rounds' server and PostgreSQL figures (each on its own).
+  const cpu = (xs: LoadResult[]) => {
+    const per = xs.map(cpuPerRequest).filter((c) => c !== undefined);
+    if (!per.length) return '–';
+    const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const server = mid(per.map((c) => c.server));
+    const postgres = mid(per.map((c) => c.postgres));
+    return `${server.toFixed(3)} + ${postgres.toFixed(3)}`;
+  };
+  const rows = o.scenarios.flatMap((scenario) => {
     const levels = o.concurrency.map((connections) => ({
       connections,
       off: median(results.get(key(scenario, false, connections))!),
       on: median(results.get(key(scenario, true, connections))!),
+      cpuOff: cpu(results.get(key(scenario, false, connections))!),
+      cpuOn: cpu(results.get(key(scenario, true, connections))!),
     }));
-    const perLevel = levels.map(({ connections, off, on }) => {
+    const perLevel = levels.map(({ connections, off, on, cpuOff, cpuOn }) => {
       const cost = 1 - on.requestsPerSecond / off.requestsPerSecond;
-      return `| ${scenario} | ${connections} | ${fmt(off.requestsPerSecond)} | ${fmt(on.requestsPerSecond)} | ${pct(cost)} | ${on.latencyMs.p50.toFixed(1)} / ${on.latencyMs.p99.toFixed(1)} | ${off.latencyMs.p50.toFixed(1)} / ${off.latencyMs.p99.toFixed(1)} | |`;
+      return `| ${scenario} | ${connections} | ${fmt(off.requestsPerSecond)} | ${fmt(on.requestsPerSecond)} | ${pct(cost)} | ${on.latencyMs.p50.toFixed(1)} / ${on.latencyMs.p99.toFixed(1)} | ${off.latencyMs.p50.toFixed(1)} / ${off.latencyMs.p99.toFixed(1)} | ${cpuOff} | ${cpuOn} | |`;
     });
     const best = (mode: 'off' | 'on') => Math.max(...levels.map((l) => l[mode].requestsPerSecond));
     const cost = 1 - best('on') / best('off');
-    const capacity = `| **${scenario}: throughput** | best | **${fmt(best('off'))}** | **${fmt(best('on'))}** | **${pct(cost)}** | | | **${cost < 0.3 ? 'pass' : 'MISS'}** |`;
+    const capacity = `| **${scenario}: throughput** | best | **${fmt(best('off'))}** | **${fmt(best('on'))}** | **${pct(cost)}** | | | | | **${cost < 0.3 ? 'pass' : 'MISS'}** |`;
     return [...perLevel, capacity];
   });
   const block = [
@@ -239,9 +267,10 @@ async function main(): Promise<void> {
     '- "on": HEARTH_AUTH=on (token verified, scopes, relationship check, AuditEvents committed before the answer; rate limiting off, HEARTH_RATE_LIMIT=0); "off": none of it',
     '',
     '- Throughput: the most each mode served at any of the client counts (the median of the rounds at each); the target is on it',
+    "- CPU ms / request: CPU time of the server + PostgreSQL per request answered (the median of the rounds); what the machine's other work disturbs least",
     '',
-    '| scenario | clients | off req/s | on req/s | cost | on p50 / p99 ms | off p50 / p99 ms | target < 30% |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| scenario | clients | off req/s | on req/s | cost | on p50 / p99 ms | off p50 / p99 ms | off CPU ms / req | on CPU ms / req | target < 30% |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows,
   ].join('\n');
   console.log(`\n${block}`);
