@@ -25,8 +25,7 @@ const { values } = parseArgs({
 });
 const runs = Math.max(1, Number(values.runs));
 const end = values['period-end'] ?? new Date().toISOString().slice(0, 10);
-const start =
-  values['period-start'] ?? new Date(Date.parse(end) - 365 * 86_400_000).toISOString().slice(0, 10);
+const start = values['period-start'] ?? new Date(Date.parse(end) - 365 * 86_400_000).toISOString().slice(0, 10);
 
 if (!process.env.HEARTH_DATA_DIR && !process.env.DATABASE_URL) {
   console.error('Set HEARTH_DATA_DIR (a loaded data folder) or DATABASE_URL.');

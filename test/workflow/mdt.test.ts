@@ -68,6 +68,7 @@ beforeAll(async () => {
     'done',
     'quiet',
     'both',
+    'sealed-only',
   ]) {
     await caseloadPatient(s, p);
   }
@@ -102,6 +103,12 @@ beforeAll(async () => {
   await task('t-not-due', 'quiet', { restriction: { period: { end: nextWeek } } });
   await flag('f-both', 'both');
   await risk('r-both', 'both', '2025-02-01', { qualitativeRisk: HIGH });
+  // Restricted records (auth/sealing.ts) of people the team may see: never a reason shown without sensitive access.
+  const sealed = {
+    meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+  };
+  await task('t-sealed', 'both', { restriction: { period: { end: yesterday } }, ...sealed });
+  await flag('f-sealed', 'sealed-only', sealed);
 }, 90_000);
 afterAll(async () => s?.close());
 
@@ -144,6 +151,7 @@ describe('CareTeam/{id}/$mdt-list', () => {
       'Patient/marked': [['breached-clock', 'Task/t-marked']],
       'Patient/likely': [['high-risk', 'RiskAssessment/r-likely']],
     });
+    expect(JSON.stringify(res.body)).not.toContain('sealed');
     const other = await s.http.get('/fhir/CareTeam/team-b/$mdt-list').set(as('trust'));
     expect(people(other.body)).toEqual([['Patient/elsewhere-flagged', [['flagged', 'Flag/f-elsewhere']]]]);
   });

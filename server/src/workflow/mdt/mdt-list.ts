@@ -2,7 +2,8 @@
  * `CareTeam/{id}/$mdt-list`: the people for the team's next MDT meeting.
  * Everyone on the team's caseload (an active EpisodeOfCare with this team)
  * who is flagged for MDT review, at high risk, or has a breached clock
- * (reasons.ts), each with the reasons and the resource giving each. A
+ * (reasons.ts), each with the reasons and the resource giving each (only
+ * resources the caller may see: candidates-sql.ts). A
  * Parameters resource: a person may have several reasons, each with its own
  * evidence, which List.entry.flag (one CodeableConcept) cannot carry. The
  * candidates come from one indexed statement (store/mdt.ts); only people the
@@ -11,6 +12,7 @@
 import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import { operationInput, type HearthOperation } from '../../interactions/operations.ts';
 import { readMdtCandidates } from '../../store/mdt.ts';
+import { compileMdtCandidates } from './candidates-sql.ts';
 import { TASK_BREACH_EXTENSION } from '../../subscriptions/topics.ts';
 import { mdtEntries, OPEN_TASK_STATUSES, type MdtEntry } from './reasons.ts';
 import { readNeighbourhoodTeam } from './team.ts';
@@ -68,16 +70,19 @@ export const mdtListOperation: HearthOperation = {
     await readNeighbourhoodTeam(ctx, id);
     const now = Date.now();
     const db = await ctx.repo.queryable();
-    const rows = await readMdtCandidates(db, id!, {
+    const guard = ctx.repo.guard;
+    const query = compileMdtCandidates({
+      teamId: id!,
       openStatuses: OPEN_TASK_STATUSES,
       now: new Date(now).toISOString(),
       breachExtension: TASK_BREACH_EXTENSION,
+      access: guard ? await guard.filter(db) : undefined,
     });
+    const rows = await readMdtCandidates(db, query);
     const candidates = rows.map((r) => ({ patient: r.patient, resource: JSON.parse(r.content) as Resource }));
     const threshold = ctx.workflow?.mdtRiskThreshold ?? DEFAULT_RISK_THRESHOLD;
     const entries: MdtEntry[] = [];
     for (const entry of mdtEntries(candidates, { now, riskThreshold: threshold })) {
-      const guard = ctx.repo.guard;
       if (guard && !(await guard.allows(db, [entry.patient]))) continue;
       guard?.noteReturned([entry.patient]);
       entries.push(entry);
