@@ -21,7 +21,7 @@ import { neighbourhoodSectors, type Sector } from './geography.ts';
 import { nhsNumberCapacity } from './nhs-number.ts';
 import { makePerson, type Person } from './person.ts';
 import { clinicalResources, patientResource } from './record.ts';
-import { vitalResources } from './vitals.ts';
+import { routineResources } from './routine.ts';
 
 export interface GeneratorOptions {
   people: number;
@@ -113,7 +113,7 @@ export function personResources(plan: Plan, i: number): GeneratedResource[] {
   return [
     patientResource(person, practice.organization),
     ...clinicalResources(person, plan.asOfMs, plan.footprint),
-    ...vitalResources(plan.options.seed, person, plan.asOfMs),
+    ...routineResources(plan.options.seed, person, plan.asOfMs, practice),
     ...careResources(person, team, {
       seed: plan.options.seed,
       asOf: plan.asOfMs,

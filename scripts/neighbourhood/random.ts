@@ -38,6 +38,9 @@ export const STREAM = {
   nhsNumbers: 7,
   names: 8,
   vitals: 9,
+  consultations: 10,
+  immunizations: 11,
+  allergies: 12,
 } as const;
 
 export const chance = (r: Rng, p: number) => r() < p;

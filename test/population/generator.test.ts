@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNeighbourhood } from '../../scripts/neighbourhood/load.ts';
-import { personOf, planNeighbourhood } from '../../scripts/neighbourhood/generator.ts';
+import { countByType, personOf, personResources, planNeighbourhood } from '../../scripts/neighbourhood/generator.ts';
+import type { GeneratedResource } from '../../scripts/neighbourhood/fhir.ts';
 import { DEMO_RESOURCES } from '../../server/src/demo/neighbourhood.ts';
 import { demoPopulationPlan, ensureDemoPopulation } from '../../server/src/demo/population.ts';
 import { loadConfig } from '../../server/src/config.ts';
@@ -53,7 +54,16 @@ describe('a 200-person neighbourhood', () => {
     const report = await loadNeighbourhood(plan, { url: s.baseUrl, token: s.token, ...options });
     expect(report.people).toBe(200);
     expect(report.resumed).toBe(0);
-    for (const type of ['Patient', 'Condition', 'Observation', 'Encounter', 'MedicationStatement', 'Task']) {
+    for (const type of [
+      'Patient',
+      'Condition',
+      'Observation',
+      'Encounter',
+      'MedicationStatement',
+      'Immunization',
+      'AllergyIntolerance',
+      'Task',
+    ]) {
       expect(report.counts[type], type).toBeGreaterThan(0);
     }
     expect(report.counts.Patient).toBe(200);
@@ -91,6 +101,18 @@ describe('a 200-person neighbourhood', () => {
     expect(await total('Encounter', `&class=${actCode}|IMP`)).toBe(
       people.reduce((sum, p) => sum + p.admissions.length, 0),
     );
+    // Routine GP consultations are ambulatory: every other Encounter, none of them emergency care.
+    const emergency = people.reduce((sum, p) => sum + p.attendances.length + p.admissions.length, 0);
+    const routine = await total('Encounter', `&class=${actCode}|AMB`);
+    expect(routine).toBeGreaterThan(200 * 4);
+    expect(routine + emergency).toBe(await total('Encounter'));
+    // Measurements are tied to the consultation they were taken at.
+    const bp = await s.http.get(`/fhir/Observation?code=http://loinc.org|85354-9&subject=Patient/gt-p17&_count=50`);
+    for (const { resource } of bp.body.entry ?? []) {
+      const encounter = await s.http.get(`/fhir/${resource.encounter.reference}`);
+      expect(encounter.body.subject.reference).toBe('Patient/gt-p17');
+      expect(encounter.body.class.code).toBe('AMB');
+    }
   });
 
   it('refuses what the profiles refuse (the load is checked, not waved through)', async () => {
@@ -145,5 +167,94 @@ describe('the demo population', () => {
     expect((await s.http.get('/fhir/Patient/demo-nb-p99')).status).toBe(200);
     expect(await ensureDemoPopulation(repo, 100)).toBe(0);
     expect(await versionOf('CareTeam/demo-neighbourhood-team')).toBe('1');
+  });
+});
+
+describe('the routine GP record (generated, 3,000 people at the default settings)', () => {
+  const plan = planNeighbourhood({ people: 3_000, seed: 1, asOf: '2026-11-23' });
+  const people = Array.from({ length: 3_000 }, (_, i) => ({
+    person: personOf(plan, i),
+    resources: personResources(plan, i),
+  }));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type Loose = GeneratedResource & Record<string, any>;
+  const all = people.flatMap((p) => p.resources) as Loose[];
+  const loinc = (r: Loose) => r.code?.coding?.[0]?.system === 'http://loinc.org' && r.code.coding[0].code;
+
+  it('makes 18-22 resources a person, with routine encounters, measurements, vaccinations and allergies', () => {
+    const counts = countByType(all);
+    expect(all.length / people.length).toBeGreaterThan(18);
+    expect(all.length / people.length).toBeLessThan(22);
+    const routine = all.filter((r) => r.resourceType === 'Encounter' && r.class.code === 'AMB');
+    // About 3-4 GP consultations a person a year, over two years.
+    expect(routine.length / people.length / 2).toBeGreaterThan(2.5);
+    expect(routine.length / people.length / 2).toBeLessThan(5);
+    expect(counts.Immunization / people.length).toBeGreaterThan(0.4);
+    expect(counts.AllergyIntolerance / people.length).toBeGreaterThan(0.05);
+    expect(counts.AllergyIntolerance / people.length).toBeLessThan(0.2);
+  });
+
+  it('is byte-identical for the same seed', () => {
+    const again = planNeighbourhood({ people: 3_000, seed: 1, asOf: '2026-11-23' });
+    for (const i of [0, 17, 1234, 2999]) {
+      expect(JSON.stringify(personResources(again, i))).toBe(JSON.stringify(people[i].resources));
+    }
+  });
+
+  it('is plausible: consultations rise with age, lab results belong to the condition, values in range', () => {
+    const perPerson = (from: number, to: number) => {
+      const group = people.filter(({ person }) => person.age >= from && person.age < to);
+      const visits = group.flatMap((p) => p.resources as Loose[]).filter((r) => r.class?.code === 'AMB').length;
+      return visits / group.length;
+    };
+    expect(perPerson(75, 120)).toBeGreaterThan(1.8 * perPerson(18, 40));
+    for (const { person, resources } of people) {
+      const keys = new Set(person.diagnoses.map((d) => d.key));
+      const encounters = new Map(
+        (resources as Loose[]).filter((r) => r.resourceType === 'Encounter').map((r) => [r.id, r]),
+      );
+      for (const r of resources as Loose[]) {
+        if (r.resourceType === 'Encounter' && r.class.code === 'AMB') {
+          expect(r.priority).toBeUndefined();
+          expect(Date.parse(r.period.start)).toBeLessThan(Date.parse('2026-11-23'));
+          expect([1, 2, 3, 4, 5]).toContain(new Date(r.period.start).getUTCDay());
+        }
+        if (r.resourceType !== 'Observation' || !loinc(r)) continue;
+        // Every routine measurement was taken at one of the person's consultations.
+        expect(encounters.get(r.encounter.reference.split('/')[1])?.class.code).toBe('AMB');
+        expect(person.age).toBeGreaterThanOrEqual(18);
+        const value = r.valueQuantity?.value;
+        switch (loinc(r)) {
+          case '59261-8':
+            expect(keys.has('diabetes')).toBe(true);
+            expect(value).toBeGreaterThanOrEqual(38);
+            expect(value).toBeLessThan(130);
+            break;
+          case '62238-1':
+            expect(keys.has('chronic-kidney-disease')).toBe(true);
+            expect(value).toBeGreaterThanOrEqual(10);
+            expect(value).toBeLessThan(100);
+            break;
+          case '39156-5':
+            expect(value).toBeGreaterThan(12);
+            expect(value).toBeLessThan(60);
+            break;
+          case '85354-9': {
+            const [systolic, diastolic] = r.component.map((c: Loose) => c.valueQuantity.value);
+            expect(systolic).toBeGreaterThan(diastolic);
+            expect(systolic).toBeGreaterThan(80);
+            expect(systolic).toBeLessThan(230);
+            break;
+          }
+        }
+      }
+    }
+    // Flu vaccination: most people 65+ have had one in the last two seasons; young healthy adults have not.
+    const vaccinated = (from: number, to: number) => {
+      const group = people.filter(({ person }) => person.age >= from && person.age < to && !person.diagnoses.length);
+      return group.filter((p) => p.resources.some((r) => r.resourceType === 'Immunization')).length / group.length;
+    };
+    expect(vaccinated(67, 120)).toBeGreaterThan(0.7);
+    expect(vaccinated(20, 40)).toBe(0);
   });
 });

@@ -110,6 +110,7 @@ describe('the contract with population/codes.ts', () => {
         if (r.resourceType === 'Encounter') {
           encounters++;
           if (r.class.code === ADMISSION_CLASS) expect(r.priority.coding[0].code).toBe(EMERGENCY_PRIORITY);
+          else if (r.class.code === 'AMB') expect(r.priority).toBeUndefined();
           else expect(r.class.code).toBe(AE_ATTENDANCE_CLASS);
         }
       }

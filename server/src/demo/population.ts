@@ -59,17 +59,23 @@ export async function ensureDemoPopulation(repo: Repository, people: number, asO
   const server = repo.asServer();
   const write = (resources: Resource[]) =>
     server.transaction(async (tx) => {
+      // Runs of resources go together (updateMany: one lock statement, their versions in one statement), in order.
+      let run: Resource[] = [];
       for (const resource of resources) {
+        if (resource.resourceType !== 'CarePlan') {
+          run.push(resource);
+          continue;
+        }
+        if (run.length) await tx.updateMany(run);
+        run = [];
         // A first start that stopped half way wrote some: a CarePlan's update must name its version (If-Match).
-        const ifMatch =
-          resource.resourceType === 'CarePlan'
-            ? await tx.read('CarePlan', resource.id!).then(
-                (current) => String(current.versionId),
-                () => undefined,
-              )
-            : undefined;
+        const ifMatch = await tx.read('CarePlan', resource.id!).then(
+          (current) => String(current.versionId),
+          () => undefined,
+        );
         await tx.update(resource.resourceType, resource.id!, resource, ifMatch ? { ifMatch } : {});
       }
+      if (run.length) await tx.updateMany(run);
     });
   let written = 0;
   const shared = sharedResources(plan) as Resource[];
