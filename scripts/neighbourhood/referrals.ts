@@ -178,6 +178,18 @@ const BUSINESS: Record<TaskStatus, [string, string]> = {
   cancelled: ['declined', 'Declined'],
 };
 
+/** The share of referrals triaged within their response clock (UCR 2-hour compliance runs near 80% in England). */
+const TRIAGED_IN_TIME = 0.8;
+
+/**
+ * When a referral was triaged: within its clock for most (a spread up to it), late for the rest (up to three
+ * clocks); never after it closed (`closedAt`) or after the as-of time.
+ */
+function triageTime(r: Rng, authoredAt: number, clockMs: number, closedAt: number): string {
+  const delay = chance(r, TRIAGED_IN_TIME) ? clockMs * (0.05 + 0.9 * r()) : clockMs * (1.05 + 2 * r());
+  return new Date(Math.max(authoredAt, Math.min(authoredAt + delay, closedAt))).toISOString();
+}
+
 export function referralResources(
   r: Rng,
   person: Person,
@@ -208,6 +220,7 @@ export function referralResources(
   const closedDaysAgo = Math.max(0.01, referral.daysAgo - Math.min(referral.daysAgo * 0.8, 3 + r() * 60));
   const ended = status === 'completed' || status === 'rejected' || status === 'cancelled';
   const moved = status !== 'requested';
+  const triaged = moved ? triageTime(r, Date.parse(authored), clockMs, asOf - closedDaysAgo * DAY_MS) : undefined;
   const request: GeneratedResource = {
     resourceType: 'ServiceRequest',
     id,
@@ -242,14 +255,15 @@ export function referralResources(
     focus: ref(`ServiceRequest/${id}`),
     for: ref(`Patient/${person.id}`),
     authoredOn: authored,
-    ...(moved ? { lastModified: daysBefore(asOf, ended ? closedDaysAgo : referral.daysAgo * 0.7) } : {}),
+    // Closed: last changed when it closed; otherwise when it was triaged (the measures' response times).
+    ...(moved ? { lastModified: ended ? daysBefore(asOf, closedDaysAgo) : triaged } : {}),
     requester: ref(requester),
     owner: ref(owner),
     restriction: { period: { start: authored, end: new Date(Date.parse(authored) + clockMs).toISOString() } },
     ...(status === 'in-progress' || status === 'completed'
       ? {
           executionPeriod: {
-            start: daysBefore(asOf, referral.daysAgo * 0.9),
+            start: triaged,
             ...(status === 'completed' ? { end: daysBefore(asOf, closedDaysAgo) } : {}),
           },
         }

@@ -182,6 +182,8 @@ export function fixture(now: Date) {
     authored: number,
     hours: number | undefined,
     i: number,
+    /** Loaded from another system already completed this many hours after authoring: one version only. */
+    closedAfter?: number,
   ) => {
     const due = authored + (ucr ? 2 * HOUR : 14 * 24 * HOUR);
     serviceRequests.push({
@@ -206,9 +208,20 @@ export function fixture(now: Date) {
       restriction: { period: { start: iso(authored), end: iso(due) } },
     };
     const outcome = (code: string) => ({ businessStatus: { coding: [{ system: TRIAGE, code }] } });
-    v1.push({ ...base, status: 'requested', ...outcome('awaiting-triage'), lastModified: iso(authored) });
     let status = 'requested';
-    if (hours !== undefined) {
+    if (closedAfter !== undefined && hours !== undefined) {
+      // Its first version is the closed one: decided when work began (executionPeriod.start), not when it closed.
+      status = 'completed';
+      v1.push({
+        ...base,
+        status,
+        ...outcome('accepted'),
+        executionPeriod: { start: iso(authored + hours * HOUR), end: iso(authored + closedAfter * HOUR) },
+        output: [{ type: { text: 'Outcome' }, valueString: 'Discharged home' }],
+        lastModified: iso(authored + closedAfter * HOUR),
+      });
+    } else v1.push({ ...base, status: 'requested', ...outcome('awaiting-triage'), lastModified: iso(authored) });
+    if (hours !== undefined && closedAfter === undefined) {
       if (i % 5 === 2)
         v2.push({
           ...base,
@@ -247,6 +260,7 @@ export function fixture(now: Date) {
   }
   referral('ref-old', 'p0', 'Organization/lcn', false, Date.parse('2025-05-01T09:00:00Z'), 1, 3);
   referral('ref-now', 'p4', 'Organization/lcn', true, nowMs - 10 * 60_000, undefined, 0);
+  referral('ref-loaded', 'p6', 'Organization/lcn', true, march + 2.5 * 24 * HOUR, 1.5, 0, 30);
 
   // Other tasks: open, overdue, closed, out of the period, with no patient, with no authoredOn.
   const other = (

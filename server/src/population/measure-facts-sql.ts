@@ -141,7 +141,12 @@ class Compiler {
       `(j.c->>'status' = ANY(${this.list(DECISION_STATUSES)}) OR EXISTS (SELECT 1 FROM jsonb_array_elements(` +
       `CASE WHEN jsonb_typeof(j.c->'businessStatus'->'coding') = 'array' THEN j.c->'businessStatus'->'coding' ELSE '[]'::jsonb END) bc` +
       ` WHERE bc->>'system' = ${this.sql.bind(TRIAGE_SYSTEM)} AND bc->>'code' = ANY(${this.list(DECISION_OUTCOMES)})))`;
-    const at = `coalesce(CASE WHEN j.c->>'lastModified' ~ '^\\d{4}-\\d{2}-\\d{2}T' THEN (j.c->>'lastModified')::timestamptz END, v.last_updated)`;
+    const instant = (path: string) => `CASE WHEN ${path} ~ '^\\d{4}-\\d{2}-\\d{2}T' THEN (${path})::timestamptz END`;
+    // Work that had begun (executionPeriod.start) was decided on by then: a Task first stored already closed
+    // (loaded from another system) has no earlier version to say when.
+    const at =
+      `LEAST(coalesce(${instant("j.c->>'lastModified'")}, v.last_updated),` +
+      ` ${instant("j.c->'executionPeriod'->>'start'")})`;
     return (
       `SELECT r.*, dec.decided_at FROM (${this.tasks(joins, ucr)}) r` +
       ` LEFT JOIN LATERAL (SELECT ${at} AS decided_at FROM resource_version v CROSS JOIN LATERAL (SELECT v.content::jsonb AS c) j` +

@@ -98,7 +98,8 @@ const REFERRAL_TASK =
 const DECISION =
   'The first version of the Task with a triage decision: businessStatus accepted, declined or redirected ' +
   '(triage-outcome) or status accepted, rejected, ready, in-progress or completed; its time is that ' +
-  "version's lastModified, else its meta.lastUpdated.";
+  "version's lastModified, else its meta.lastUpdated, or the start of its executionPeriod if earlier (work that " +
+  'had begun was decided on by then).';
 
 const DEFINITIONS: Definition[] = [
   {
