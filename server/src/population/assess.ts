@@ -1,13 +1,14 @@
 /**
  * Stratifies a batch of people: their evidence read in one statement
- * (store/stratify.ts), then per person (pure) the eFI, the risk score with
+ * (store/stratify.ts; only Encounters and Observations that can count:
+ * evidence.ts EVIDENCE_FILTER), then per person (pure) the eFI, the risk score with
  * its reasons and the segment. People who have died or whose record is
  * inactive are left out (they are stratified no more).
  */
 import type { Patient, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/resources.ts';
 import { evidenceRows, type StoredRow } from '../store/stratify.ts';
-import { personEvidence, type PersonEvidence } from './evidence.ts';
+import { EVIDENCE_FILTER, personEvidence, type PersonEvidence } from './evidence.ts';
 import type { EfiCutPoints } from './frailty.ts';
 import { assessRisk, type RiskResult } from './risk-model.ts';
 import { segmentOf, type Segment } from './segments.ts';
@@ -35,7 +36,7 @@ export async function assessBatch(
   const people = patients.map((p) => JSON.parse(p.content) as Patient).filter(stratified);
   if (!people.length) return [];
   const records = new Map<string, Resource[]>(people.map((p) => [p.id!, []]));
-  for (const row of await evidenceRows(db, [...records.keys()], EVIDENCE_TYPES)) {
+  for (const row of await evidenceRows(db, [...records.keys()], EVIDENCE_TYPES, EVIDENCE_FILTER)) {
     records.get(row.patientId)?.push(JSON.parse(row.content) as Resource);
   }
   return people.map((patient) => {

@@ -56,6 +56,17 @@ for (const [key, codes] of Object.entries(SEGMENT_CONCEPTS)) {
   for (const c of codes) CONCEPT_BY_CODE.set(c, key as keyof typeof SEGMENT_CONCEPTS);
 }
 
+/**
+ * Which Encounters and Observations can be evidence (everything personEvidence reads them for): emergency care
+ * classes, and the SNOMED codes of deficits, social factors and segment concepts (as code or value). Others
+ * (routine consultations, measurements) are not read at all: a superset check in SQL, the rules here decide.
+ */
+export const EVIDENCE_FILTER = {
+  encounterClasses: [AE_ATTENDANCE_CLASS, ADMISSION_CLASS],
+  observationSystem: SNOMED,
+  observationCodes: [...new Set([...BY_CODE.keys(), ...SOCIAL_BY_CODE.keys(), ...CONCEPT_BY_CODE.keys()])].sort(),
+};
+
 function snomedCodes(...concepts: (CodeableConcept | undefined)[]): string[] {
   return concepts.flatMap((c) => (c?.coding ?? []).filter((x) => x.system === SNOMED && x.code).map((x) => x.code!));
 }

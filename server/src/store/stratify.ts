@@ -61,11 +61,22 @@ export async function countPatients(db: Queryable): Promise<number> {
   return Number(rows[0].n);
 }
 
-/** The current resources of `types` in the compartments of `patients`, with the patient each is read for. */
+/** Which Encounters (by class) and Observations (by code or value, in one system) can be evidence. */
+export interface EvidenceFilter {
+  encounterClasses: string[];
+  observationSystem: string;
+  observationCodes: string[];
+}
+
+/**
+ * The current resources of `types` in the compartments of `patients`, with the patient each is read for;
+ * Encounters and Observations only as `filter` lets through (decided on the index, before a row is read).
+ */
 export async function evidenceRows(
   db: Queryable,
   patients: string[],
   types: string[],
+  filter: EvidenceFilter,
 ): Promise<(StoredRow & { patientId: string })[]> {
   const { rows } = await db.query<StoredRow & { patientId: string }>({
     name: 'stratify-evidence',
@@ -73,8 +84,14 @@ export async function evidenceRows(
              FROM sp_reference x
              JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id
             WHERE x.target_type = 'Patient' AND x.target_id = ANY($1) AND x.code = '_patient'
-              AND x.resource_type = ANY($2) AND NOT r.deleted`,
-    values: [patients, types],
+              AND x.resource_type = ANY($2) AND NOT r.deleted
+              AND CASE x.resource_type
+                WHEN 'Encounter' THEN EXISTS (SELECT 1 FROM sp_token c WHERE c.resource_type = 'Encounter'
+                  AND c.id = x.id AND c.code = 'class' AND c.value = ANY($3))
+                WHEN 'Observation' THEN EXISTS (SELECT 1 FROM sp_token c WHERE c.resource_type = 'Observation'
+                  AND c.id = x.id AND c.code IN ('code', 'value-concept') AND c.system = $4 AND c.value = ANY($5))
+                ELSE true END`,
+    values: [patients, types, filter.encounterClasses, filter.observationSystem, filter.observationCodes],
   });
   return rows;
 }
