@@ -243,6 +243,34 @@ describe('the deleted array of a _since export', () => {
   });
 });
 
+describe('transactionTime', () => {
+  it('is no later than the start of a transaction still writing at kick-off, so the next _since reaches what it commits', async () => {
+    const writer = new pg.Client({ connectionString: s.databaseUrl });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query('SELECT txid_current()'); // it has written (holds a transaction id) and has not committed
+      const { rows } = await writer.query<{ started: Date }>(
+        'SELECT xact_start AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()',
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      const manifest = (await manifestAt('admin', await kickOff('admin', '$export?_type=Patient'))) as Manifest & {
+        transactionTime: string;
+      };
+      expect(Date.parse(manifest.transactionTime)).toBeLessThanOrEqual(rows[0].started.getTime());
+    } finally {
+      await writer.query('ROLLBACK');
+      await writer.end();
+    }
+    // With nobody writing, it is the kick-off.
+    const before = Date.now();
+    const quiet = (await manifestAt('admin', await kickOff('admin', '$export?_type=Patient'))) as Manifest & {
+      transactionTime: string;
+    };
+    expect(Date.parse(quiet.transactionTime)).toBeGreaterThanOrEqual(before - 1000);
+  });
+});
+
 describe('the error array', () => {
   it('reports a resource that cannot be read in the error file, and exports the rest', async () => {
     await put(observation('bad', 'p1'));

@@ -72,7 +72,13 @@ function toJob(row: JobRow): ExportJob {
   };
 }
 
-/** A new queued job; its transaction time and pin are now (every version committed so far). */
+/**
+ * A new queued job; its pin is now (every version committed so far). Its transaction time is now too, or for an
+ * export the start of the oldest transaction still writing, if earlier: a version that such a transaction commits
+ * later is past the pin (not in this export) but was stamped before now, so the next export with
+ * `_since=transactionTime` must still reach it. (Stamps are the server's clock, `xact_start` the database's: the
+ * same machine by default.)
+ */
 export async function insertJob(
   db: Queryable,
   job: {
@@ -87,7 +93,11 @@ export async function insertJob(
 ): Promise<ExportJob> {
   const { rows } = await db.query<JobRow>({
     text: `INSERT INTO export_job (id, owner, caller, request, params, status, transaction_time, pin, types, kind)
-           VALUES ($1, $2, $3, $4, $5, 'queued', now(), (SELECT COALESCE(max(seq), 0) FROM resource_version), $6, $7)
+           VALUES ($1, $2, $3, $4, $5, 'queued',
+                   CASE WHEN $7 = 'export' THEN LEAST(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a
+                     WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL AND a.pid <> pg_backend_pid()))
+                   ELSE now() END,
+                   (SELECT COALESCE(max(seq), 0) FROM resource_version), $6, $7)
            RETURNING ${COLUMNS}`,
     values: [
       job.id,
