@@ -20,6 +20,7 @@ import {
   SNOMED,
   SOCIAL_FACTORS,
 } from './codes.ts';
+import type { EvidenceFilter } from '../store/stratify.ts';
 
 export interface PersonEvidence {
   patientId: string;
@@ -61,7 +62,7 @@ for (const [key, codes] of Object.entries(SEGMENT_CONCEPTS)) {
  * classes, and the SNOMED codes of deficits, social factors and segment concepts (as code or value). Others
  * (routine consultations, measurements) are not read at all: a superset check in SQL, the rules here decide.
  */
-export const EVIDENCE_FILTER = {
+export const EVIDENCE_FILTER: EvidenceFilter = {
   encounterClasses: [AE_ATTENDANCE_CLASS, ADMISSION_CLASS],
   observationSystem: SNOMED,
   observationCodes: [...new Set([...BY_CODE.keys(), ...SOCIAL_BY_CODE.keys(), ...CONCEPT_BY_CODE.keys()])].sort(),

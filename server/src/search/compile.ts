@@ -82,10 +82,8 @@ function matching(
   const projected = projection?.serve(sql, filters, options.baseUrl, PROJECTED);
   let driver: ProjectionDriver | undefined;
   if (projection && projected) {
-    if (drive) {
-      const sortable = projection.sortable ?? {};
-      driver = { table: projection.table, alias: PROJECTED, condition: projected.condition, sortable };
-    } else
+    if (drive) driver = { projection, alias: PROJECTED, condition: projected.condition };
+    else
       clauses.push(
         `r.id IN (SELECT ${PROJECTED}.id FROM ${projection.table} ${PROJECTED} WHERE ${projected.condition})`,
       );

@@ -44,7 +44,7 @@ function sortKeys(sql: SqlBuilder, request: SearchRequest, driver?: ProjectionDr
       return { expr: driver ? `${driver.alias}.id` : 'r.id', type: 'text', descending, projected: true };
     if (code === '_lastUpdated') return { expr: 'r.last_updated', type: 'timestamptz', descending };
     const computed = computedParameter(request.resourceType, code);
-    if (computed && driver && computed.projected?.table === driver.table) {
+    if (computed && driver && computed.projected?.table === driver.projection.table) {
       const expr = computed.projected.sql(sql, driver.alias, requestTime(request));
       return { expr, type: 'numeric', descending, projected: true };
     }
@@ -52,7 +52,7 @@ function sortKeys(sql: SqlBuilder, request: SearchRequest, driver?: ProjectionDr
     const [table, column, type] = SORT_COLUMN[sortableType(request.resourceType, code)];
     // Text sorts by code point (collation "C"), whatever the database's locale, so the order is the same everywhere.
     const collated = (value: string) => (type === 'text' ? `${value} COLLATE "C"` : value);
-    const held = driver?.sortable[code];
+    const held = driver?.projection.sortable?.[code];
     if (driver && held) return { expr: collated(`${driver.alias}.${held}`), type, descending, projected: true };
     const agg = descending ? 'max' : 'min';
     const value = collated(`x.${column}`);
@@ -103,7 +103,7 @@ export function pageQuery(
   let inner: string;
   let seek = '';
   if (driver && keys.every((k) => k.projected)) {
-    const rows = `SELECT ${[`${driver.alias}.id`, ...keyColumns((k) => k.expr)].join(', ')} FROM ${driver.table} ${driver.alias} WHERE ${driver.condition}`;
+    const rows = `SELECT ${[`${driver.alias}.id`, ...keyColumns((k) => k.expr)].join(', ')} FROM ${driver.projection.table} ${driver.alias} WHERE ${driver.condition}`;
     const sought = cursor ? ` WHERE ${seekCondition(sql, keys, cursor, 'd0')}` : '';
     // OFFSET 0 keeps the sorted rows a subquery of their own: the join reads resources in that order, page first.
     const sorted = `SELECT * FROM (${rows}) d0${sought} ORDER BY ${order('d0').join(', ')} OFFSET 0`;
@@ -113,7 +113,9 @@ export function pageQuery(
     // A system search spans types, so its rows are told apart (and paged) by Type/id.
     const id = request.resourceTypes ? `r.resource_type || '/' || r.id AS id` : 'r.id';
     const columns = [id, 'r.content', ...keyColumns((k) => k.expr), ...extra];
-    const from = driver ? `${driver.table} ${driver.alias} JOIN resource r ON r.id = ${driver.alias}.id` : 'resource r';
+    const from = driver
+      ? `${driver.projection.table} ${driver.alias} JOIN resource r ON r.id = ${driver.alias}.id`
+      : 'resource r';
     const condition = driver ? `${driver.condition} AND ${where}` : where;
     inner = `SELECT ${columns.join(', ')} FROM ${from} WHERE ${condition}${pinned}`;
     // A placeholder PostgreSQL never sees used has no type: bound only in the text that uses it.

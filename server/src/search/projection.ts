@@ -32,10 +32,10 @@ export interface FilterProjection {
 
 /** The projection's rows that drive a page query (order.ts). */
 export interface ProjectionDriver {
-  table: string;
+  projection: FilterProjection;
   alias: string;
+  /** What `serve` gave for the request's filters. */
   condition: string;
-  sortable: Readonly<Record<string, string>>;
 }
 
 const registered = new Map<string, FilterProjection>();
